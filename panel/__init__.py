@@ -1,0 +1,66 @@
+"""The cooperative hosting panel."""
+
+from flask import Flask, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from panel.config import build_config
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure or super().get_cookie_secure(app)
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or languages[-1]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    from panel import models  # noqa: F401  (registers every table with the metadata)
+    from panel.accounts import auth
+    from panel.accounts import views as account_views
+    from panel.api import register_api
+    from panel.coop import views as coop_views
+    from panel.core import metrics, templating
+    from panel.core import views as core_views
+    from panel.core.errors import register_error_handlers
+    from panel.core.sqlite import enable_sqlite_pragmas
+    from panel.extensions import babel, csrf, db, limiter, login_manager
+
+    settings = build_config(config)
+    app = Flask(__name__, instance_path=str(settings["INSTANCE_PATH"]))
+    app.config.update(settings)
+    app.session_interface = SessionInterface()
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+    db.init_app(app)
+    with app.app_context():
+        enable_sqlite_pragmas(db.engine)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    auth.init_login(app)
+
+    templating.init_app(app)
+    register_error_handlers(app)
+    metrics.init_app(app)
+    app.register_blueprint(core_views.bp)
+    app.register_blueprint(account_views.bp)
+    app.register_blueprint(coop_views.bp)
+    register_api(app)
+    return app

@@ -1,0 +1,312 @@
+"""Login, second factor, own account, API tokens, password reset; user admin."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, logout_user
+from sqlalchemy import select
+
+from panel.accounts import auth, forms, operations, totp
+from panel.accounts.models import ApiToken, User
+from panel.core.access import require_role, require_view
+from panel.core.errors import PanelError
+from panel.core.forms import show_errors
+from panel.core.mail import MailNotConfigured
+from panel.core.roles import Role
+from panel.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+ENROL_SECRET = "enrol_secret"  # noqa: S105  (a session key name)
+
+login_limits = [
+    limiter.limit(auth.login_limit, methods=["POST"]),
+    limiter.limit(auth.login_limit, key_func=auth.account_key, methods=["POST"]),
+]
+
+
+def rate_limited(view):
+    for limit in login_limits:
+        view = limit(view)
+    return view
+
+
+def _safe_next() -> str:
+    target = request.args.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("core.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@rate_limited
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.index"))
+    form = forms.LoginForm()
+    if form.validate_on_submit():
+        user = operations.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash(_("Email or password is not right."), "error")
+        else:
+            auth.start_login(user)
+            session["remember"] = bool(form.remember.data)
+            if user.totp_enabled:
+                return redirect(url_for("accounts.second_factor", next=_safe_next()))
+            if auth.needs_enrolment(user):
+                return redirect(url_for("accounts.enrol", next=_safe_next()))
+            auth.finish_login(user, remember=bool(form.remember.data))
+            return redirect(_safe_next())
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@rate_limited
+def second_factor():
+    user = auth.pending_user()
+    if user is None:
+        return redirect(url_for("accounts.login"))
+    form = forms.CodeForm()
+    if form.validate_on_submit():
+        if operations.verify_second_factor(user, form.code.data):
+            auth.finish_login(user, remember=bool(session.get("remember")))
+            return redirect(_safe_next())
+        form.code.errors = [_("The code does not match.")]
+    return render_template("accounts/second_factor.html", form=form)
+
+
+def _enrolment_secret() -> str:
+    secret = session.get(ENROL_SECRET)
+    if not secret:
+        secret = totp.new_secret()
+        session[ENROL_SECRET] = secret
+    return secret
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+@rate_limited
+def enrol():
+    """Two-factor enrolment: forced for admins before their first login completes, and
+    reachable by anyone from their account page."""
+    user = current_user if current_user.is_authenticated else auth.pending_user()
+    if user is None:
+        return redirect(url_for("accounts.login"))
+    if user.totp_enabled:
+        return redirect(url_for("accounts.account"))
+    form = forms.EnrolForm()
+    secret = _enrolment_secret()
+    if form.validate_on_submit():
+        try:
+            codes = operations.enable_totp(user, secret, form.code.data)
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            session.pop(ENROL_SECRET, None)
+            if not current_user.is_authenticated:
+                auth.finish_login(user, remember=bool(session.get("remember")))
+            return render_template("accounts/recovery_codes.html", codes=codes)
+    uri = totp.provisioning_uri(secret, user.email)
+    return render_template(
+        "accounts/enrol.html", form=form, secret=secret, qr=totp.qr_svg(uri), uri=uri
+    )
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
+    ).all()
+    return render_template(
+        "accounts/account.html",
+        profile=forms.ProfileForm(obj=current_user),
+        password_form=forms.PasswordChangeForm(),
+        token_form=forms.TokenForm(),
+        code_form=forms.CodeForm(),
+        confirm=forms.ConfirmForm(),
+        tokens=tokens,
+        recovery_left=operations.remaining_recovery_codes(current_user),
+    )
+
+
+@bp.post("/account/profile")
+@login_required
+def profile():
+    form = forms.ProfileForm()
+    if form.validate_on_submit():
+        try:
+            operations.update_account(
+                current_user, display_name=form.display_name.data, locale=form.locale.data
+            )
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            session.pop("lang", None)
+            flash(_("Saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_with_errors(profile=form)
+
+
+@bp.post("/account/password")
+@login_required
+def password():
+    form = forms.PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            operations.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            auth.finish_login(current_user._get_current_object())
+            flash(_("Your password is changed. Other sessions were logged out."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_with_errors(password_form=form)
+
+
+@bp.post("/account/totp/disable")
+@login_required
+def totp_disable():
+    form = forms.CodeForm()
+    if form.validate_on_submit():
+        try:
+            operations.disable_totp(current_user, form.code.data)
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Two-factor authentication is off."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_with_errors(code_form=form)
+
+
+@bp.post("/account/recovery-codes")
+@login_required
+def recovery_codes():
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        codes = operations.regenerate_recovery_codes(current_user)
+    except PanelError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("accounts.account"))
+    return render_template("accounts/recovery_codes.html", codes=codes)
+
+
+@bp.post("/account/tokens")
+@login_required
+def token_create():
+    form = forms.TokenForm()
+    if form.validate_on_submit():
+        try:
+            token, clear = operations.create_api_token(current_user, form.name.data)
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            return render_template("accounts/token_created.html", token=token, clear=clear)
+    return _account_with_errors(token_form=form)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def token_revoke(token_id: int):
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    token = require_view(db.session.get(ApiToken, token_id))
+    try:
+        operations.revoke_api_token(token)
+    except PanelError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The token is revoked."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+def _account_with_errors(**override):
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
+    ).all()
+    context = {
+        "profile": forms.ProfileForm(obj=current_user),
+        "password_form": forms.PasswordChangeForm(),
+        "token_form": forms.TokenForm(),
+        "code_form": forms.CodeForm(),
+        "confirm": forms.ConfirmForm(),
+        "tokens": tokens,
+        "recovery_left": operations.remaining_recovery_codes(current_user),
+    }
+    context.update(override)
+    return render_template("accounts/account.html", **context), 422
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@rate_limited
+def forgot_password():
+    form = forms.ForgotForm()
+    if form.validate_on_submit():
+        try:
+            operations.request_password_reset(form.email.data)
+        except MailNotConfigured:
+            current_app.logger.warning("password reset asked for, but PANEL_SMTP_URL is not set")
+        flash(_("If the address has an account, a link is on its way."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@rate_limited
+def reset_password(token: str):
+    operations.check_reset_token(token)
+    form = forms.ResetForm()
+    if form.validate_on_submit():
+        try:
+            operations.reset_password(token, form.password.data)
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Your password is set. Please log in."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form)
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@login_required
+def users():
+    require_role(Role.ADMIN)
+    form = forms.UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = operations.create_user(
+                form.email.data,
+                form.role.data,
+                password=form.password.data or None,
+                display_name=form.display_name.data,
+            )
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("accounts.users"))
+    status = 422 if form.errors else 200
+    all_users = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("accounts/users.html", form=form, users=all_users), status

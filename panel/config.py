@@ -1,0 +1,97 @@
+"""Settings from the environment (prefix PANEL_) and the instance folder."""
+
+import os
+import secrets
+from decimal import Decimal
+from pathlib import Path
+
+DEFAULTS: dict[str, object] = {
+    "DATABASE_URL": None,
+    "REDIS_URL": None,
+    "PROMETHEUS_URL": None,
+    "METERING_INTERVAL": 3600,
+    "SMTP_URL": None,
+    "MAIL_FROM": "panel@localhost",
+    "SHARE_VALUE": Decimal("64.00"),
+    "METRICS_ALLOW": "127.0.0.1/8,::1/128",
+    "PROXY_COUNT": 0,
+    "LANGUAGES": ("de", "en"),
+    "LOGIN_LIMIT": "10 per 15 minutes",
+    "BASE_URL": "http://localhost:5000",
+    "PASSWORD_RESET_HOURS": 2,
+}
+
+CASTS = {
+    "METERING_INTERVAL": int,
+    "PROXY_COUNT": int,
+    "PASSWORD_RESET_HOURS": int,
+    "SHARE_VALUE": Decimal,
+}
+
+
+def instance_path() -> Path:
+    """The instance folder: PANEL_INSTANCE, else ./instance."""
+    return Path(os.environ.get("PANEL_INSTANCE") or Path.cwd() / "instance").resolve()
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """PANEL_* variables as PANEL_-less config keys, cast to their types."""
+    environ = dict(os.environ if environ is None else environ)
+    result = dict(DEFAULTS)
+    for key in DEFAULTS:
+        raw = environ.get(f"PANEL_{key}")
+        if raw is not None and raw != "":
+            result[key] = CASTS.get(key, str)(raw)
+    if environ.get("PANEL_SECRET_KEY"):
+        result["SECRET_KEY"] = environ["PANEL_SECRET_KEY"]
+    return result
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write a file readable by its owner only (mode 0600) from the first byte on."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)
+
+
+def load_or_create_secret(folder: Path) -> str:
+    """The instance secret, made on first use."""
+    path = folder / "secret_key"
+    if not path.exists():
+        write_private_file(path, secrets.token_urlsafe(48).encode())
+    return path.read_text().strip()
+
+
+def build_config(overrides: dict | None = None) -> dict[str, object]:
+    """The whole configuration: defaults, environment, then explicit overrides."""
+    config = settings_from_env()
+    config.update(overrides or {})
+    folder = Path(str(config.get("INSTANCE_PATH") or instance_path()))
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config["INSTANCE_PATH"] = str(folder)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = load_or_create_secret(folder)
+    if not config.get("DATABASE_URL"):
+        database = folder / "panel.db"
+        if not database.exists():
+            write_private_file(database, b"")
+        config["DATABASE_URL"] = f"sqlite:///{database}"
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+    config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    config["WTF_CSRF_TIME_LIMIT"] = None
+    config["BABEL_DEFAULT_LOCALE"] = "en"
+    config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"
+    config["RATELIMIT_HEADERS_ENABLED"] = True
+    config.setdefault("API_TITLE", "Cooperative hosting panel")
+    config.setdefault("API_VERSION", "v1")
+    config.setdefault("OPENAPI_VERSION", "3.0.3")
+    config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    return config

@@ -1,0 +1,1 @@
+"""The cooperative's office: members, the share ledger, and (later) resolutions and votes."""

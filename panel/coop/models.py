@@ -1,0 +1,95 @@
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from panel.core.models import Base, CreatedAt
+
+
+class MemberKind(StrEnum):
+    NATURAL = "natural"
+    LEGAL = "legal"
+
+
+class MemberStatus(StrEnum):
+    APPLICANT = "applicant"
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+
+
+class ShareKind(StrEnum):
+    SUBSCRIPTION = "subscription"
+    CANCELLATION = "cancellation"
+    REVERSAL = "reversal"
+
+
+def _in(column: str, enum: type[StrEnum]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{item.value}'" for item in enum) + ")"
+
+
+class Member(CreatedAt, Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint(_in("kind", MemberKind), name="kind"),
+        CheckConstraint(_in("status", MemberStatus), name="status"),
+        CheckConstraint("length(prefix) = 3", name="prefix_length"),
+        # The share ledger's triggers keep share_count; this check is what stops it going negative.
+        CheckConstraint("share_count >= 0", name="share_count_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(8), unique=True)
+    prefix: Mapped[str] = mapped_column(String(3), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    street: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(16), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2), default="DE")
+    status: Mapped[str] = mapped_column(String(12), default=MemberStatus.APPLICANT)
+    applied_on: Mapped[date]
+    admitted_on: Mapped[date | None]
+    cancelled_on: Mapped[date | None]
+    ended_on: Mapped[date | None]
+    share_count: Mapped[int] = mapped_column(default=0)
+
+    users = relationship("User", foreign_keys="User.member_id", back_populates="member")
+    share_transactions = relationship(
+        "ShareTransaction", back_populates="member", order_by="ShareTransaction.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Member {self.number} {self.prefix}>"
+
+
+class ShareTransaction(CreatedAt, Base):
+    """One line of the share ledger; append-only (enforced by triggers, see the migration)."""
+
+    __tablename__ = "share_transactions"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ShareKind), name="kind"),
+        CheckConstraint(
+            "(kind = 'subscription' AND count > 0 AND reverses_id IS NULL)"
+            " OR (kind = 'cancellation' AND count < 0 AND reverses_id IS NULL)"
+            " OR (kind = 'reversal' AND count <> 0 AND reverses_id IS NOT NULL)",
+            name="count_matches_kind",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int]
+    value_date: Mapped[date]
+    reverses_id: Mapped[int | None] = mapped_column(
+        ForeignKey("share_transactions.id"), unique=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    member = relationship(Member, back_populates="share_transactions")
+    reverses = relationship("ShareTransaction", remote_side=[id])

@@ -1,0 +1,212 @@
+"""The member register (admin) and one's own membership."""
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from panel.coop import forms, operations
+from panel.coop.models import Member, MemberStatus, ShareTransaction
+from panel.core.access import require_change, require_role, require_view
+from panel.core.errors import PanelError
+from panel.core.forms import show_errors
+from panel.core.labels import label
+from panel.core.roles import Role
+from panel.extensions import db
+
+bp = Blueprint("coop", __name__)
+
+CONTACT_FIELDS = ("name", "email", "phone", "street", "postal_code", "city", "country")
+STATUS_CHANGES = {
+    "admit": operations.admit_member,
+    "cancel": operations.cancel_membership,
+    "end": operations.end_membership,
+}
+
+
+def _contact_data(form: forms.ContactForm) -> dict:
+    return {name: getattr(form, name).data or "" for name in CONTACT_FIELDS}
+
+
+@bp.route("/membership", methods=["GET", "POST"])
+@login_required
+def membership():
+    member = current_user.member
+    if member is None:
+        abort(404)
+    form = forms.ContactForm(obj=member)
+    if form.validate_on_submit():
+        try:
+            operations.update_member(member, _contact_data(form))
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("coop.membership"))
+    status = 422 if form.errors else 200
+    return render_template(
+        "coop/membership.html",
+        member=member,
+        form=form,
+        share_value=operations.share_value(),
+    ), status
+
+
+@bp.get("/admin/members")
+@login_required
+def members():
+    require_role(Role.ADMIN)
+    stmt = select(Member).order_by(Member.number)
+    status = request.args.get("status", "")
+    if status in {item.value for item in MemberStatus}:
+        stmt = stmt.where(Member.status == status)
+    search = request.args.get("q", "").strip()[:100]
+    if search:
+        pattern = f"%{search}%"
+        stmt = stmt.where(
+            or_(
+                Member.name.ilike(pattern),
+                Member.email.ilike(pattern),
+                Member.number.ilike(pattern),
+                Member.prefix.ilike(pattern),
+            )
+        )
+    rows = db.session.scalars(stmt).all()
+    total_shares = sum(member.share_count for member in rows)
+    return render_template(
+        "coop/members.html",
+        members=rows,
+        status=status,
+        search=search,
+        total_shares=total_shares,
+        share_value=operations.share_value(),
+    )
+
+
+@bp.get("/admin/members.csv")
+@login_required
+def members_csv():
+    require_role(Role.ADMIN)
+    rows = db.session.scalars(select(Member).order_by(Member.number)).all()
+    return Response(
+        operations.register_csv(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=members-{date.today()}.csv"},
+    )
+
+
+@bp.route("/admin/members/new", methods=["GET", "POST"])
+@login_required
+def member_new():
+    require_role(Role.ADMIN)
+    form = forms.MemberForm()
+    if form.validate_on_submit():
+        try:
+            member = operations.create_member(
+                prefix=form.prefix.data,
+                kind=form.kind.data,
+                admit=bool(form.admit.data),
+                **_contact_data(form),
+            )
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Member %(number)s created.", number=member.number), "success")
+            return redirect(url_for("coop.member", member_id=member.id))
+    status = 422 if form.errors else 200
+    return render_template("coop/member_new.html", form=form), status
+
+
+def _member_page(member: Member, status: int = 200, **forms_override):
+    context = {
+        "contact_form": forms.ContactForm(obj=member),
+        "share_form": forms.ShareForm(value_date=date.today()),
+        "date_form": forms.DateForm(),
+    }
+    context.update(forms_override)
+    return render_template(
+        "coop/member.html",
+        member=member,
+        share_value=operations.share_value(),
+        status_changes=STATUS_CHANGES,
+        **context,
+    ), status
+
+
+@bp.get("/admin/members/<int:member_id>")
+@login_required
+def member(member_id: int):
+    require_role(Role.ADMIN)
+    return _member_page(require_view(db.session.get(Member, member_id)))
+
+
+@bp.post("/admin/members/<int:member_id>/contact")
+@login_required
+def member_contact(member_id: int):
+    require_role(Role.ADMIN)
+    record = require_change(db.session.get(Member, member_id))
+    form = forms.ContactForm()
+    if form.validate_on_submit():
+        try:
+            operations.update_member(record, _contact_data(form))
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("coop.member", member_id=record.id))
+    return _member_page(record, 422, contact_form=form)
+
+
+@bp.post("/admin/members/<int:member_id>/<any(admit, cancel, end):change>")
+@login_required
+def member_status(member_id: int, change: str):
+    require_role(Role.ADMIN)
+    record = require_change(db.session.get(Member, member_id))
+    form = forms.DateForm()
+    if not form.validate_on_submit():
+        return _member_page(record, 422, date_form=form)
+    try:
+        STATUS_CHANGES[change](record, form.on.data)
+    except PanelError as exc:
+        flash(exc.message, "error")
+        return _member_page(record, exc.status, date_form=form)
+    flash(_("Status is now: %(status)s", status=label(record.status)), "success")
+    return redirect(url_for("coop.member", member_id=record.id))
+
+
+@bp.post("/admin/members/<int:member_id>/shares")
+@login_required
+def member_shares(member_id: int):
+    require_role(Role.ADMIN)
+    record = require_change(db.session.get(Member, member_id))
+    form = forms.ShareForm()
+    if form.validate_on_submit():
+        try:
+            operations.record_share_transaction(
+                record, form.kind.data, form.count.data, form.value_date.data, form.note.data
+            )
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Booked."), "success")
+            return redirect(url_for("coop.member", member_id=record.id))
+    return _member_page(record, 422, share_form=form)
+
+
+@bp.post("/admin/shares/<int:transaction_id>/reverse")
+@login_required
+def share_reverse(transaction_id: int):
+    require_role(Role.ADMIN)
+    transaction = require_change(db.session.get(ShareTransaction, transaction_id))
+    form = forms.DateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        operations.reverse_share_transaction(transaction, form.on.data)
+    except PanelError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Reversed."), "success")
+    return redirect(url_for("coop.member", member_id=transaction.member_id))

@@ -1,0 +1,1 @@
+"""Shared building blocks: base model, money, roles and access, audit, secrets, errors."""

@@ -1,0 +1,90 @@
+"""The one place that decides who may see and change what.
+
+Admins see everything. Members and resellers see what belongs to their member record; a reseller
+also sees its customers' accounts and what they own; a customer sees only its own things. An
+object the user may not see is reported as missing (404), so that ids do not leak; an action the
+role may not take at all is forbidden (403).
+"""
+
+from typing import Any
+
+from flask_login import current_user
+from sqlalchemy import Select, false
+
+from panel.core.errors import Forbidden, NotFound
+from panel.core.roles import Role
+
+
+def owner_member_id(obj: Any) -> int | None:
+    from panel.coop.models import Member
+
+    if isinstance(obj, Member):
+        return obj.id
+    return getattr(obj, "member_id", None)
+
+
+def owner_user_id(obj: Any) -> int | None:
+    from panel.accounts.models import User
+
+    if isinstance(obj, User):
+        return obj.id
+    return getattr(obj, "user_id", None) or getattr(obj, "customer_id", None)
+
+
+def can_view(user: Any, obj: Any) -> bool:
+    from panel.accounts.models import User
+
+    if user is None or not user.is_authenticated:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if owner_user_id(obj) == user.id:
+        return True
+    if user.role == Role.RESELLER and isinstance(obj, User) and obj.reseller_id == user.id:
+        return True
+    member_id = owner_member_id(obj)
+    return (
+        user.role in (Role.MEMBER, Role.RESELLER)
+        and member_id is not None
+        and member_id == user.member_id
+    )
+
+
+def can_change(user: Any, obj: Any) -> bool:
+    """Changing follows seeing, except for records only the office keeps."""
+    from panel.coop.models import ShareTransaction
+
+    if isinstance(obj, ShareTransaction):
+        return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+    return can_view(user, obj)
+
+
+def require_view(obj: Any, user: Any = None) -> Any:
+    user = user or current_user
+    if obj is None or not can_view(user, obj):
+        raise NotFound("No such object.")
+    return obj
+
+
+def require_change(obj: Any, user: Any = None) -> Any:
+    user = user or current_user
+    require_view(obj, user)
+    if not can_change(user, obj):
+        raise Forbidden("You may not change this.")
+    return obj
+
+
+def require_role(*roles: Role, user: Any = None) -> None:
+    user = user or current_user
+    if not user.is_authenticated or user.role not in roles:
+        raise Forbidden("Your role may not do this.")
+
+
+def scope_to_member(stmt: Select, member_column: Any, user: Any = None) -> Select:
+    """Restrict a query over member-owned rows to what the user may see."""
+    user = user or current_user
+    if user.role == Role.ADMIN:
+        return stmt
+    if user.role in (Role.MEMBER, Role.RESELLER) and user.member_id is not None:
+        return stmt.where(member_column == user.member_id)
+    return stmt.where(false())

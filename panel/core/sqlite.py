@@ -1,0 +1,23 @@
+"""SQLite needs two switches to behave like the production database: foreign keys and real
+transactions (pysqlite's own BEGIN handling breaks SAVEPOINT, which tests and nested
+operations rely on)."""
+
+from sqlalchemy import Engine, event
+
+
+def enable_sqlite_pragmas(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,49 @@
+"""The panel's own SSH key pair, kept in the instance folder with its private half encrypted
+by a passphrase derived from the instance secret."""
+
+import base64
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from panel.config import write_private_file
+from panel.core.secrets import derive_key
+
+KEY_NAME = "id_ed25519"
+
+
+def key_passphrase(secret: str) -> bytes:
+    return base64.urlsafe_b64encode(derive_key(secret, "ssh-key-passphrase"))
+
+
+def key_paths(instance: Path) -> tuple[Path, Path]:
+    folder = instance / "ssh"
+    return folder / KEY_NAME, folder / f"{KEY_NAME}.pub"
+
+
+def ensure_keypair(instance: Path, secret: str) -> Path:
+    """Make the key pair unless it exists; returns the public key's path."""
+    private_path, public_path = key_paths(instance)
+    if private_path.exists() and public_path.exists():
+        return public_path
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.BestAvailableEncryption(key_passphrase(secret)),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    write_private_file(private_path, private)
+    write_private_file(public_path, public + b" panel\n")
+    private_path.parent.chmod(0o700)
+    return public_path
+
+
+def load_private_key(instance: Path, secret: str) -> Ed25519PrivateKey:
+    private_path, _ = key_paths(instance)
+    key = serialization.load_ssh_private_key(private_path.read_bytes(), key_passphrase(secret))
+    assert isinstance(key, Ed25519PrivateKey)
+    return key

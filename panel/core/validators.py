@@ -1,0 +1,80 @@
+"""Validators shared by forms, the API and the CLI. Each returns the clean value or raises
+ValidationFailed naming the field, before anything is written."""
+
+import re
+import unicodedata
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+
+from panel.core.errors import ValidationFailed
+
+PREFIX_PATTERN = re.compile(r"[a-z]{3}")
+
+
+def clean_text(
+    field: str, value: object, *, max_length: int, required: bool = True, multiline: bool = False
+) -> str:
+    """A string of bounded length without control characters, stripped."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed.field(field, "Must be text.")
+    value = value.strip()
+    if required and not value:
+        raise ValidationFailed.field(field, "Must not be empty.")
+    if len(value) > max_length:
+        raise ValidationFailed.field(field, f"At most {max_length} characters.")
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+    if any(unicodedata.category(char) == "Cc" and char not in allowed for char in value):
+        raise ValidationFailed.field(field, "Control characters are not allowed.")
+    return value
+
+
+def clean_email(field: str, value: object) -> str:
+    text = clean_text(field, value, max_length=254)
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed.field(field, f"Not a valid email address: {exc}") from exc
+    return result.normalized.lower()
+
+
+def clean_prefix(field: str, value: object) -> str:
+    text = clean_text(field, value, max_length=3)
+    if not PREFIX_PATTERN.fullmatch(text):
+        raise ValidationFailed.field(field, "Exactly three lowercase letters a-z.")
+    return text
+
+
+def clean_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValidationFailed.field(field, "Choose one of: " + ", ".join(choices) + ".")
+    return value
+
+
+def clean_positive_int(field: str, value: object, *, maximum: int) -> int:
+    if isinstance(value, bool):
+        raise ValidationFailed.field(field, "Must be a whole number.")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise ValidationFailed.field(field, "Must be a whole number.")
+    if value < 1:
+        raise ValidationFailed.field(field, "Must be at least 1.")
+    if value > maximum:
+        raise ValidationFailed.field(field, f"Must be at most {maximum}.")
+    return value
+
+
+def clean_date(field: str, value: object, *, not_after: date | None = None) -> date:
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValidationFailed.field(field, "A date as YYYY-MM-DD.") from exc
+    if not isinstance(value, date):
+        raise ValidationFailed.field(field, "A date as YYYY-MM-DD.")
+    if not_after is not None and value > not_after:
+        raise ValidationFailed.field(field, f"Must not be after {not_after.isoformat()}.")
+    return value

@@ -1,0 +1,117 @@
+"""Health, metrics, the dashboard and the language switch."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import select, text
+
+from panel.core.metrics import REGISTRY, address_allowed
+from panel.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # any database failure means unhealthy
+        current_app.logger.warning("health check failed: %s", exc)
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+@bp.get("/metrics")
+def metrics():
+    from panel.accounts.tokens import user_for_bearer
+
+    allowed = address_allowed(request.remote_addr, current_app.config["METRICS_ALLOW"])
+    if not allowed:
+        user = user_for_bearer(request.headers.get("Authorization", ""))
+        if user is None or not user.is_admin:
+            abort(403)
+    return generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+
+@bp.post("/language")
+def language():
+    chosen = request.form.get("lang", "")
+    if chosen in current_app.config["LANGUAGES"]:
+        session["lang"] = chosen
+    target = request.form.get("next", "")
+    # Only paths on this site, never an absolute or scheme-relative URL.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("core.index")
+    return redirect(target)
+
+
+@bp.get("/")
+@login_required
+def index():
+    from panel.coop.models import Member
+    from panel.core.audit import AuditEntry
+    from panel.core.roles import Role
+
+    context: dict = {}
+    if current_user.role == Role.ADMIN:
+        context["member_counts"] = dict(
+            db.session.execute(select(Member.status, db.func.count()).group_by(Member.status)).all()
+        )
+        context["recent_audit"] = db.session.scalars(
+            select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)
+        ).all()
+    elif current_user.member is not None:
+        context["member"] = current_user.member
+    if current_user.role == Role.RESELLER:
+        from panel.accounts.models import User
+
+        context["customers"] = db.session.scalars(
+            select(User).where(User.reseller_id == current_user.id).order_by(User.email)
+        ).all()
+    return render_template("core/dashboard.html", **context)
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@bp.get("/audit")
+@login_required
+def audit():
+    from panel.core.audit import SOURCES, audit_query
+
+    filters = {
+        name: request.args.get(name, "").strip()[:64]
+        for name in ("action", "source", "object_type", "member_id")
+        if request.args.get(name, "").strip()
+    }
+    if "member_id" in filters and not filters["member_id"].isdigit():
+        filters.pop("member_id")
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    rows = db.session.scalars(
+        audit_query(
+            current_user,
+            {**filters, "member_id": int(filters["member_id"])}
+            if "member_id" in filters
+            else filters,
+        )
+        .offset((page - 1) * AUDIT_PAGE_SIZE)
+        .limit(AUDIT_PAGE_SIZE + 1)
+    ).all()
+    return render_template(
+        "core/audit.html",
+        entries=rows[:AUDIT_PAGE_SIZE],
+        more=len(rows) > AUDIT_PAGE_SIZE,
+        page=page,
+        filters=filters,
+        sources=SOURCES,
+    )

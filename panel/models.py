@@ -1,0 +1,15 @@
+"""Imports every feature's models so that the metadata knows all tables (Alembic, create_app)."""
+
+from panel.accounts.models import ApiToken, PasswordResetToken, RecoveryCode, User
+from panel.coop.models import Member, ShareTransaction
+from panel.core.audit import AuditEntry
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Member",
+    "PasswordResetToken",
+    "RecoveryCode",
+    "ShareTransaction",
+    "User",
+]

@@ -1,0 +1,183 @@
+"""Test setup: one migrated database per run (SQLite, or PostgreSQL when
+PANEL_TEST_DATABASE_URL says so), every test inside a transaction that is rolled back."""
+
+import os
+import secrets
+import uuid
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from panel import create_app
+from panel.core.audit import acting
+from panel.core.schema import upgrade
+from panel.extensions import db, limiter
+
+PASSWORD = "correct horse battery staple"
+
+
+def _fresh_postgres(url: str) -> tuple[str, callable]:
+    """A new, empty database next to the one the URL names; dropped at the end."""
+    base = make_url(url)
+    name = f"panel_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    wanted = os.environ.get("PANEL_TEST_DATABASE_URL", "")
+    if wanted.startswith("postgresql"):
+        url, drop = _fresh_postgres(wanted)
+        yield url
+        drop()
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'panel.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    upgrade(database_url)
+    application = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")),
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "panel.test",
+            "BASE_URL": "http://panel.test",
+        }
+    )
+    application.test_client_class = IsolatedClient
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets an app context of its own (fresh g, fresh session), as in production,
+    while the test keeps its own context open for direct database access."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def transaction(app):
+    """Run the test in a transaction that is rolled back; commits become savepoints."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        # A plain Session: flask-sqlalchemy's own would pick the engine over this connection.
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id,
+        )
+        limiter.reset()
+        try:
+            yield connection
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_member():
+    from panel.coop.operations import create_member
+
+    counter = iter(range(26 * 26 * 26))
+
+    def make(prefix: str | None = None, **fields):
+        if prefix is None:
+            number = next(counter)
+            prefix = "".join(chr(97 + (number // 26**i) % 26) for i in (2, 1, 0))
+            prefix = "q" + prefix[1:]
+        fields.setdefault("name", f"Member {prefix}")
+        fields.setdefault("email", f"{prefix}@example.org")
+        fields.setdefault("password", PASSWORD)
+        with acting("cli"):
+            return create_member(prefix=prefix, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_user(make_member):
+    from panel.accounts.operations import create_user, find_user_by_email
+    from panel.core.roles import Role
+
+    def make(role: str = "member", email: str | None = None, reseller=None, **kwargs):
+        if role in (Role.MEMBER, Role.RESELLER):
+            member = make_member(**({"email": email} if email else {}))
+            user = member.users[0]
+            if role == Role.RESELLER:
+                user.role = Role.RESELLER
+                db.session.commit()
+            return user
+        email = email or f"{role}-{uuid.uuid4().hex[:8]}@example.org"
+        with acting("cli"):
+            create_user(email, role, password=PASSWORD, reseller=reseller, **kwargs)
+        return find_user_by_email(email)
+
+    return make
+
+
+def login(client: FlaskClient, user) -> FlaskClient:
+    """Log the user in on this client without the login form (which has tests of its own)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def login_as(app, make_user):
+    def log_in(user_or_role="member", **kwargs):
+        user = make_user(user_or_role, **kwargs) if isinstance(user_or_role, str) else user_or_role
+        return login(app.test_client(), user), user
+
+    return log_in
+
+
+@pytest.fixture
+def api_as(app, make_user):
+    """A client that sends a bearer token of the given user (or a new user of the role)."""
+    from panel.accounts.operations import create_api_token
+
+    def client_for(user_or_role="member", **kwargs):
+        user = make_user(user_or_role, **kwargs) if isinstance(user_or_role, str) else user_or_role
+        with acting("cli", user):
+            _, clear = create_api_token(user, "test")
+        test_client = app.test_client()
+        test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {clear}"
+        return test_client, user
+
+    return client_for
+
+
+@pytest.fixture
+def today():
+    return date.today()
