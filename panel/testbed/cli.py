@@ -1,0 +1,75 @@
+"""`panel testbed up/status/down`."""
+
+import click
+
+from panel.testbed import TestbedError, lifecycle, network
+from panel.testbed import state as saved
+
+
+@click.group()
+def testbed() -> None:
+    """Local Debian hosts (systemd-nspawn) for development and tests."""
+
+
+@testbed.command()
+@click.option(
+    "--hosts",
+    "count",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, network.MAX_HOSTS),
+    help="How many hosts to boot.",
+)
+@click.option(
+    "--register/--no-register", default=True, help="Add the hosts to the panel's inventory."
+)
+def up(count: int, register: bool) -> None:
+    """Build the image if needed, boot the hosts and wait until each runs."""
+    try:
+        state = lifecycle.up(count, click.echo)
+    except TestbedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for host in state.hosts:
+        click.echo(f"{host.name}\t{host.address}\t{host.fingerprint}")
+    if register:
+        from panel import create_app
+        from panel.core.schema import upgrade
+        from panel.testbed.register import register_hosts
+
+        app = create_app()
+        with app.app_context():
+            upgrade()
+            register_hosts(state, click.echo)
+    click.echo(f"state: {saved.state_path()}")
+    click.echo(f"known hosts: {saved.known_hosts_path()}")
+
+
+@testbed.command()
+def status() -> None:
+    """Each host, its address and whether it answers over SSH; fails unless all run."""
+    rows = lifecycle.status()
+    if not rows:
+        click.echo("the testbed is down")
+        if lifecycle.leftovers_without_state():
+            click.echo("leftovers of an earlier testbed exist: run `panel testbed down`")
+        return
+    for row in rows:
+        if not row.container:
+            answer = "container stopped"
+        elif row.system_state is None:
+            answer = "no answer"
+        else:
+            answer = f"{row.system_state}, {row.memory_kib // 1024} MiB"
+        click.echo(f"{row.name}\t{row.address}\t{answer}")
+    if not all(row.container and row.system_state == "running" for row in rows):
+        raise SystemExit(1)
+
+
+@testbed.command()
+def down() -> None:
+    """Stop the hosts and remove every namespace, link, mount and process the testbed made."""
+    try:
+        lifecycle.down(click.echo)
+    except TestbedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("the testbed is down")

@@ -1,0 +1,89 @@
+"""The testbed's network: one bridge on the machine, one namespace and veth pair per host.
+
+A bridge (rather than a routed /31 per host) puts every host and the machine on one link, so hosts
+reach each other and the machine without the machine ever forwarding a packet. Hosts get no
+default route and no CAP_NET_ADMIN to add one, so nothing leaves the testbed. IPv6 stays enabled
+(nginx's default site listens on [::]) but no interface generates a link-local address, so
+198.18.0.0/24 (inside 198.18.0.0/15, reserved for network tests) holds the only addresses.
+"""
+
+import ipaddress
+import json
+import subprocess
+from pathlib import Path
+
+from panel.testbed import PREFIX, TestbedError
+
+BRIDGE = f"{PREFIX}-br"
+SUBNET = ipaddress.ip_network("198.18.0.0/24")
+GATEWAY = SUBNET.network_address + 1
+FIRST_HOST = 10
+MAX_HOSTS = 32
+NETNS_DIR = Path("/run/netns")
+GUEST_LINK = "eth0"
+
+
+def ip(*args: str) -> str:
+    result = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise TestbedError(f"ip {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+def host_address(number: int) -> ipaddress.IPv4Address:
+    return SUBNET.network_address + FIRST_HOST + number
+
+
+def ensure_bridge() -> None:
+    if BRIDGE in links():
+        return
+    routes = json.loads(ip("-j", "route", "show", "to", "match", str(GATEWAY)) or "[]")
+    foreign = [route for route in routes if route.get("dst") != "default"]
+    if foreign:
+        raise TestbedError(f"{SUBNET} is already routed on this machine: {foreign}")
+    ip("link", "add", BRIDGE, "type", "bridge")
+    ip("link", "set", BRIDGE, "addrgenmode", "none")
+    ip("address", "add", f"{GATEWAY}/{SUBNET.prefixlen}", "dev", BRIDGE)
+    ip("link", "set", BRIDGE, "up")
+
+
+def add_host(name: str, address: ipaddress.IPv4Address) -> None:
+    """A namespace NAME holding GUEST_LINK, paired with link NAME on the bridge."""
+    ip("netns", "add", name)
+    ip("link", "add", name, "type", "veth", "peer", "name", GUEST_LINK, "netns", name)
+    ip("link", "set", name, "addrgenmode", "none")
+    ip("link", "set", name, "master", BRIDGE, "up")
+    ip("-n", name, "link", "set", GUEST_LINK, "addrgenmode", "none")
+    ip("-n", name, "address", "add", f"{address}/{SUBNET.prefixlen}", "dev", GUEST_LINK)
+    ip("-n", name, "link", "set", GUEST_LINK, "up")
+    ip("-n", name, "link", "set", "lo", "up")
+
+
+def netns_path(name: str) -> Path:
+    return NETNS_DIR / name
+
+
+def links() -> list[str]:
+    return [link["ifname"] for link in json.loads(ip("-j", "link", "show") or "[]")]
+
+
+def namespaces() -> list[str]:
+    return [entry["name"] for entry in json.loads(ip("-j", "netns", "list") or "[]")]
+
+
+def leftovers() -> tuple[list[str], list[str]]:
+    """The testbed's namespaces and links, by prefix."""
+    return (
+        [name for name in namespaces() if name.startswith(PREFIX)],
+        [name for name in links() if name.startswith(PREFIX)],
+    )
+
+
+def remove_all() -> None:
+    """Every testbed link (the veth's far end goes with it), namespace and the bridge."""
+    names, machine_links = leftovers()
+    for link in sorted(machine_links, key=lambda link: link == BRIDGE):
+        if link in links():
+            ip("link", "delete", link)
+    for name in names:
+        ip("netns", "delete", name)

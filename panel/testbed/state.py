@@ -1,0 +1,72 @@
+"""What `up` made, kept in the instance folder (testbed/state.json) for `status` and `down`,
+with the hosts' pinned keys in testbed/known_hosts."""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from panel.config import instance_path
+
+
+@dataclass
+class Host:
+    name: str
+    address: str
+    ssh_port: int
+    netns: str
+    netns_path: str
+    veth: str
+    veth_peer: str
+    pid: int
+    pid_start: int
+    init_pid: int | None
+    cgroups: list[str]
+    mounts: list[str]
+    upper_dir: str
+    host_key: str
+    fingerprint: str
+    boot_seconds: float | None = None
+
+
+@dataclass
+class State:
+    image: str
+    bridge: str
+    gateway: str
+    hosts: list[Host] = field(default_factory=list)
+
+
+def folder() -> Path:
+    return instance_path() / "testbed"
+
+
+def state_path() -> Path:
+    return folder() / "state.json"
+
+
+def known_hosts_path() -> Path:
+    return folder() / "known_hosts"
+
+
+def load() -> State | None:
+    path = state_path()
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    hosts = [Host(**host) for host in data.pop("hosts")]
+    return State(**data, hosts=hosts)
+
+
+def save(state: State) -> None:
+    folder().mkdir(parents=True, exist_ok=True)
+    path = state_path()
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(asdict(state), indent=2) + "\n")
+    partial.replace(path)
+    lines = [f"{host.address} {' '.join(host.host_key.split()[:2])}" for host in state.hosts]
+    known_hosts_path().write_text("".join(line + "\n" for line in lines))
+
+
+def forget() -> None:
+    for path in (state_path(), known_hosts_path()):
+        path.unlink(missing_ok=True)

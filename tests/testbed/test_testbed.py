@@ -1,0 +1,234 @@
+"""`panel testbed up/status/down` against real hosts. The tests run in file order: the last ones
+take the testbed down and check that nothing of it is left."""
+
+import os
+import subprocess
+import time
+
+import paramiko
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from panel.core.sshkey import load_private_key
+from panel.testbed import image, machine, network
+from panel.testbed import ssh as testbed_ssh
+from panel.testbed import state as saved
+
+pytestmark = pytest.mark.testbed
+
+
+def test_up_boots_every_host_to_running(testbed, on_host, invoke):
+    assert [host.name for host in testbed.hosts] == ["pnltb1", "pnltb2"]
+    assert [host.address for host in testbed.hosts] == ["198.18.0.11", "198.18.0.12"]
+    for host in testbed.hosts:
+        assert on_host(host, "systemctl is-system-running") == (0, "running\n")
+        assert on_host(host, "hostname") == (0, f"{host.name}\n")
+    result = invoke("status")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("pnltb1\t198.18.0.11\trunning, ")
+    assert lines[1].startswith("pnltb2\t198.18.0.12\trunning, ")
+
+
+def test_up_again_keeps_the_running_testbed(testbed, invoke, leftovers):
+    result = invoke("up", "--hosts", "2")
+    assert result.exit_code == 0, result.output
+    assert "already up with 2 hosts" in result.output
+    assert [host.pid for host in saved.load().hosts] == [host.pid for host in testbed.hosts]
+
+    resized = invoke("up", "--hosts", "3")
+    assert resized.exit_code != 0
+    assert "run `panel testbed down` first" in resized.output
+    assert len(saved.load().hosts) == 2
+    assert not [line for line in leftovers()["namespaces"] if "pnltb3" in line]
+
+
+def test_each_host_has_its_own_pinned_host_key(testbed, on_host):
+    fingerprints = {host.fingerprint for host in testbed.hosts}
+    assert len(fingerprints) == 2
+    assert not list((image.image_path() / "etc/ssh").glob("ssh_host_*"))
+    known = saved.known_hosts_path().read_text().splitlines()
+    for host in testbed.hosts:
+        status, served = on_host(host, "cat /etc/ssh/ssh_host_ed25519_key.pub")
+        assert status == 0
+        assert served.split()[:2] == host.host_key.split()[:2]
+        assert f"{host.address} {' '.join(host.host_key.split()[:2])}" in known
+
+
+def test_openssh_with_strict_host_key_checking_logs_in(testbed, instance, tmp_path):
+    key_file = _clear_panel_key(instance, tmp_path)
+    for host in testbed.hosts:
+        result = _openssh(key_file, saved.known_hosts_path(), host.address, "id -un")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "root\n"
+
+
+def test_changed_host_key_is_refused(testbed, instance, panel_key, tmp_path):
+    host = testbed.hosts[0]
+    forged = (
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    )
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(f"{host.address} {forged.decode()}\n")
+
+    with pytest.raises(paramiko.BadHostKeyException):
+        testbed_ssh.connect(host.address, host.ssh_port, known_hosts, panel_key)
+    result = _openssh(_clear_panel_key(instance, tmp_path), known_hosts, host.address, "true")
+    assert result.returncode == 255
+    assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in result.stderr
+
+
+def test_unknown_host_is_refused(testbed, panel_key, tmp_path):
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    with pytest.raises(paramiko.SSHException, match="not found in known_hosts"):
+        testbed_ssh.connect(testbed.hosts[0].address, 22, empty, panel_key)
+
+
+def test_hosts_reach_each_other_and_nothing_beyond(testbed, on_host):
+    first, second = testbed.hosts
+    assert on_host(first, "ip -4 route") == (
+        0,
+        "198.18.0.0/24 dev eth0 proto kernel scope link src 198.18.0.11 \n",
+    )
+    assert on_host(first, "ip -6 route") == (0, "")
+    addresses = on_host(first, "ip -o address | awk '{print $4}'")[1].split()
+    assert addresses == ["127.0.0.1/8", "::1/128", "198.18.0.11/24"]
+    status, _ = on_host(first, "ip route add default via 198.18.0.1")
+    assert status != 0
+    banner = (
+        'python3 -c \'import socket; s = socket.create_connection(("pnltb2", 22), 5);'
+        " print(s.recv(7).decode())'"
+    )
+    assert on_host(first, banner) == (0, "SSH-2.0\n")
+    assert on_host(second, "getent hosts pnltb1") == (0, "198.18.0.11     pnltb1\n")
+
+
+def test_image_holds_every_playbook_package(testbed, on_host):
+    host = testbed.hosts[0]
+    names = " ".join(image.packages())
+    status, output = on_host(
+        host, f"dpkg-query -W -f '${{Package}} ${{db:Status-Status}}\\n' {names}"
+    )
+    assert status == 0, output
+    assert sorted(output.split("\n")[:-1]) == [f"{name} installed" for name in image.packages()]
+    for unit in image.DISABLED_UNITS:
+        assert on_host(host, f"systemctl is-enabled {unit}") == (1, "disabled\n")
+    assert on_host(host, "systemctl is-active nginx")[1] == "active\n"
+
+
+def test_status_reports_a_host_that_stopped(testbed, on_host, invoke):
+    second = testbed.hosts[1]
+    on_host(second, "systemctl --no-block poweroff")
+    deadline = time.monotonic() + 30
+    while machine.is_nspawn(second.pid, second.pid_start) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+    result = invoke("status")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith("pnltb1\t198.18.0.11\trunning, ")
+    assert result.output.splitlines()[1] == "pnltb2\t198.18.0.12\tcontainer stopped"
+    again = invoke("up", "--hosts", "2")
+    assert again.exit_code != 0
+    assert "some may have stopped" in again.output
+
+
+def test_down_removes_everything(testbed, invoke, leftovers):
+    pids = [host.pid for host in testbed.hosts]
+    result = invoke("down")
+    assert result.exit_code == 0, result.output
+    found = leftovers()
+    assert not any(found.values()), found
+    assert not any(machine.start_time(pid) for pid in pids)
+    assert not saved.state_path().exists()
+    assert not saved.known_hosts_path().exists()
+
+    again = invoke("down")
+    assert again.exit_code == 0, again.output
+    assert invoke("status").output == "the testbed is down\n"
+
+
+def test_down_cleans_up_after_a_lost_state_file(instance, invoke, leftovers):
+    result = invoke("up", "--hosts", "1")
+    assert result.exit_code == 0, result.output
+    pid = saved.load().hosts[0].pid
+    saved.state_path().unlink()
+    assert "leftovers of an earlier testbed" in invoke("status").output
+
+    refused = invoke("up", "--hosts", "1")
+    assert refused.exit_code != 0
+    assert "hosts are running that" in refused.output
+    assert machine.is_nspawn(pid, machine.start_time(pid))
+
+    result = invoke("down")
+    assert result.exit_code == 0, result.output
+    assert "stopping 1 container(s)" in result.output
+    assert machine.start_time(pid) is None
+    found = leftovers()
+    assert not any(found.values()), found
+
+
+def test_up_sweeps_what_a_crash_left_behind(instance, invoke, leftovers):
+    """A crashed `up` can leave a namespace, a link and a mount without any process."""
+    network.ensure_bridge()
+    network.add_host("pnltb7", network.host_address(7))
+    machine.mount_overlay("pnltb7", image.image_path())
+
+    result = invoke("up", "--hosts", "1")
+    assert result.exit_code == 0, result.output
+    assert "removing leftovers of an earlier testbed" in result.output
+    found = leftovers()
+    assert not [line for line in found["namespaces"] + found["mounts"] if "pnltb7" in line]
+    assert [line.split()[0] for line in found["namespaces"]] == ["pnltb1"]
+    assert invoke("down").exit_code == 0
+    found = leftovers()
+    assert not any(found.values()), found
+
+
+def _clear_panel_key(instance, folder):
+    """The panel's key without its passphrase, for the OpenSSH client in a test."""
+    key = load_private_key(instance, testbed_ssh.instance_secret())
+    path = folder / "id_ed25519"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.OpenSSH,
+                serialization.NoEncryption(),
+            )
+        )
+    return path
+
+
+def _openssh(key_file, known_hosts, address, command):
+    return subprocess.run(
+        [
+            "ssh",
+            "-F",
+            "none",
+            "-i",
+            str(key_file),
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            f"UserKnownHostsFile={known_hosts}",
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "ConnectTimeout=5",
+            f"root@{address}",
+            command,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
