@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 # Debian packages the panel and its tests use; installed with apt-get when missing.
-DEBIAN_PACKAGES := python3 python3-venv python3-dev gcc git chromium postgresql redis-server
+DEBIAN_PACKAGES := python3 python3-venv python3-dev gcc git openssh-client chromium postgresql \
+  redis-server vagrant systemd-container mmdebstrap iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint translations debian-packages venv clean

@@ -15,9 +15,13 @@ class SessionInterface(SecureCookieSessionInterface):
         return request.is_secure or super().get_cookie_secure(app)
 
 
-def select_locale() -> str:
-    from flask import current_app
+def select_locale() -> str | None:
+    """The session's choice, then the user's setting, then the browser's; outside a request
+    (CLI, worker) the default."""
+    from flask import current_app, has_request_context
 
+    if not has_request_context():
+        return None
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
@@ -33,11 +37,14 @@ def create_app(config: dict | None = None) -> Flask:
     from panel.accounts import views as account_views
     from panel.api import register_api
     from panel.coop import views as coop_views
-    from panel.core import metrics, templating
+    from panel.core import metrics, queue, templating
     from panel.core import views as core_views
     from panel.core.errors import register_error_handlers
     from panel.core.sqlite import enable_sqlite_pragmas
     from panel.extensions import babel, csrf, db, limiter, login_manager
+    from panel.hosts import views as host_views
+    from panel.provisioning import metrics as job_metrics  # noqa: F401  (registers the collector)
+    from panel.provisioning import views as job_views
 
     settings = build_config(config)
     app = Flask(__name__, instance_path=str(settings["INSTANCE_PATH"]))
@@ -59,8 +66,11 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     register_error_handlers(app)
     metrics.init_app(app)
+    queue.init_app(app)
     app.register_blueprint(core_views.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(coop_views.bp)
+    app.register_blueprint(host_views.bp)
+    app.register_blueprint(job_views.bp)
     register_api(app)
     return app

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from panel.core.audit import acting
+from panel.testbed.cli import testbed
 
 
 def _app():
@@ -32,6 +33,7 @@ def init(admin_email: str, admin_password: str | None) -> None:
     """Migrate the database, create the admin, the instance secret and the SSH key pair."""
     from panel.accounts.models import User
     from panel.accounts.operations import create_user
+    from panel.core.errors import PanelError
     from panel.core.roles import Role
     from panel.core.schema import upgrade
     from panel.core.sshkey import ensure_keypair
@@ -39,6 +41,7 @@ def init(admin_email: str, admin_password: str | None) -> None:
 
     app = _app()
     with app.app_context(), acting("cli"):
+        _private_sqlite_file(current_app.config["SQLALCHEMY_DATABASE_URI"])
         upgrade()
         instance = Path(current_app.instance_path)
         public_key = ensure_keypair(instance, current_app.config["SECRET_KEY"])
@@ -49,11 +52,28 @@ def init(admin_email: str, admin_password: str | None) -> None:
             click.echo(f"admin exists: {admin.email}")
             return
         password = admin_password or secrets.token_urlsafe(15)
-        user = create_user(admin_email, Role.ADMIN, password=password, display_name="Admin")
+        try:
+            user = create_user(admin_email, Role.ADMIN, password=password, display_name="Admin")
+        except PanelError as exc:
+            raise click.ClickException(_describe(exc)) from exc
         click.echo(f"admin created: {user.email}")
         if admin_password is None:
             click.echo(f"admin password (shown once): {password}")
         click.echo("The admin sets up two-factor authentication at the first login.")
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only; SQLite would follow the umask."""
+    from sqlalchemy.engine import make_url
+
+    from panel.config import write_private_file
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    if not path.exists():
+        write_private_file(path, b"")
 
 
 @main.command()
@@ -101,12 +121,19 @@ def _serve(host: str, port: int, *, workers: int, threads: int) -> None:
 @click.option("--workers", default=4, show_default=True, type=int)
 def worker(workers: int) -> None:
     """The job worker alone (Huey consumer)."""
-    from panel.core.queue import init_app
+    from panel.provisioning.tasks import Reaper, reap, requeue_waiting
 
     app = _app()
-    queue = init_app(app)
+    queue = app.extensions["queue"]
     with app.app_context(), acting("worker"):
-        queue.create_consumer(workers=workers, worker_type="thread").run()
+        reaped = reap()
+        waiting = requeue_waiting()
+    click.echo(f"worker starting: {len(reaped)} lost jobs reaped, {waiting} waiting jobs queued")
+    Reaper(app).start()
+    # Short polling delays: an idle SQLite queue is checked at least twice a second.
+    queue.create_consumer(
+        workers=workers, worker_type="thread", initial_delay=0.05, backoff=1.2, max_delay=0.5
+    ).run()
 
 
 @main.group()
@@ -157,9 +184,133 @@ def token_create(email: str, name: str) -> None:
         click.echo(clear)
 
 
+@main.group()
+def hosts() -> None:
+    """The host inventory."""
+
+
+@hosts.command("add")
+@click.argument("name")
+@click.argument("address")
+@click.option("--role", type=click.Choice(["webspace", "managed", "bbb"]), default="webspace")
+@click.option("--port", "ssh_port", default=22, show_default=True, type=int)
+@click.option("--groups", default="", help="Comma-separated group names.")
+@click.option("--capacity", default=100, show_default=True, type=int)
+@click.option("--fingerprint", default=None, help="The expected SHA256:… host key fingerprint.")
+@click.option("--password", default=None, help="A one-time root password to install the key.")
+def hosts_add(name, address, role, ssh_port, groups, capacity, fingerprint, password) -> None:
+    """Register a host: pin its host key (shown for confirmation), install the key, read facts."""
+    from panel.core.errors import PanelError
+    from panel.hosts import operations
+
+    app = _app()
+    with app.app_context(), acting("cli"):
+        try:
+            if fingerprint is None:
+                offered = operations.scan(address, ssh_port)
+                click.echo(f"{address}:{ssh_port} offers host key {offered.fingerprint}")
+                if not click.confirm("Is this the host's key?"):
+                    raise click.ClickException("not confirmed; nothing registered")
+                fingerprint = offered.fingerprint
+            host = operations.add_host(
+                name,
+                address,
+                fingerprint=fingerprint,
+                ssh_port=ssh_port,
+                role=role,
+                groups=groups,
+                capacity=capacity,
+                password=password,
+            )
+        except PanelError as exc:
+            raise click.ClickException(_describe(exc)) from exc
+        click.echo(f"{host.name} {host.address} {host.state} {host.fingerprint}")
+        if host.state_reason:
+            click.echo(f"reason: {host.state_reason}")
+
+
+@hosts.command("list")
+def hosts_list() -> None:
+    from panel.extensions import db
+    from panel.hosts.models import Host
+
+    app = _app()
+    with app.app_context():
+        for host in db.session.scalars(select(Host).order_by(Host.name)):
+            groups = ",".join(host.groups or []) or "-"
+            click.echo(
+                f"{host.name}\t{host.address}:{host.ssh_port}\t{host.role}\t{groups}"
+                f"\t{host.state}\t{host.fingerprint}"
+            )
+
+
+@main.command()
+@click.option("--list", "list_all", is_flag=True, help="All hosts and groups.")
+@click.option("--host", default=None, help="The variables of one host.")
+def inventory(list_all: bool, host: str | None) -> None:
+    """Ansible dynamic inventory (JSON), usable as `ansible-playbook -i 'panel inventory'`."""
+    import json
+
+    from panel.hosts.inventory import current_inventory
+
+    app = _app()
+    with app.app_context():
+        data = current_inventory()
+    if host is not None:
+        click.echo(json.dumps(data["_meta"]["hostvars"].get(host, {}), indent=2))
+    elif list_all:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        raise click.UsageError("give --list or --host NAME")
+
+
+@main.group()
+def jobs() -> None:
+    """Jobs."""
+
+
+@jobs.command("run")
+@click.argument("action")
+@click.option("--hosts", "host_names", required=True, help="Comma-separated hosts or groups.")
+@click.option("--wait/--no-wait", default=False, help="Wait for the end; fail if the job fails.")
+@click.option("--timeout", default=3600, show_default=True, type=int, help="Seconds to wait.")
+def jobs_run(action: str, host_names: str, wait: bool, timeout: int) -> None:
+    """Run a maintenance playbook (ping, apt-upgrade, reboot) on hosts."""
+    import time
+
+    from panel.core.errors import PanelError
+    from panel.extensions import db
+    from panel.provisioning.models import Job
+    from panel.provisioning.operations import run_maintenance
+
+    app = _app()
+    with app.app_context(), acting("cli"):
+        try:
+            job = run_maintenance(action, host_names)
+        except PanelError as exc:
+            raise click.ClickException(_describe(exc)) from exc
+        click.echo(f"job {job.id} queued: {action} on {', '.join(job.hosts)}")
+        if not wait:
+            return
+        deadline = time.monotonic() + timeout
+        while not job.finished:
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"job {job.id} still {job.status} after {timeout} s")
+            # End the read transaction while waiting, so the worker can write.
+            db.session.rollback()
+            time.sleep(0.2)
+            job = db.session.get(Job, job.id)
+        click.echo(f"job {job.id} {job.status}" + (f": {job.reason}" if job.reason else ""))
+        if job.status != "successful":
+            sys.exit(1)
+
+
 def _describe(exc) -> str:
     details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.fields.items())
     return f"{exc.message} {details}".strip()
+
+
+main.add_command(testbed)
 
 
 if __name__ == "__main__":

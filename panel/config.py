@@ -1,5 +1,6 @@
 """Settings from the environment (prefix PANEL_) and the instance folder."""
 
+import math
 import os
 import secrets
 from decimal import Decimal
@@ -19,12 +20,21 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_LIMIT": "10 per 15 minutes",
     "BASE_URL": "http://localhost:5000",
     "PASSWORD_RESET_HOURS": 2,
+    "PLAYBOOKS_DIR": str(Path(__file__).resolve().parent.parent / "playbooks"),
+    "JOB_TIMEOUT": 1800,
+    "JOB_HEARTBEAT": 5,
+    "JOB_LOST_AFTER": 30,
+    "WORKER_THREADS": 4,
 }
 
 CASTS = {
     "METERING_INTERVAL": int,
     "PROXY_COUNT": int,
     "PASSWORD_RESET_HOURS": int,
+    "JOB_TIMEOUT": int,
+    "JOB_HEARTBEAT": float,
+    "JOB_LOST_AFTER": float,
+    "WORKER_THREADS": int,
     "SHARE_VALUE": Decimal,
 }
 
@@ -41,10 +51,28 @@ def settings_from_env(environ: dict[str, str] | None = None) -> dict[str, object
     for key in DEFAULTS:
         raw = environ.get(f"PANEL_{key}")
         if raw is not None and raw != "":
-            result[key] = CASTS.get(key, str)(raw)
+            result[key] = _cast(key, raw)
     if environ.get("PANEL_SECRET_KEY"):
         result["SECRET_KEY"] = environ["PANEL_SECRET_KEY"]
     return result
+
+
+def _cast(key: str, raw: str) -> object:
+    """The variable's value in its type; a bad value stops the start naming the variable."""
+    cast = CASTS.get(key, str)
+    if cast is str:
+        return raw
+    try:
+        value = cast(raw.strip())
+    except (ValueError, ArithmeticError) as exc:  # Decimal raises an ArithmeticError
+        raise ValueError(f"PANEL_{key} is not a valid {cast.__name__}: {raw!r}") from exc
+    if isinstance(value, Decimal):
+        finite = value.is_finite()
+    else:
+        finite = not isinstance(value, float) or math.isfinite(value)
+    if not finite:
+        raise ValueError(f"PANEL_{key} is not a finite number: {raw!r}")
+    return value
 
 
 def write_private_file(path: Path, data: bytes) -> None:

@@ -3,10 +3,16 @@
 from panel.accounts.models import ApiToken, PasswordResetToken, RecoveryCode, User
 from panel.coop.models import Member, ShareTransaction
 from panel.core.audit import AuditEntry
+from panel.hosts.models import Host
+from panel.provisioning.models import HostLock, Job, JobEvent
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "Host",
+    "HostLock",
+    "Job",
+    "JobEvent",
     "Member",
     "PasswordResetToken",
     "RecoveryCode",

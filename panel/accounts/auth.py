@@ -2,12 +2,15 @@
 
 from flask import Flask, current_app, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
+from flask_login import current_user, login_user
 
 from panel.accounts.models import User
+from panel.accounts.tokens import digest
 from panel.extensions import db, login_manager
 
 PENDING_KEY = "pending_login"
+# Views whose rate limit per account is keyed by the email address in the form.
+EMAIL_KEYED = ("accounts.login", "accounts.forgot_password")
 
 
 def init_login(app: Flask) -> None:
@@ -15,6 +18,10 @@ def init_login(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    # Flask-Login cannot decide per request like the session cookie does; the public URL tells.
+    app.config.setdefault(
+        "REMEMBER_COOKIE_SECURE", str(app.config.get("BASE_URL", "")).startswith("https://")
+    )
 
 
 @login_manager.user_loader
@@ -28,9 +35,16 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def clear_session_keeping_language() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def start_login(user: User) -> None:
     """The password was right; the second step (code or enrolment) comes next."""
-    session.clear()
+    clear_session_keeping_language()
     session[PENDING_KEY] = user.get_id()
 
 
@@ -39,15 +53,21 @@ def pending_user() -> User | None:
     return load_user(value) if isinstance(value, str) else None
 
 
+def renew_session(user: User, remember: bool = False) -> None:
+    """A fresh session for the user, keeping only the chosen language."""
+    clear_session_keeping_language()
+    login_user(user, remember=remember)
+
+
 def finish_login(user: User, remember: bool = False) -> None:
     from panel.accounts.operations import record_login
 
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    login_user(user, remember=remember)
+    renew_session(user, remember=remember)
     record_login(user, "password+totp" if user.totp_enabled else "password")
+
+
+def has_remember_cookie() -> bool:
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
 
 
 def needs_enrolment(user: User) -> bool:
@@ -59,8 +79,15 @@ def login_limit() -> str:
 
 
 def account_key() -> str:
-    """Rate-limit key for the account a login attempt is about."""
-    email = request.form.get("email", "")
-    if email:
-        return "account:" + email.strip().lower()[:254]
-    return "account:" + str(session.get(PENDING_KEY, "none"))
+    """Rate-limit key for the account a login step is about.
+
+    Only the login and forgot forms name the account by email; the later steps take it from the
+    session (or the reset link), so that a made-up email field cannot open a fresh budget."""
+    if request.endpoint in EMAIL_KEYED:
+        return "email:" + request.form.get("email", "").strip().lower()[:254]
+    if request.endpoint == "accounts.reset_password":
+        return "reset:" + digest(str((request.view_args or {}).get("token", "")))
+    if current_user.is_authenticated:
+        return "user:" + str(current_user.id)
+    pending = session.get(PENDING_KEY)
+    return "user:" + (pending.partition(":")[0] if isinstance(pending, str) else "none")

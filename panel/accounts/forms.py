@@ -1,8 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, Length
 
+from panel.core.labels import label_choices
 from panel.core.roles import ROLE_VALUES
 
 
@@ -30,7 +38,9 @@ class EnrolForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[Length(max=120)])
-    locale = SelectField(_l("Language"), choices=[("de", "Deutsch"), ("en", "English")])
+    locale = SelectField(
+        _l("Language"), choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")]
+    )
 
 
 class PasswordChangeForm(FlaskForm):
@@ -53,7 +63,7 @@ class ResetForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     display_name = StringField(_l("Display name"), validators=[Length(max=120)])
-    role = SelectField(_l("Role"), choices=[(role, role) for role in ROLE_VALUES])
+    role = SelectField(_l("Role"), choices=label_choices(*ROLE_VALUES))
     password = PasswordField(_l("Password (empty: the user gets a link by mail)"))
 
 

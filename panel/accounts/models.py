@@ -4,17 +4,15 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from panel.core.models import Base, CreatedAt
+from panel.core.models import Base, CreatedAt, one_of
 from panel.core.roles import ROLE_VALUES, Role
 from panel.core.secrets import EncryptedText
-
-ROLE_CHECK = "role IN (" + ", ".join(f"'{value}'" for value in ROLE_VALUES) + ")"
 
 
 class User(UserMixin, CreatedAt, Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(ROLE_CHECK, name="role"),
+        one_of("role", ROLE_VALUES),
         CheckConstraint(
             "(role = 'customer') = (reseller_id IS NOT NULL)", name="customer_has_reseller"
         ),

@@ -126,6 +126,12 @@ def change_password(user: User, current: str, new: str) -> None:
 def _set_password(user: User, password: str, action: str) -> None:
     user.password_hash = hash_password(password)
     user.session_version += 1
+    # A new password makes every link sent for the old one worthless.
+    db.session.execute(
+        PasswordResetToken.__table__.update()
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     record(action, user, member_id=user.member_id)
     db.session.commit()
 
@@ -253,6 +259,12 @@ def request_password_reset(email: Any) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_enabled:
         return
+    send_password_link(user)
+
+
+def send_password_link(user: User) -> None:
+    """Store a one-time password link for the user and mail it; the token is committed first,
+    so a mail failure (MailError) leaves nothing half done."""
     clear = new_token()
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     reset = PasswordResetToken(

@@ -2,9 +2,11 @@
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,10 +20,12 @@ from sqlalchemy import select
 from panel.accounts import auth, forms, operations, totp
 from panel.accounts.models import ApiToken, User
 from panel.core.access import require_role, require_view
+from panel.core.audit import acting
 from panel.core.errors import PanelError
 from panel.core.forms import show_errors
-from panel.core.mail import MailNotConfigured
+from panel.core.mail import MailError
 from panel.core.roles import Role
+from panel.core.validators import is_local_path
 from panel.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -40,10 +44,21 @@ def rate_limited(view):
 
 
 def _safe_next() -> str:
+    """The `next` page if it is a path on this site."""
     target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("core.index")
+    return target if is_local_path(target) else url_for("core.index")
+
+
+def _page(template: str, form, **context):
+    """A form page; 422 when the form came back with errors."""
+    return render_template(template, form=form, **context), 422 if form.errors else 200
+
+
+def _secret_page(body: str) -> Response:
+    """A page that shows a secret once: no cache may keep a copy."""
+    response = make_response(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -65,7 +80,7 @@ def login():
                 return redirect(url_for("accounts.enrol", next=_safe_next()))
             auth.finish_login(user, remember=bool(form.remember.data))
             return redirect(_safe_next())
-    return render_template("accounts/login.html", form=form)
+    return _page("accounts/login.html", form)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -76,11 +91,14 @@ def second_factor():
         return redirect(url_for("accounts.login"))
     form = forms.CodeForm()
     if form.validate_on_submit():
-        if operations.verify_second_factor(user, form.code.data):
+        # Not logged in yet: a used recovery code is still this user's doing.
+        with acting("web", user):
+            verified = operations.verify_second_factor(user, form.code.data)
+        if verified:
             auth.finish_login(user, remember=bool(session.get("remember")))
             return redirect(_safe_next())
         form.code.errors = [_("The code does not match.")]
-    return render_template("accounts/second_factor.html", form=form)
+    return _page("accounts/second_factor.html", form)
 
 
 def _enrolment_secret() -> str:
@@ -105,18 +123,18 @@ def enrol():
     secret = _enrolment_secret()
     if form.validate_on_submit():
         try:
-            codes = operations.enable_totp(user, secret, form.code.data)
+            with acting("web", user):
+                codes = operations.enable_totp(user, secret, form.code.data)
         except PanelError as exc:
             show_errors(form, exc)
         else:
             session.pop(ENROL_SECRET, None)
             if not current_user.is_authenticated:
                 auth.finish_login(user, remember=bool(session.get("remember")))
-            return render_template("accounts/recovery_codes.html", codes=codes)
+            return _secret_page(render_template("accounts/recovery_codes.html", codes=codes))
     uri = totp.provisioning_uri(secret, user.email)
-    return render_template(
-        "accounts/enrol.html", form=form, secret=secret, qr=totp.qr_svg(uri), uri=uri
-    )
+    page, status = _page("accounts/enrol.html", form, secret=secret, qr=totp.qr_svg(uri), uri=uri)
+    return _secret_page(page), status
 
 
 @bp.post("/logout")
@@ -178,7 +196,9 @@ def password():
         except PanelError as exc:
             show_errors(form, exc)
         else:
-            auth.finish_login(current_user._get_current_object())
+            auth.renew_session(
+                current_user._get_current_object(), remember=auth.has_remember_cookie()
+            )
             flash(_("Your password is changed. Other sessions were logged out."), "success")
             return redirect(url_for("accounts.account"))
     return _account_with_errors(password_form=form)
@@ -210,7 +230,7 @@ def recovery_codes():
     except PanelError as exc:
         flash(exc.message, "error")
         return redirect(url_for("accounts.account"))
-    return render_template("accounts/recovery_codes.html", codes=codes)
+    return _secret_page(render_template("accounts/recovery_codes.html", codes=codes))
 
 
 @bp.post("/account/tokens")
@@ -223,7 +243,8 @@ def token_create():
         except PanelError as exc:
             show_errors(form, exc)
         else:
-            return render_template("accounts/token_created.html", token=token, clear=clear)
+            page = render_template("accounts/token_created.html", token=token, clear=clear)
+            return _secret_page(page)
     return _account_with_errors(token_form=form)
 
 
@@ -266,11 +287,12 @@ def forgot_password():
     if form.validate_on_submit():
         try:
             operations.request_password_reset(form.email.data)
-        except MailNotConfigured:
-            current_app.logger.warning("password reset asked for, but PANEL_SMTP_URL is not set")
+        except MailError as exc:
+            # The answer must not differ from the one for an unknown address.
+            current_app.logger.warning("password reset link not sent: %s", exc)
         flash(_("If the address has an account, a link is on its way."), "info")
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/forgot.html", form=form)
+    return _page("accounts/forgot.html", form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -286,7 +308,7 @@ def reset_password(token: str):
         else:
             flash(_("Your password is set. Please log in."), "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset.html", form=form)
+    return _page("accounts/reset.html", form)
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
@@ -306,7 +328,19 @@ def users():
             show_errors(form, exc)
         else:
             flash(_("Account %(email)s created.", email=user.email), "success")
+            if user.password_hash is None:
+                _send_first_link(user)
             return redirect(url_for("accounts.users"))
     status = 422 if form.errors else 200
     all_users = db.session.scalars(select(User).order_by(User.email)).all()
     return render_template("accounts/users.html", form=form, users=all_users), status
+
+
+def _send_first_link(user: User) -> None:
+    try:
+        operations.send_password_link(user)
+    except MailError as exc:
+        current_app.logger.warning("password link for %s not sent: %s", user.email, exc)
+        flash(_("The mail with the password link could not be sent."), "error")
+    else:
+        flash(_("A link to set the password is on its way to %(email)s.", email=user.email), "info")

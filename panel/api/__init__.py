@@ -1,29 +1,32 @@
 """The /api/v1 JSON API: bearer tokens, errors in the contract's shape, OpenAPI from the code."""
 
 from flask import Flask, g, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
 
 PUBLIC_PATHS = ("/api/v1/openapi.json",)
 
 
 def authenticate_bearer():
+    """Only a bearer token authenticates the API, never a session cookie: the API has no CSRF
+    check, so a cookie sent along by a browser must not count."""
     from panel.accounts.tokens import user_for_bearer
-    from panel.core.errors import PanelError
 
     if request.path in PUBLIC_PATHS or not request.path.startswith("/api/"):
         return None
     user = user_for_bearer(request.headers.get("Authorization", ""))
     if user is None:
-        error = PanelError("A valid bearer token is needed.")
-        error.status, error.code = 401, "unauthorized"
-        raise error
-    # Only the token authenticates the API, never a session cookie (the API has no CSRF check);
-    # flask-login reads the user of this request from g._login_user.
+        raise Unauthorized(
+            "A valid bearer token is needed (Authorization: Bearer <token>).",
+            www_authenticate=WWWAuthenticate("bearer", {"realm": "panel"}),
+        )
+    # flask-login takes the user of this request from g._login_user, before any session.
     g._login_user = user
     return None
 
 
 def register_api(app: Flask) -> None:
-    from panel.api import account, audit, members, shares
+    from panel.api import account, audit, hosts, jobs, members, shares
     from panel.extensions import api, csrf
 
     app.config.setdefault(
@@ -31,11 +34,14 @@ def register_api(app: Flask) -> None:
         {
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearerAuth": []}],
-            "info": {"description": "Members, shares, webspaces, jobs, usage and invoices."},
+            "info": {
+                "description": "JSON API of the cooperative's panel. Every answer other than "
+                '2xx carries {"error": {"code", "message", "fields"}}.'
+            },
         },
     )
     api.init_app(app)
-    for module in (account, members, shares, audit):
+    for module in (account, members, shares, audit, hosts, jobs):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
     app.before_request(authenticate_bearer)

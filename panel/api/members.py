@@ -1,71 +1,78 @@
 """Members of the cooperative: the register (admin) and one's own record."""
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from panel.api.base import ApiBlueprint
 from panel.api.pagination import page_of
-from panel.api.schemas import errors
+from panel.api.schemas import Email, Flag, InputSchema, Text, errors
 from panel.coop import operations
 from panel.coop.models import Member, MemberKind, MemberStatus
-from panel.core.access import require_role, require_view, scope_to_member
+from panel.core.access import require_view, scope_to_member
 from panel.core.roles import Role
 from panel.extensions import db
 
-blp = Blueprint("api_members", __name__, url_prefix="/api/v1/members", description="Members")
-
-
-class ContactSchema(Schema):
-    phone = fields.String(validate=validate.Length(max=40))
-    street = fields.String(validate=validate.Length(max=200))
-    postal_code = fields.String(validate=validate.Length(max=16))
-    city = fields.String(validate=validate.Length(max=100))
-    country = fields.String(validate=validate.Length(equal=2))
+blp = ApiBlueprint("api_members", __name__, url_prefix="/api/v1/members", description="Members")
 
 
 class MemberSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    number = fields.String(dump_only=True)
-    prefix = fields.String(dump_only=True)
-    kind = fields.String(dump_only=True)
-    name = fields.String(dump_only=True)
-    email = fields.String(dump_only=True)
-    phone = fields.String(dump_only=True)
-    street = fields.String(dump_only=True)
-    postal_code = fields.String(dump_only=True)
-    city = fields.String(dump_only=True)
-    country = fields.String(dump_only=True)
-    status = fields.String(dump_only=True)
-    applied_on = fields.Date(dump_only=True)
-    admitted_on = fields.Date(dump_only=True, allow_none=True)
-    cancelled_on = fields.Date(dump_only=True, allow_none=True)
-    ended_on = fields.Date(dump_only=True, allow_none=True)
-    share_count = fields.Integer(dump_only=True)
-    user_id = fields.Method("first_user_id", dump_only=True, allow_none=True)
+    id = fields.Integer()
+    number = fields.String(metadata={"example": "M-00042"})
+    prefix = fields.String()
+    kind = fields.String(metadata={"enum": [kind.value for kind in MemberKind]})
+    name = fields.String()
+    email = fields.String()
+    phone = fields.String()
+    street = fields.String()
+    postal_code = fields.String()
+    city = fields.String()
+    country = fields.String()
+    status = fields.String(metadata={"enum": [status.value for status in MemberStatus]})
+    applied_on = fields.Date()
+    admitted_on = fields.Date(allow_none=True)
+    cancelled_on = fields.Date(allow_none=True)
+    ended_on = fields.Date(allow_none=True)
+    share_count = fields.Integer()
+    user_id = fields.Method(
+        "first_user_id",
+        metadata={"type": "integer", "nullable": True, "description": "The member's first login."},
+    )
 
     def first_user_id(self, member):
-        return member.users[0].id if member.users else None
+        return min((user.id for user in member.users), default=None)
+
+
+class ContactSchema(InputSchema):
+    phone = Text(max_length=40)
+    street = Text(max_length=200)
+    postal_code = Text(max_length=16)
+    city = Text(max_length=100)
+    country = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z]{2}$", error="A two-letter country code such as DE.")
+    )
 
 
 class MemberCreateSchema(ContactSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
-    prefix = fields.String(required=True, validate=validate.Length(equal=3))
+    name = Text(required=True, min_length=1, max_length=200)
+    email = Email(required=True)
+    prefix = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z]{3}$", error="Exactly three lowercase letters a-z."),
+        metadata={"description": "Starts the names of the member's webspaces; never changes."},
+    )
     kind = fields.String(
         load_default=MemberKind.NATURAL.value,
         validate=validate.OneOf([kind.value for kind in MemberKind]),
     )
-    admit = fields.Boolean(
-        load_default=True, metadata={"description": "false keeps the member an applicant"}
-    )
+    admit = Flag(load_default=True, metadata={"description": "false keeps the member an applicant"})
 
 
 class MemberUpdateSchema(ContactSchema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
-    email = fields.String(validate=validate.Length(min=3, max=254))
+    name = Text(min_length=1, max_length=200)
+    email = Email()
 
 
-class StatusChangeSchema(Schema):
+class StatusChangeSchema(InputSchema):
     on = fields.Date(metadata={"description": "the day it takes effect; default today"})
 
 
@@ -79,18 +86,19 @@ class MemberQuerySchema(Schema):
 @blp.paginate()
 @errors(blp, 422)
 def list_members(query, pagination_parameters):
+    """All members for admins; one's own member record for members and resellers."""
     stmt = scope_to_member(select(Member).order_by(Member.id), Member.id)
     if query.get("status"):
         stmt = stmt.where(Member.status == query["status"])
     return page_of(stmt, pagination_parameters)
 
 
-@blp.route("", methods=["POST"])
+@blp.route("", methods=["POST"], roles=[Role.ADMIN])
 @blp.arguments(MemberCreateSchema)
 @blp.response(201, MemberSchema)
-@errors(blp, 403, 409, 422)
+@errors(blp, 409, 422)
 def create_member(data):
-    require_role(Role.ADMIN)
+    """Admit a new member (admin): the member record and its first login."""
     return operations.create_member(**data)
 
 
@@ -98,6 +106,7 @@ def create_member(data):
 @blp.response(200, MemberSchema)
 @errors(blp, 404)
 def get_member(member_id):
+    """One member record."""
     return require_view(db.session.get(Member, member_id))
 
 
@@ -106,27 +115,36 @@ def get_member(member_id):
 @blp.response(200, MemberSchema)
 @errors(blp, 404, 422)
 def update_member(data, member_id):
+    """Change the contact data of a member (admins) or of one's own record."""
     member = require_view(db.session.get(Member, member_id))
     return operations.update_member(member, data)
 
 
-def _status_route(name: str, change):
-    @blp.route(f"/<int:member_id>/{name}", methods=["POST"], endpoint=name)
-    @blp.arguments(StatusChangeSchema)
-    @blp.response(200, MemberSchema)
-    @errors(blp, 403, 404, 409, 422)
-    def view(data, member_id):
-        require_role(Role.ADMIN)
-        member = require_view(db.session.get(Member, member_id))
-        return change(member, data.get("on"))
-
-    view.__doc__ = f"{name.capitalize()} the membership (admin)."
-    return view
+@blp.route("/<int:member_id>/admit", methods=["POST"], roles=[Role.ADMIN])
+@blp.arguments(StatusChangeSchema, required=False)
+@blp.response(200, MemberSchema)
+@errors(blp, 404, 409, 422)
+def admit(data, member_id):
+    """Admit an applicant (admin)."""
+    member = require_view(db.session.get(Member, member_id))
+    return operations.admit_member(member, data.get("on"))
 
 
-for _name, _change in (
-    ("admit", operations.admit_member),
-    ("cancel", operations.cancel_membership),
-    ("end", operations.end_membership),
-):
-    _status_route(_name, _change)
+@blp.route("/<int:member_id>/cancel", methods=["POST"], roles=[Role.ADMIN])
+@blp.arguments(StatusChangeSchema, required=False)
+@blp.response(200, MemberSchema)
+@errors(blp, 404, 409, 422)
+def cancel(data, member_id):
+    """Record the cancellation of an active membership (admin)."""
+    member = require_view(db.session.get(Member, member_id))
+    return operations.cancel_membership(member, data.get("on"))
+
+
+@blp.route("/<int:member_id>/end", methods=["POST"], roles=[Role.ADMIN])
+@blp.arguments(StatusChangeSchema, required=False)
+@blp.response(200, MemberSchema)
+@errors(blp, 404, 409, 422)
+def end(data, member_id):
+    """End a cancelled membership or an application (admin); shares must be paid out first."""
+    member = require_view(db.session.get(Member, member_id))
+    return operations.end_membership(member, data.get("on"))

@@ -1,10 +1,19 @@
+"""Forms of the member register and the membership page; the operations check the input."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from panel.coop.operations import MAX_SHARES_PER_TRANSACTION
-from panel.core.labels import LABELS
+from panel.core.labels import label_choices
 
 
 class ContactForm(FlaskForm):
@@ -22,20 +31,19 @@ class MemberForm(ContactForm):
         _l("Prefix (three letters, names the webspaces)"),
         validators=[DataRequired(), Length(min=3, max=3)],
     )
-    kind = SelectField(_l("Kind"), choices=[(kind, LABELS[kind]) for kind in ("natural", "legal")])
+    kind = SelectField(_l("Kind"), choices=label_choices("natural", "legal"))
     admit = BooleanField(_l("Admit at once"), default=True)
 
 
 class ShareForm(FlaskForm):
-    kind = SelectField(
-        _l("Booking"),
-        choices=[(kind, LABELS[kind]) for kind in ("subscription", "cancellation")],
-    )
+    kind = SelectField(_l("Booking"), choices=label_choices("subscription", "cancellation"))
     count = IntegerField(
         _l("Number of shares"),
-        validators=[DataRequired(), NumberRange(min=1, max=MAX_SHARES_PER_TRANSACTION)],
+        # InputRequired, not DataRequired: 0 is an input, and NumberRange says what is wrong.
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_SHARES_PER_TRANSACTION)],
     )
-    value_date = DateField(_l("Value date"), validators=[DataRequired()])
+    # InputRequired keeps the "Not a valid date" message that DataRequired would replace.
+    value_date = DateField(_l("Value date"), validators=[InputRequired()])
     note = StringField(_l("Note"), validators=[Length(max=500)])
 
 

@@ -4,7 +4,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from panel.core.models import Base, CreatedAt
+from panel.core.models import Base, CreatedAt, one_of
 
 
 class MemberKind(StrEnum):
@@ -25,15 +25,11 @@ class ShareKind(StrEnum):
     REVERSAL = "reversal"
 
 
-def _in(column: str, enum: type[StrEnum]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{item.value}'" for item in enum) + ")"
-
-
 class Member(CreatedAt, Base):
     __tablename__ = "members"
     __table_args__ = (
-        CheckConstraint(_in("kind", MemberKind), name="kind"),
-        CheckConstraint(_in("status", MemberStatus), name="status"),
+        one_of("kind", MemberKind),
+        one_of("status", MemberStatus),
         CheckConstraint("length(prefix) = 3", name="prefix_length"),
         # The share ledger's triggers keep share_count; this check is what stops it going negative.
         CheckConstraint("share_count >= 0", name="share_count_not_negative"),
@@ -71,7 +67,7 @@ class ShareTransaction(CreatedAt, Base):
 
     __tablename__ = "share_transactions"
     __table_args__ = (
-        CheckConstraint(_in("kind", ShareKind), name="kind"),
+        one_of("kind", ShareKind),
         CheckConstraint(
             "(kind = 'subscription' AND count > 0 AND reverses_id IS NULL)"
             " OR (kind = 'cancellation' AND count < 0 AND reverses_id IS NULL)"

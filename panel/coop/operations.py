@@ -10,10 +10,11 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from panel.accounts.operations import create_user
+from panel.accounts.operations import create_user, find_user_by_email
 from panel.coop.models import Member, MemberKind, MemberStatus, ShareKind, ShareTransaction
 from panel.core.audit import current_actor, record, snapshot
-from panel.core.errors import Conflict, ValidationFailed
+from panel.core.errors import Conflict, PanelError, ValidationFailed
+from panel.core.money import to_money
 from panel.core.roles import Role
 from panel.core.validators import (
     clean_choice,
@@ -56,7 +57,9 @@ MAX_SHARES_PER_TRANSACTION = 10_000
 
 
 def share_value() -> Decimal:
-    return Decimal(current_app.config["SHARE_VALUE"])
+    """The value of one share in EUR (app.config["SHARE_VALUE"], env PANEL_SHARE_VALUE)."""
+    # to_money, not Decimal(): a float or a "64,00" set in the config must still give cents.
+    return to_money(current_app.config["SHARE_VALUE"])
 
 
 def _clean_contact(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -82,7 +85,12 @@ def _clean_contact(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
 
 
 def _next_number() -> str:
-    highest = db.session.scalar(select(func.max(Member.number)))
+    # By length first: past M-99999 the text order would put M-100000 before M-99999.
+    highest = db.session.scalar(
+        select(Member.number)
+        .order_by(func.length(Member.number).desc(), Member.number.desc())
+        .limit(1)
+    )
     following = int(highest[2:]) + 1 if highest else 1
     return f"M-{following:05d}"
 
@@ -93,76 +101,100 @@ def create_member(
     email: Any,
     prefix: Any,
     kind: Any = MemberKind.NATURAL.value,
-    admit: bool = True,
+    admit: Any = True,
     password: str | None = None,
-    on: date | None = None,
+    on: Any = None,
     **contact: Any,
 ) -> Member:
     """A member record and its first login (role member). An admin's entry is admitted at
     once unless admit is False; an application stays `applicant` until the board admits it."""
+    unknown = set(contact) - set(CONTACT_LIMITS)
+    if unknown:
+        raise _unknown_fields(unknown)
     fields = _clean_contact({"name": name, "email": email, **contact}, partial=False)
     prefix = clean_prefix("prefix", prefix)
     kind = clean_choice("kind", kind, tuple(item.value for item in MemberKind))
-    today = on or date.today()
+    if not isinstance(admit, bool):
+        raise ValidationFailed.field("admit", "Must be true or false.")
+    today = clean_date("on", on if on is not None else date.today())
     if db.session.scalar(select(Member.id).where(Member.prefix == prefix)) is not None:
-        raise Conflict("This prefix is taken.", {"prefix": ["Taken."]})
+        raise Conflict("This prefix is taken.", {"prefix": ["This prefix is taken."]})
+    if find_user_by_email(fields["email"]) is not None:
+        message = "This email address already has an account."
+        raise Conflict(message, {"email": [message]})
     member = Member(
         number=_next_number(),
         prefix=prefix,
         kind=kind,
         applied_on=today,
-        status=MemberStatus.APPLICANT,
+        status=MemberStatus.ACTIVE if admit else MemberStatus.APPLICANT,
+        admitted_on=today if admit else None,
         **fields,
     )
-    if admit:
-        member.status = MemberStatus.ACTIVE
-        member.admitted_on = today
     db.session.add(member)
+    # The member and its login are one unit: if the login cannot be made (a weak password,
+    # the email address taken meanwhile), no member row may stay behind.
     try:
         db.session.flush()
+        record("member.create", member, after=snapshot(member, MEMBER_FIELDS), member_id=member.id)
+        create_user(
+            fields["email"],
+            Role.MEMBER,
+            password=password,
+            display_name=fields["name"][:120],
+            member_id=member.id,
+            commit=False,
+        )
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict("The member number or prefix was taken meanwhile; try again.") from exc
-    record("member.create", member, after=snapshot(member, MEMBER_FIELDS), member_id=member.id)
-    create_user(
-        fields["email"],
-        Role.MEMBER,
-        password=password,
-        display_name=fields["name"],
-        member_id=member.id,
-        commit=False,
-    )
+        raise Conflict(
+            "The member number, prefix or email address was taken meanwhile; try again."
+        ) from exc
+    except PanelError:
+        db.session.rollback()
+        raise
     db.session.commit()
     return member
+
+
+def _unknown_fields(names: set[str]) -> ValidationFailed:
+    return ValidationFailed("Unknown fields.", {name: ["Unknown field."] for name in sorted(names)})
 
 
 def update_member(member: Member, data: dict[str, Any]) -> Member:
     """Change contact data; number, prefix, status and shares have their own operations."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("Expected an object of contact fields.")
     unknown = set(data) - set(CONTACT_LIMITS)
     if unknown:
-        raise ValidationFailed(
-            "Unknown fields.", {name: ["Unknown field."] for name in sorted(unknown)}
-        )
+        raise _unknown_fields(unknown)
+    changes = _clean_contact(data, partial=True)
     before = snapshot(member, MEMBER_FIELDS)
-    for field, value in _clean_contact(data, partial=True).items():
+    for field, value in changes.items():
         setattr(member, field, value)
-    record(
-        "member.update",
-        member,
-        before=before,
-        after=snapshot(member, MEMBER_FIELDS),
-        member_id=member.id,
-    )
-    db.session.commit()
+    after = snapshot(member, MEMBER_FIELDS)
+    if after != before:
+        record("member.update", member, before=before, after=after, member_id=member.id)
+        db.session.commit()
     return member
 
 
 def _change_status(
-    member: Member, action: str, allowed_from: tuple[str, ...], to: str, date_field: str, on: Any
+    member: Member,
+    action: str,
+    allowed_from: tuple[str, ...],
+    refusal: str,
+    to: str,
+    date_field: str,
+    on: Any,
 ) -> Member:
     if member.status not in allowed_from:
-        raise Conflict(f"A member in status {member.status} cannot be {to} now.")
-    day = clean_date(date_field, on if on is not None else date.today())
+        raise Conflict(refusal)
+    day = clean_date("on", on if on is not None else date.today())
+    # A step cannot take effect before the steps the membership already went through.
+    latest = max(d for d in (member.applied_on, member.admitted_on, member.cancelled_on) if d)
+    if day < latest:
+        raise ValidationFailed.field("on", f"Must not be before {latest.isoformat()}.")
     before = snapshot(member, MEMBER_FIELDS)
     member.status = to
     setattr(member, date_field, day)
@@ -175,13 +207,25 @@ def _change_status(
 
 def admit_member(member: Member, on: Any = None) -> Member:
     return _change_status(
-        member, "member.admit", (MemberStatus.APPLICANT,), MemberStatus.ACTIVE, "admitted_on", on
+        member,
+        "member.admit",
+        (MemberStatus.APPLICANT,),
+        "Only an applicant can be admitted.",
+        MemberStatus.ACTIVE,
+        "admitted_on",
+        on,
     )
 
 
 def cancel_membership(member: Member, on: Any = None) -> Member:
     return _change_status(
-        member, "member.cancel", (MemberStatus.ACTIVE,), MemberStatus.CANCELLED, "cancelled_on", on
+        member,
+        "member.cancel",
+        (MemberStatus.ACTIVE,),
+        "Only an active membership can be cancelled.",
+        MemberStatus.CANCELLED,
+        "cancelled_on",
+        on,
     )
 
 
@@ -192,10 +236,17 @@ def end_membership(member: Member, on: Any = None) -> Member:
         member,
         "member.end",
         (MemberStatus.APPLICANT, MemberStatus.CANCELLED),
+        "Only an application or a cancelled membership can end.",
         MemberStatus.ENDED,
         "ended_on",
         on,
     )
+
+
+def _lock(member: Member) -> None:
+    """Reload the member row and hold it until commit, so two bookings cannot both pass the
+    total check (PostgreSQL; SQLite serialises writers anyway)."""
+    db.session.refresh(member, with_for_update=True)
 
 
 def record_share_transaction(
@@ -206,6 +257,7 @@ def record_share_transaction(
     count = clean_positive_int("count", count, maximum=MAX_SHARES_PER_TRANSACTION)
     value_date = clean_date("value_date", value_date)
     note = clean_text("note", note, max_length=500, required=False, multiline=True)
+    _lock(member)
     if member.status == MemberStatus.ENDED:
         raise Conflict("This membership has ended.")
     if kind == ShareKind.SUBSCRIPTION and member.status == MemberStatus.CANCELLED:
@@ -225,39 +277,47 @@ def reverse_share_transaction(
     transaction: ShareTransaction, value_date: Any = None, note: Any = ""
 ) -> ShareTransaction:
     """Undo a booking by a counter-booking; the ledger itself is never edited."""
+    value_date = clean_date("value_date", value_date if value_date is not None else date.today())
+    note = clean_text("note", note, max_length=500, required=False, multiline=True)
     if transaction.kind == ShareKind.REVERSAL:
         raise Conflict("A reversal cannot be reversed; book the transaction again.")
+    member = transaction.member
+    _lock(member)
+    if member.status == MemberStatus.ENDED:
+        raise Conflict("This membership has ended.")
     if db.session.scalar(
         select(ShareTransaction.id).where(ShareTransaction.reverses_id == transaction.id)
     ):
         raise Conflict("This transaction is already reversed.")
-    member = transaction.member
     if member.share_count - transaction.count < 0:
-        raise ValidationFailed.field("count", "Reversing this would leave a negative total.")
+        raise Conflict(
+            f"Reversing this would leave a negative total; the member holds only "
+            f"{member.share_count} shares."
+        )
     return _append(
         member,
         ShareTransaction(
             member_id=member.id,
             kind=ShareKind.REVERSAL,
             count=-transaction.count,
-            value_date=clean_date("value_date", value_date or date.today()),
+            value_date=value_date,
             reverses_id=transaction.id,
-            note=clean_text("note", note, max_length=500, required=False, multiline=True),
+            note=note,
         ),
     )
 
 
 def _append(member: Member, transaction: ShareTransaction) -> ShareTransaction:
     before = member.share_count
-    actor = current_actor()
-    transaction.created_by_id = getattr(actor, "id", None)
+    transaction.created_by_id = getattr(current_actor(), "id", None)
     db.session.add(transaction)
     try:
         db.session.flush()
     except IntegrityError as exc:
-        # The database's check is the last word, e.g. when two bookings raced.
+        # The database has the last word (total >= 0, one reversal per booking).
         db.session.rollback()
-        raise ValidationFailed.field("count", "The share total cannot go negative.") from exc
+        raise Conflict("The database refused this booking; nothing was booked.") from exc
+    # The trigger changed share_count in the database, behind the session's back.
     db.session.refresh(member)
     record(
         f"share.{transaction.kind}",
@@ -267,6 +327,7 @@ def _append(member: Member, transaction: ShareTransaction) -> ShareTransaction:
             "share_count": member.share_count,
             "count": transaction.count,
             "value_date": transaction.value_date,
+            "reverses_id": transaction.reverses_id,
         },
         member_id=member.id,
     )
@@ -274,19 +335,26 @@ def _append(member: Member, transaction: ShareTransaction) -> ShareTransaction:
     return transaction
 
 
+def share_capital(member: Member) -> Decimal:
+    return member.share_count * share_value()
+
+
+# A leading =, +, - or @ (or a tab or CR that some spreadsheets skip) runs the cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def register_csv(members: list[Member]) -> str:
-    """The member register as CSV (semicolon-separated, as German spreadsheets expect)."""
+    """The member register as CSV: semicolons and a decimal comma, as German spreadsheets
+    expect; dates in ISO form."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    value = share_value()
-    writer.writerow([*MEMBER_FIELDS, "share_value_eur"])
+    writer.writerow([*MEMBER_FIELDS, "share_capital_eur"])
     for member in members:
-        row = [getattr(member, field) for field in MEMBER_FIELDS]
-        writer.writerow([_csv_safe(item) for item in row] + [f"{member.share_count * value:.2f}"])
+        row = [_csv_safe(getattr(member, field)) for field in MEMBER_FIELDS]
+        writer.writerow([*row, f"{share_capital(member):.2f}".replace(".", ",")])
     return buffer.getvalue()
 
 
 def _csv_safe(value: Any) -> str:
     text = "" if value is None else str(value)
-    # A leading =, +, - or @ would make a spreadsheet run the cell as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -18,7 +18,6 @@ from panel.extensions import db
 
 bp = Blueprint("coop", __name__)
 
-CONTACT_FIELDS = ("name", "email", "phone", "street", "postal_code", "city", "country")
 STATUS_CHANGES = {
     "admit": operations.admit_member,
     "cancel": operations.cancel_membership,
@@ -27,7 +26,13 @@ STATUS_CHANGES = {
 
 
 def _contact_data(form: forms.ContactForm) -> dict:
-    return {name: getattr(form, name).data or "" for name in CONTACT_FIELDS}
+    return {name: getattr(form, name).data or "" for name in operations.CONTACT_LIMITS}
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern that finds the text anywhere, with its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 @bp.route("/membership", methods=["GET", "POST"])
@@ -37,15 +42,18 @@ def membership():
     if member is None:
         abort(404)
     form = forms.ContactForm(obj=member)
-    if form.validate_on_submit():
-        try:
-            operations.update_member(member, _contact_data(form))
-        except PanelError as exc:
-            show_errors(form, exc)
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("coop.membership"))
-    status = 422 if form.errors else 200
+    status = 200
+    if form.is_submitted():
+        status = 422
+        if form.validate():
+            try:
+                operations.update_member(member, _contact_data(form))
+            except PanelError as exc:
+                show_errors(form, exc)
+                status = exc.status
+            else:
+                flash(_("Saved."), "success")
+                return redirect(url_for("coop.membership"))
     return render_template(
         "coop/membership.html",
         member=member,
@@ -64,13 +72,13 @@ def members():
         stmt = stmt.where(Member.status == status)
     search = request.args.get("q", "").strip()[:100]
     if search:
-        pattern = f"%{search}%"
+        pattern = _like(search)
         stmt = stmt.where(
             or_(
-                Member.name.ilike(pattern),
-                Member.email.ilike(pattern),
-                Member.number.ilike(pattern),
-                Member.prefix.ilike(pattern),
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (Member.name, Member.email, Member.number, Member.prefix)
+                )
             )
         )
     rows = db.session.scalars(stmt).all()
@@ -90,8 +98,9 @@ def members():
 def members_csv():
     require_role(Role.ADMIN)
     rows = db.session.scalars(select(Member).order_by(Member.number)).all()
+    # The byte order mark makes spreadsheets read the file as UTF-8 (umlauts in names).
     return Response(
-        operations.register_csv(rows),
+        "\ufeff" + operations.register_csv(rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=members-{date.today()}.csv"},
     )
@@ -102,20 +111,23 @@ def members_csv():
 def member_new():
     require_role(Role.ADMIN)
     form = forms.MemberForm()
-    if form.validate_on_submit():
-        try:
-            member = operations.create_member(
-                prefix=form.prefix.data,
-                kind=form.kind.data,
-                admit=bool(form.admit.data),
-                **_contact_data(form),
-            )
-        except PanelError as exc:
-            show_errors(form, exc)
-        else:
-            flash(_("Member %(number)s created.", number=member.number), "success")
-            return redirect(url_for("coop.member", member_id=member.id))
-    status = 422 if form.errors else 200
+    status = 200
+    if form.is_submitted():
+        status = 422
+        if form.validate():
+            try:
+                member = operations.create_member(
+                    prefix=form.prefix.data,
+                    kind=form.kind.data,
+                    admit=bool(form.admit.data),
+                    **_contact_data(form),
+                )
+            except PanelError as exc:
+                show_errors(form, exc)
+                status = exc.status
+            else:
+                flash(_("Member %(number)s created.", number=member.number), "success")
+                return redirect(url_for("coop.member", member_id=member.id))
     return render_template("coop/member_new.html", form=form), status
 
 
@@ -148,15 +160,15 @@ def member_contact(member_id: int):
     require_role(Role.ADMIN)
     record = require_change(db.session.get(Member, member_id))
     form = forms.ContactForm()
-    if form.validate_on_submit():
-        try:
-            operations.update_member(record, _contact_data(form))
-        except PanelError as exc:
-            show_errors(form, exc)
-        else:
-            flash(_("Saved."), "success")
-            return redirect(url_for("coop.member", member_id=record.id))
-    return _member_page(record, 422, contact_form=form)
+    if not form.validate_on_submit():
+        return _member_page(record, 422, contact_form=form)
+    try:
+        operations.update_member(record, _contact_data(form))
+    except PanelError as exc:
+        show_errors(form, exc)
+        return _member_page(record, exc.status, contact_form=form)
+    flash(_("Saved."), "success")
+    return redirect(url_for("coop.member", member_id=record.id))
 
 
 @bp.post("/admin/members/<int:member_id>/<any(admit, cancel, end):change>")
@@ -170,7 +182,7 @@ def member_status(member_id: int, change: str):
     try:
         STATUS_CHANGES[change](record, form.on.data)
     except PanelError as exc:
-        flash(exc.message, "error")
+        show_errors(form, exc)
         return _member_page(record, exc.status, date_form=form)
     flash(_("Status is now: %(status)s", status=label(record.status)), "success")
     return redirect(url_for("coop.member", member_id=record.id))
@@ -182,17 +194,17 @@ def member_shares(member_id: int):
     require_role(Role.ADMIN)
     record = require_change(db.session.get(Member, member_id))
     form = forms.ShareForm()
-    if form.validate_on_submit():
-        try:
-            operations.record_share_transaction(
-                record, form.kind.data, form.count.data, form.value_date.data, form.note.data
-            )
-        except PanelError as exc:
-            show_errors(form, exc)
-        else:
-            flash(_("Booked."), "success")
-            return redirect(url_for("coop.member", member_id=record.id))
-    return _member_page(record, 422, share_form=form)
+    if not form.validate_on_submit():
+        return _member_page(record, 422, share_form=form)
+    try:
+        operations.record_share_transaction(
+            record, form.kind.data, form.count.data, form.value_date.data, form.note.data
+        )
+    except PanelError as exc:
+        show_errors(form, exc)
+        return _member_page(record, exc.status, share_form=form)
+    flash(_("Booked."), "success")
+    return redirect(url_for("coop.member", member_id=record.id))
 
 
 @bp.post("/admin/shares/<int:transaction_id>/reverse")
@@ -202,11 +214,13 @@ def share_reverse(transaction_id: int):
     transaction = require_change(db.session.get(ShareTransaction, transaction_id))
     form = forms.DateForm()
     if not form.validate_on_submit():
-        abort(400)
+        for messages in form.errors.values():
+            flash(" ".join(messages), "error")
+        return _member_page(transaction.member, 422)
     try:
         operations.reverse_share_transaction(transaction, form.on.data)
     except PanelError as exc:
         flash(exc.message, "error")
-    else:
-        flash(_("Reversed."), "success")
+        return _member_page(transaction.member, exc.status)
+    flash(_("Reversed."), "success")
     return redirect(url_for("coop.member", member_id=transaction.member_id))

@@ -1,9 +1,10 @@
 """The one place that decides who may see and change what.
 
 Admins see everything. Members and resellers see what belongs to their member record; a reseller
-also sees its customers' accounts and what they own; a customer sees only its own things. An
-object the user may not see is reported as missing (404), so that ids do not leak; an action the
-role may not take at all is forbidden (403).
+also sees its customers' accounts and what they own; a customer sees only its own things. API
+tokens are credentials: only their owner sees them, admins included (an admin disables the
+account instead). An object the user may not see is reported as missing (404), so that ids do
+not leak; an action the role may not take at all is forbidden (403), whatever object it names.
 """
 
 from typing import Any
@@ -12,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import Select, false
 
 from panel.core.errors import Forbidden, NotFound
-from panel.core.roles import Role
+from panel.core.roles import MEMBER_ROLES, Role
 
 
 def owner_member_id(obj: Any) -> int | None:
@@ -31,11 +32,17 @@ def owner_user_id(obj: Any) -> int | None:
     return getattr(obj, "user_id", None) or getattr(obj, "customer_id", None)
 
 
-def can_view(user: Any, obj: Any) -> bool:
-    from panel.accounts.models import User
+def _signed_in(user: Any) -> bool:
+    return user is not None and user.is_authenticated
 
-    if user is None or not user.is_authenticated:
+
+def can_view(user: Any, obj: Any) -> bool:
+    from panel.accounts.models import ApiToken, User
+
+    if not _signed_in(user):
         return False
+    if isinstance(obj, ApiToken):
+        return obj.user_id == user.id
     if user.role == Role.ADMIN:
         return True
     if owner_user_id(obj) == user.id:
@@ -43,11 +50,7 @@ def can_view(user: Any, obj: Any) -> bool:
     if user.role == Role.RESELLER and isinstance(obj, User) and obj.reseller_id == user.id:
         return True
     member_id = owner_member_id(obj)
-    return (
-        user.role in (Role.MEMBER, Role.RESELLER)
-        and member_id is not None
-        and member_id == user.member_id
-    )
+    return user.role in MEMBER_ROLES and member_id is not None and member_id == user.member_id
 
 
 def can_change(user: Any, obj: Any) -> bool:
@@ -55,7 +58,7 @@ def can_change(user: Any, obj: Any) -> bool:
     from panel.coop.models import ShareTransaction
 
     if isinstance(obj, ShareTransaction):
-        return bool(user and user.is_authenticated and user.role == Role.ADMIN)
+        return _signed_in(user) and user.role == Role.ADMIN
     return can_view(user, obj)
 
 
@@ -76,7 +79,7 @@ def require_change(obj: Any, user: Any = None) -> Any:
 
 def require_role(*roles: Role, user: Any = None) -> None:
     user = user or current_user
-    if not user.is_authenticated or user.role not in roles:
+    if not _signed_in(user) or user.role not in roles:
         raise Forbidden("Your role may not do this.")
 
 
@@ -85,6 +88,6 @@ def scope_to_member(stmt: Select, member_column: Any, user: Any = None) -> Selec
     user = user or current_user
     if user.role == Role.ADMIN:
         return stmt
-    if user.role in (Role.MEMBER, Role.RESELLER) and user.member_id is not None:
+    if user.role in MEMBER_ROLES and user.member_id is not None:
         return stmt.where(member_column == user.member_id)
     return stmt.where(false())

@@ -1,7 +1,12 @@
 """Errors that operations raise, and how they reach the browser (HTML) or an API client (JSON)."""
 
 from flask import Flask, jsonify, render_template, request
+from werkzeug import exceptions as http
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
+
+# The largest id the database's integer columns hold (PostgreSQL `integer`).
+MAX_ID = 2**31 - 1
 
 
 class PanelError(Exception):
@@ -52,6 +57,27 @@ HTTP_CODES = {
     422: "validation_failed",
     429: "too_many_requests",
 }
+# Headers of an HTTP error that the client needs to act on it.
+KEPT_HEADERS = ("Retry-After", "WWW-Authenticate", "Allow")
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every URL: an id beyond the database's integer range names nothing, so it
+    is answered 404 by routing instead of failing in the database (SQLite and PostgreSQL raise
+    on such numbers)."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **kwargs)
+        if self.max is None or self.max > MAX_ID:
+            self.max = MAX_ID
+
+    def to_python(self, value: str) -> int:
+        # NotFound, not werkzeug's ValidationError: after that, routing would answer 405 for a
+        # method that another rule of the same path has. Checked before int(), which refuses
+        # strings of thousands of digits.
+        if len(value.lstrip("0")) > len(str(self.max)) or int(value) > self.max:
+            raise http.NotFound("No such object.")
+        return super().to_python(value)
 
 
 def error_body(status: int, message: str, fields: dict | None = None, code: str | None = None):
@@ -64,6 +90,10 @@ def wants_json() -> bool:
 
 
 def register_error_handlers(app: Flask) -> None:
+    """JSON or HTML answers for every error; called before any blueprint adds its URLs, so
+    that the bounded id converter applies to all of them."""
+    app.url_map.converters["int"] = IdConverter
+
     @app.errorhandler(PanelError)
     def panel_error(exc: PanelError):
         if wants_json():
@@ -74,27 +104,35 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         if wants_json():
-            fields = _webargs_fields(exc)
-            message = "The request has invalid fields." if fields else exc.description or exc.name
-            response = jsonify(error_body(status, message, fields))
+            message, fields = _webargs_problems(exc)
+            response = jsonify(error_body(status, message or exc.description or exc.name, fields))
             response.status_code = status
-            for header in ("Retry-After", "WWW-Authenticate", "Allow"):
-                if exc.get_response().headers.get(header):
-                    response.headers[header] = exc.get_response().headers[header]
+            original = exc.get_response().headers
+            for header in KEPT_HEADERS:
+                if original.get(header):
+                    response.headers[header] = original[header]
             return response
         return render_template("error.html", status=status, message=exc.description), status
 
 
-def _webargs_fields(exc: HTTPException) -> dict[str, list[str]]:
-    """Field messages of a request that webargs rejected, without the location level."""
+def _webargs_problems(exc: HTTPException) -> tuple[str, dict[str, list[str]]]:
+    """The message and field messages of a request that webargs rejected (empty otherwise),
+    without webargs' location level ("json", "query")."""
     messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    general: list[str] = []
     fields: dict[str, list[str]] = {}
     for located in messages.values():
         if not isinstance(located, dict):
+            general.extend(_flatten(located))
             continue
         for name, problems in located.items():
-            fields[str(name)] = _flatten(problems)
-    return fields
+            if name == "_schema":
+                general.extend(_flatten(problems))
+            else:
+                fields[str(name)] = _flatten(problems)
+    if general:
+        return " ".join(general), fields
+    return ("The request has invalid fields." if fields else ""), fields
 
 
 def _flatten(problems) -> list[str]:

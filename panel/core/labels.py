@@ -1,6 +1,7 @@
 """Translated labels for stored values (states, kinds, roles), shown with the `label` filter."""
 
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 
 LABELS = {
     "applicant": _l("applicant"),
@@ -16,8 +17,26 @@ LABELS = {
     "reseller": _l("reseller"),
     "member": _l("member"),
     "customer": _l("customer"),
+    "queued": _l("queued"),
+    "running": _l("running"),
+    "successful": _l("successful"),
+    "failed": _l("failed"),
+    "canceled": _l("canceled"),
+    "lost": _l("lost"),
+    "new": _l("new"),
+    "ready": _l("ready"),
+    "unreachable": _l("unreachable"),
+    "retired": _l("retired"),
+    "webspace": _l("webspace host"),
+    "managed": _l("managed servers"),
+    "bbb": _l("BigBlueButton"),
 }
 
 
 def label(value: object) -> str:
     return str(LABELS.get(str(value), value))
+
+
+def label_choices(*values: str) -> list[SelectChoice]:
+    """Select options for stored values, shown with their translated labels."""
+    return [SelectChoice(value, LABELS[value]) for value in values]

@@ -1,4 +1,5 @@
-"""Outgoing mail through the SMTP server named by PANEL_SMTP_URL (smtp:// or smtps://)."""
+"""Outgoing mail through the SMTP server named by PANEL_SMTP_URL (smtp://, smtp+starttls://
+or smtps://)."""
 
 import smtplib
 import ssl
@@ -8,7 +9,11 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 
 
-class MailNotConfigured(RuntimeError):
+class MailError(RuntimeError):
+    """The mail could not be handed to the SMTP server."""
+
+
+class MailNotConfigured(MailError):
     pass
 
 
@@ -22,6 +27,14 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    try:
+        _deliver(parts, message)
+    except (smtplib.SMTPException, OSError) as exc:
+        # Callers decide what a failed delivery means; a bare socket error would be a 500.
+        raise MailError(f"mail to the SMTP server failed: {exc}") from exc
+
+
+def _deliver(parts, message: EmailMessage) -> None:
     host = parts.hostname or "localhost"
     if parts.scheme == "smtps":
         client: smtplib.SMTP = smtplib.SMTP_SSL(

@@ -46,6 +46,9 @@ def address_allowed(address: str | None, allow: str) -> bool:
         client = ipaddress.ip_address(address)
     except ValueError:
         return False
+    # A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d.
+    if isinstance(client, ipaddress.IPv6Address) and client.ipv4_mapped is not None:
+        client = client.ipv4_mapped
     for network in allow.split(","):
         network = network.strip()
         if network and client in ipaddress.ip_network(network, strict=False):

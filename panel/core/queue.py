@@ -5,14 +5,23 @@ from pathlib import Path
 from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey
 
+from panel.config import write_private_file
+
 
 def make_queue(config: dict) -> Huey:
     if config.get("REDIS_URL"):
         return RedisHuey("panel", url=config["REDIS_URL"])
-    return SqliteHuey("panel", filename=str(Path(config["INSTANCE_PATH"]) / "queue.db"))
+    path = Path(config["INSTANCE_PATH"]) / "queue.db"
+    # Created empty first so that SQLite keeps our private mode for it and its journals.
+    if not path.exists():
+        write_private_file(path, b"")
+    return SqliteHuey("panel", filename=str(path))
 
 
 def init_app(app: Flask) -> Huey:
+    from panel.provisioning import tasks
+
     queue = make_queue(app.config)
     app.extensions["queue"] = queue
+    app.extensions["queue_tasks"] = {"run_job": tasks.register(queue, app)}
     return queue

@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import current_app
+from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -25,3 +26,12 @@ def upgrade(url: str | None = None) -> None:
 
 def heads() -> list[str]:
     return list(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def render_item(kind: str, obj, autogen_context):
+    """Render our column types (UTCDateTime, EncryptedText) as the plain SQLAlchemy types they
+    store, so that migration scripts never import panel code that may later change."""
+    if kind == "type" and isinstance(obj, TypeDecorator):
+        autogen_context.imports.add("import sqlalchemy as sa")
+        return f"sa.{obj.impl!r}"
+    return False

@@ -3,13 +3,18 @@ ValidationFailed naming the field, before anything is written."""
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
 from panel.core.errors import ValidationFailed
 
 PREFIX_PATTERN = re.compile(r"[a-z]{3}")
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Control characters, and lone surrogates (which JSON can carry but no database can store);
+# a single line also refuses the Unicode line and paragraph separators.
+MULTILINE_REFUSED = {"Cc", "Cs"}
+SINGLE_LINE_REFUSED = {"Cc", "Cs", "Zl", "Zp"}
 
 
 def clean_text(
@@ -26,7 +31,8 @@ def clean_text(
     if len(value) > max_length:
         raise ValidationFailed.field(field, f"At most {max_length} characters.")
     allowed = {"\n", "\r", "\t"} if multiline else set()
-    if any(unicodedata.category(char) == "Cc" and char not in allowed for char in value):
+    refused = MULTILINE_REFUSED if multiline else SINGLE_LINE_REFUSED
+    if any(unicodedata.category(char) in refused and char not in allowed for char in value):
         raise ValidationFailed.field(field, "Control characters are not allowed.")
     return value
 
@@ -56,8 +62,11 @@ def clean_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
 def clean_positive_int(field: str, value: object, *, maximum: int) -> int:
     if isinstance(value, bool):
         raise ValidationFailed.field(field, "Must be a whole number.")
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        # isascii: isdigit() alone passes "²", which int() refuses; past 4300 digits int()
+        # refuses too, and such a number is over any maximum anyway.
+        digits = value.strip()
+        value = int(digits) if len(digits) <= 4300 else maximum + 1
     if not isinstance(value, int):
         raise ValidationFailed.field(field, "Must be a whole number.")
     if value < 1:
@@ -69,12 +78,28 @@ def clean_positive_int(field: str, value: object, *, maximum: int) -> int:
 
 def clean_date(field: str, value: object, *, not_after: date | None = None) -> date:
     if isinstance(value, str):
+        # fromisoformat alone would also take "20260101" and week dates like "2026-W01-1".
+        text = value.strip()
         try:
-            value = date.fromisoformat(value.strip())
+            if not DATE_PATTERN.fullmatch(text):
+                raise ValueError(text)
+            value = date.fromisoformat(text)
         except ValueError as exc:
             raise ValidationFailed.field(field, "A date as YYYY-MM-DD.") from exc
-    if not isinstance(value, date):
+    # A datetime is a date too, but cannot be compared with one.
+    if not isinstance(value, date) or isinstance(value, datetime):
         raise ValidationFailed.field(field, "A date as YYYY-MM-DD.")
     if not_after is not None and value > not_after:
         raise ValidationFailed.field(field, f"Must not be after {not_after.isoformat()}.")
     return value
+
+
+def is_local_path(target: str) -> bool:
+    """Whether a redirect target stays on this site: a path, not an absolute or
+    scheme-relative URL; browsers read a backslash as a slash and drop tabs and newlines."""
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    )

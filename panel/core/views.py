@@ -14,7 +14,9 @@ from flask_login import current_user, login_required
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select, text
 
+from panel.core.errors import ValidationFailed
 from panel.core.metrics import REGISTRY, address_allowed
+from panel.core.validators import clean_positive_int, clean_text, is_local_path
 from panel.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -48,10 +50,7 @@ def language():
     if chosen in current_app.config["LANGUAGES"]:
         session["lang"] = chosen
     target = request.form.get("next", "")
-    # Only paths on this site, never an absolute or scheme-relative URL.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.index")
-    return redirect(target)
+    return redirect(target if is_local_path(target) else url_for("core.index"))
 
 
 @bp.get("/")
@@ -81,6 +80,23 @@ def index():
 
 
 AUDIT_PAGE_SIZE = 50
+LARGEST_ID = 2**31 - 1
+
+
+def _query_text(name: str, max_length: int) -> str:
+    """A text filter from the query string; empty when absent or unusable."""
+    try:
+        return clean_text(name, request.args.get(name), max_length=max_length, required=False)
+    except ValidationFailed:
+        return ""
+
+
+def _query_number(name: str, maximum: int) -> int | None:
+    """A positive whole number from the query string, or None."""
+    try:
+        return clean_positive_int(name, request.args.get(name, ""), maximum=maximum)
+    except ValidationFailed:
+        return None
 
 
 @bp.get("/audit")
@@ -88,22 +104,19 @@ AUDIT_PAGE_SIZE = 50
 def audit():
     from panel.core.audit import SOURCES, audit_query
 
-    filters = {
-        name: request.args.get(name, "").strip()[:64]
-        for name in ("action", "source", "object_type", "member_id")
-        if request.args.get(name, "").strip()
-    }
-    if "member_id" in filters and not filters["member_id"].isdigit():
-        filters.pop("member_id")
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-    rows = db.session.scalars(
-        audit_query(
-            current_user,
-            {**filters, "member_id": int(filters["member_id"])}
-            if "member_id" in filters
-            else filters,
+    filters: dict = {
+        name: value
+        for name, value in (
+            ("action", _query_text("action", 64)),
+            ("source", _query_text("source", 8)),
+            ("object_type", _query_text("object_type", 40)),
+            ("member_id", _query_number("member_id", LARGEST_ID)),
         )
+        if value
+    }
+    page = _query_number("page", 100_000) or 1
+    rows = db.session.scalars(
+        audit_query(current_user, filters)
         .offset((page - 1) * AUDIT_PAGE_SIZE)
         .limit(AUDIT_PAGE_SIZE + 1)
     ).all()

@@ -3,6 +3,7 @@ from sqlalchemy import create_engine, pool
 
 from panel import models  # noqa: F401  (fills the metadata)
 from panel.core.models import Base
+from panel.core.schema import render_item
 from panel.core.sqlite import enable_sqlite_pragmas
 
 config = context.config
@@ -15,6 +16,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -38,6 +40,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

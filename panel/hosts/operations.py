@@ -1,0 +1,249 @@
+"""Every change to the host inventory: add with a pinned key, onboard, update, retire."""
+
+import ipaddress
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from panel.core.audit import record, snapshot
+from panel.core.errors import Conflict, ValidationFailed
+from panel.core.models import utcnow
+from panel.core.validators import clean_choice, clean_positive_int
+from panel.extensions import db
+from panel.hosts import ssh
+from panel.hosts.inventory import write_instance_known_hosts
+from panel.hosts.models import Host, HostRole, HostState
+
+HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+DNS_NAME = re.compile(rf"(?=.{{1,253}}$)({LABEL}\.)*{LABEL}")
+FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
+HOST_FIELDS = ("name", "address", "ssh_port", "role", "groups", "capacity", "state", "fingerprint")
+FACTS_COMMAND = (
+    '. /etc/os-release; echo "$PRETTY_NAME"; nproc;'
+    " awk '/MemTotal/ {print $2 * 1024}' /proc/meminfo;"
+    " df -B1 --output=size,avail / | tail -n 1"
+)
+
+
+def clean_host_name(value: Any) -> str:
+    if not isinstance(value, str) or not HOST_NAME.fullmatch(value):
+        raise ValidationFailed.field(
+            "name", "Lowercase letters, digits and inner hyphens, at most 63 characters."
+        )
+    return value
+
+
+def clean_address(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationFailed.field("address", "An IP address or a DNS name.")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    if not DNS_NAME.fullmatch(value.lower()):
+        raise ValidationFailed.field("address", "An IP address or a DNS name.")
+    return value.lower()
+
+
+def clean_groups(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or len(value) > 20:
+        raise ValidationFailed.field("groups", "At most 20 group names.")
+    for group in value:
+        if not isinstance(group, str) or not HOST_NAME.fullmatch(group) or "-" in group:
+            raise ValidationFailed.field(
+                "groups", "Group names are lowercase letters, digits and underscores."
+            )
+    return sorted(set(value))
+
+
+def clean_fingerprint(value: Any) -> str:
+    if not isinstance(value, str) or not FINGERPRINT.fullmatch(value.strip()):
+        raise ValidationFailed.field("fingerprint", "A fingerprint like SHA256:… (43 characters).")
+    return value.strip()
+
+
+def scan(address: Any, port: Any = 22) -> ssh.HostKey:
+    """The key a host offers now, for the admin to compare with the one they expect."""
+    address = clean_address(address)
+    port = clean_positive_int("ssh_port", port, maximum=65535)
+    try:
+        return ssh.scan_host_key(address, port)
+    except (OSError, ssh.paramiko.SSHException) as exc:
+        message = f"No SSH answer from {address}:{port}: {exc}"
+        raise ValidationFailed.field("address", message) from exc
+
+
+def verified_key(address: str, port: int, expected: str) -> ssh.HostKey:
+    """The host's key, if it is the one the admin expects; refused loudly otherwise."""
+    offered = scan(address, port)
+    if offered.fingerprint != expected:
+        raise Conflict(
+            f"HOST KEY MISMATCH: {address}:{port} offers {offered.fingerprint}, but {expected}"
+            " was expected. Nothing was changed.",
+            {"fingerprint": ["Does not match the host's key."]},
+        )
+    return offered
+
+
+def add_host(
+    name: Any,
+    address: Any,
+    *,
+    fingerprint: Any,
+    ssh_port: Any = 22,
+    role: Any = HostRole.WEBSPACE.value,
+    groups: Any = None,
+    capacity: Any = 100,
+    password: str | None = None,
+) -> Host:
+    """Register a host whose key matches the fingerprint the admin confirmed, then onboard it."""
+    name = clean_host_name(name)
+    address = clean_address(address)
+    ssh_port = clean_positive_int("ssh_port", ssh_port, maximum=65535)
+    role = clean_choice("role", role, tuple(item.value for item in HostRole))
+    groups = clean_groups(groups)
+    capacity = clean_positive_int("capacity", capacity, maximum=1_000_000)
+    expected = clean_fingerprint(fingerprint)
+    if db.session.scalar(select(Host.id).where(Host.name == name)) is not None:
+        raise Conflict("A host with this name exists.", {"name": ["Taken."]})
+    offered = verified_key(address, ssh_port, expected)
+    host = Host(
+        name=name,
+        address=address,
+        ssh_port=ssh_port,
+        role=role,
+        groups=groups,
+        capacity=capacity,
+        host_key=offered.line,
+        fingerprint=offered.fingerprint,
+        state=HostState.NEW,
+    )
+    db.session.add(host)
+    db.session.flush()
+    record("host.create", host, after=snapshot(host, HOST_FIELDS))
+    db.session.commit()
+    write_instance_known_hosts()
+    return onboard_host(host, password=password)
+
+
+def onboard_host(host: Host, password: str | None = None) -> Host:
+    """Install the panel's key (with a one-time password if given) and gather facts."""
+    before = snapshot(host, HOST_FIELDS)
+    try:
+        client = ssh.connect(
+            host.address, host.ssh_port, ssh.HostKey.from_line(host.host_key), password=password
+        )
+        try:
+            if password:
+                _install_panel_key(client)
+            host.facts = _facts(ssh.run(client, FACTS_COMMAND))
+        finally:
+            client.close()
+    except ssh.HostKeyMismatch as exc:
+        _mark_unreachable(host, f"HOST KEY MISMATCH: {exc}", before)
+        raise Conflict(f"HOST KEY MISMATCH: {exc}") from exc
+    except (OSError, ssh.paramiko.SSHException, RuntimeError) as exc:
+        _mark_unreachable(host, f"onboarding failed: {exc}", before)
+        return host
+    host.state = HostState.READY
+    host.state_reason = ""
+    host.onboarded_at = host.last_seen_at = utcnow()
+    record("host.onboard", host, before=before, after=snapshot(host, HOST_FIELDS))
+    db.session.commit()
+    return host
+
+
+def _mark_unreachable(host: Host, reason: str, before: dict) -> None:
+    host.state = HostState.UNREACHABLE
+    host.state_reason = reason[:2000]
+    record("host.unreachable", host, before=before, after=snapshot(host, HOST_FIELDS))
+    db.session.commit()
+
+
+def _install_panel_key(client) -> None:
+    from pathlib import Path
+
+    from flask import current_app
+
+    from panel.core.sshkey import key_paths
+
+    public = key_paths(Path(current_app.instance_path))[1].read_text().split()
+    line = f"{public[0]} {public[1]} panel"
+    ssh.run(client, "umask 077; mkdir -p ~/.ssh; touch ~/.ssh/authorized_keys")
+    existing = ssh.run(client, "cat ~/.ssh/authorized_keys")
+    if public[1] not in existing:
+        stdin, stdout, _ = client.exec_command("cat >> ~/.ssh/authorized_keys")
+        stdin.write(line + "\n")
+        stdin.channel.shutdown_write()
+        stdout.channel.recv_exit_status()
+
+
+def _facts(output: str) -> dict:
+    lines = output.strip().splitlines()
+    size, avail = [*lines[3].split(), "0", "0"][:2]
+    return {
+        "os": lines[0],
+        "cpus": int(lines[1]),
+        "memory_bytes": int(float(lines[2])),
+        "disk_bytes": int(size),
+        "disk_free_bytes": int(avail),
+    }
+
+
+def repin_host(host: Host, fingerprint: Any, password: str | None = None) -> Host:
+    """Pin a new host key after the host was reinstalled; the admin confirms the new
+    fingerprint, which must be what the host offers now."""
+    offered = verified_key(host.address, host.ssh_port, clean_fingerprint(fingerprint))
+    before = snapshot(host, HOST_FIELDS)
+    host.host_key, host.fingerprint = offered.line, offered.fingerprint
+    if host.state == HostState.RETIRED:
+        host.state = HostState.NEW
+    record("host.repin", host, before=before, after=snapshot(host, HOST_FIELDS))
+    db.session.commit()
+    write_instance_known_hosts()
+    return onboard_host(host, password=password)
+
+
+def update_host(host: Host, data: dict[str, Any]) -> Host:
+    before = snapshot(host, HOST_FIELDS)
+    if "role" in data:
+        host.role = clean_choice("role", data["role"], tuple(item.value for item in HostRole))
+    if "groups" in data:
+        host.groups = clean_groups(data["groups"])
+    if "capacity" in data:
+        host.capacity = clean_positive_int("capacity", data["capacity"], maximum=1_000_000)
+    record("host.update", host, before=before, after=snapshot(host, HOST_FIELDS))
+    db.session.commit()
+    return host
+
+
+def retire_host(host: Host) -> Host:
+    if host.state == HostState.RETIRED:
+        raise Conflict("This host is already retired.")
+    before = snapshot(host, HOST_FIELDS)
+    host.state = HostState.RETIRED
+    record("host.retire", host, before=before, after=snapshot(host, HOST_FIELDS))
+    db.session.commit()
+    return host
+
+
+def mark_seen(host_name: str, reachable: bool, reason: str = "") -> None:
+    """The outcome of a job for a host's state; the caller commits."""
+    host = db.session.scalar(select(Host).where(Host.name == host_name))
+    if host is None or host.state == HostState.RETIRED:
+        return
+    before = snapshot(host, HOST_FIELDS)
+    if reachable:
+        host.last_seen_at = utcnow()
+        if host.state == HostState.UNREACHABLE:
+            host.state, host.state_reason = HostState.READY, ""
+    else:
+        host.state, host.state_reason = HostState.UNREACHABLE, reason[:2000]
+    if before["state"] != host.state:
+        record("host.state", host, before=before, after=snapshot(host, HOST_FIELDS))

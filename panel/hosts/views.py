@@ -1,0 +1,100 @@
+"""Admin pages for the host inventory: list, add with key confirmation, detail, retire."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from panel.core.access import require_role
+from panel.core.errors import NotFound, PanelError
+from panel.core.forms import show_errors
+from panel.core.labels import label
+from panel.core.roles import Role
+from panel.extensions import db
+from panel.hosts import forms, operations
+from panel.hosts.models import Host
+from panel.provisioning.models import Job
+
+bp = Blueprint("hosts", __name__, url_prefix="/admin/hosts")
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    require_role(Role.ADMIN)
+
+
+@bp.get("")
+def hosts():
+    rows = db.session.scalars(select(Host).order_by(Host.name)).all()
+    return render_template("hosts/hosts.html", hosts=rows)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def host_new():
+    """Step one reads the key the host offers; step two registers it once the admin confirms."""
+    confirm = forms.HostConfirmForm()
+    if confirm.fingerprint.data and confirm.validate_on_submit():
+        try:
+            host = operations.add_host(
+                confirm.name.data,
+                confirm.address.data,
+                fingerprint=confirm.fingerprint.data,
+                ssh_port=confirm.ssh_port.data,
+                role=confirm.role.data,
+                groups=confirm.groups.data,
+                capacity=confirm.capacity.data,
+                password=confirm.password.data or None,
+            )
+        except PanelError as exc:
+            show_errors(confirm, exc)
+            return render_template("hosts/host_new.html", form=confirm, offered=None), exc.status
+        flash(
+            _("Host %(name)s added: %(state)s.", name=host.name, state=label(host.state)), "success"
+        )
+        return redirect(url_for("hosts.host", host_id=host.id))
+    scan = forms.HostScanForm()
+    if scan.validate_on_submit():
+        try:
+            offered = operations.scan(scan.address.data, scan.ssh_port.data)
+        except PanelError as exc:
+            show_errors(scan, exc)
+            return render_template("hosts/host_new.html", form=scan, offered=None), 422
+        confirm = forms.HostConfirmForm(formdata=None, obj=scan)
+        for field in scan:
+            if field.name in confirm._fields and field.name != "csrf_token":
+                confirm[field.name].data = field.data
+        return render_template("hosts/host_new.html", form=confirm, offered=offered)
+    status = 422 if scan.errors else 200
+    return render_template("hosts/host_new.html", form=scan, offered=None), status
+
+
+def _host(host_id: int) -> Host:
+    host = db.session.get(Host, host_id)
+    if host is None:
+        raise NotFound(_("No such host."))
+    return host
+
+
+@bp.get("/<int:host_id>")
+def host(host_id: int):
+    record = _host(host_id)
+    recent = db.session.scalars(select(Job).order_by(Job.id.desc()).limit(200)).all()
+    jobs = [job for job in recent if record.name in (job.hosts or [])][:20]
+    return render_template("hosts/host.html", host=record, jobs=jobs)
+
+
+@bp.post("/<int:host_id>/onboard")
+def host_onboard(host_id: int):
+    record = operations.onboard_host(_host(host_id))
+    flash(_("Host state: %(state)s", state=label(record.state)), "info")
+    return redirect(url_for("hosts.host", host_id=record.id))
+
+
+@bp.post("/<int:host_id>/retire")
+def host_retire(host_id: int):
+    try:
+        operations.retire_host(_host(host_id))
+    except PanelError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("hosts.host", host_id=host_id))

@@ -1,0 +1,1 @@
+"""Jobs: playbooks run by the worker through ansible-runner, never lost, one host at a time."""

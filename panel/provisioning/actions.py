@@ -1,0 +1,31 @@
+"""The actions the worker knows, each one playbook. Features add theirs with register()."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    playbook: str
+    maintenance: bool = False
+    description: str = ""
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def register(action: Action) -> Action:
+    ACTIONS[action.name] = action
+    return action
+
+
+for _action in (
+    Action("ping", "ping.yml", True, "Check the connection and refresh the facts"),
+    Action("apt-upgrade", "apt-upgrade.yml", True, "Install Debian updates"),
+    Action("reboot", "reboot.yml", True, "Reboot and wait until the host is back"),
+):
+    register(_action)
+
+
+def maintenance_actions() -> list[Action]:
+    return [action for action in ACTIONS.values() if action.maintenance]

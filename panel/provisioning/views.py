@@ -1,0 +1,122 @@
+"""Jobs: the list (filterable), one job with its live output, maintenance runs, cancel, retry."""
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from panel.core.access import require_role, require_view
+from panel.core.errors import PanelError
+from panel.core.forms import show_errors
+from panel.core.roles import Role
+from panel.extensions import db
+from panel.hosts.models import Host, HostState
+from panel.provisioning import forms, operations
+from panel.provisioning.actions import ACTIONS
+from panel.provisioning.models import Job, JobEvent, JobStatus
+from panel.provisioning.queries import job_query
+
+bp = Blueprint("provisioning", __name__)
+PAGE_SIZE = 50
+FILTERS = ("status", "action", "host", "requested_by")
+
+
+@bp.get("/jobs")
+@login_required
+def jobs():
+    filters = {name: request.args.get(name, "").strip()[:64] for name in FILTERS}
+    filters = {name: value for name, value in filters.items() if value}
+    if "requested_by" in filters and not filters["requested_by"].isdigit():
+        filters.pop("requested_by")
+    rows = db.session.scalars(job_query(current_user, filters).limit(PAGE_SIZE)).all()
+    return render_template(
+        "provisioning/jobs.html",
+        jobs=rows,
+        filters=filters,
+        statuses=[status.value for status in JobStatus],
+        actions=sorted(ACTIONS),
+    )
+
+
+def _event_rows(job: Job, after: int) -> list[JobEvent]:
+    return db.session.scalars(
+        select(JobEvent)
+        .where(JobEvent.job_id == job.id, JobEvent.counter > after)
+        .order_by(JobEvent.counter)
+    ).all()
+
+
+@bp.get("/jobs/<int:job_id>")
+@login_required
+def job(job_id: int):
+    record = require_view(db.session.get(Job, job_id))
+    return render_template("provisioning/job.html", job=record, events=_event_rows(record, 0))
+
+
+@bp.get("/jobs/<int:job_id>/events.json")
+@login_required
+def job_events(job_id: int):
+    """What the job page polls for: the job's state and the events after a counter."""
+    record = require_view(db.session.get(Job, job_id))
+    after = request.args.get("after", "0")
+    events = _event_rows(record, int(after) if after.isdigit() else 0)
+    return jsonify(
+        status=record.status,
+        reason=record.reason,
+        finished=record.finished,
+        events=[
+            {
+                "counter": event.counter,
+                "event": event.event,
+                "host": event.host,
+                "task": event.task,
+                "changed": event.changed,
+                "failed": event.failed,
+                "stdout": event.stdout,
+            }
+            for event in events
+        ],
+    )
+
+
+@bp.post("/jobs/<int:job_id>/cancel")
+@login_required
+def job_cancel(job_id: int):
+    require_role(Role.ADMIN)
+    try:
+        operations.cancel_job(require_view(db.session.get(Job, job_id)))
+    except PanelError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("provisioning.job", job_id=job_id))
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+@login_required
+def job_retry(job_id: int):
+    # Looked up outside the try: a job the user may not see is a 404, not a flashed message.
+    record = require_view(db.session.get(Job, job_id))
+    try:
+        retry = operations.retry_job(record)
+    except PanelError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("provisioning.job", job_id=job_id))
+    return redirect(url_for("provisioning.job", job_id=retry.id))
+
+
+@bp.route("/admin/maintenance", methods=["GET", "POST"])
+@login_required
+def maintenance():
+    require_role(Role.ADMIN)
+    hosts = db.session.scalars(select(Host).where(Host.state != HostState.RETIRED)).all()
+    groups = sorted({group for host in hosts for group in (host.groups or [])})
+    form = forms.MaintenanceForm(targets=sorted(host.name for host in hosts) + groups)
+    if form.validate_on_submit():
+        try:
+            started = operations.run_maintenance(form.action.data, form.hosts.data)
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Job %(id)s queued.", id=started.id), "success")
+            return redirect(url_for("provisioning.job", job_id=started.id))
+    status = 422 if form.errors else 200
+    return render_template("provisioning/maintenance.html", form=form), status

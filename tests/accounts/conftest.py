@@ -1,0 +1,160 @@
+"""Fixtures of the account tests: accounts with a known password and second factor, form
+logins, CSRF switched on, and a real SMTP server on the loopback interface."""
+
+import re
+import socket
+import uuid
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pyotp
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from panel.accounts import operations
+from panel.accounts.models import User
+from panel.accounts.totp import new_secret
+from panel.core.audit import AuditEntry, acting
+from panel.extensions import db
+
+PASSWORD = "a long and secret passphrase"
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass
+class Account:
+    user: User
+    password: str = PASSWORD
+    secret: str | None = None
+    recovery_codes: list[str] = field(default_factory=list)
+
+    def code(self) -> str:
+        """The current code of the authenticator app."""
+        assert self.secret is not None
+        return pyotp.TOTP(self.secret).now()
+
+
+@pytest.fixture
+def make_account(make_member):
+    """A user of the role with PASSWORD (hashed once: argon2 is slow on purpose), optionally
+    with the second factor on."""
+
+    def make(role: str = "member", *, totp: bool = False, email: str | None = None) -> Account:
+        if role == "admin":
+            with acting("cli"):
+                user = operations.create_user(
+                    email or f"admin-{uuid.uuid4().hex[:8]}@example.org", role, password=PASSWORD
+                )
+        else:
+            fields = {"email": email} if email else {}
+            user = make_member(password=PASSWORD, **fields).users[0]
+        account = Account(user)
+        if totp:
+            account.secret = new_secret()
+            with acting("cli"):
+                account.recovery_codes = operations.enable_totp(
+                    user, account.secret, account.code()
+                )
+        return account
+
+    return make
+
+
+@pytest.fixture
+def form_login():
+    """POST the login form; returns the response (not followed)."""
+
+    def post(client, email: str, password: str = PASSWORD, **kwargs):
+        return client.post("/login", data={"email": email, "password": password}, **kwargs)
+
+    return post
+
+
+def session_user_id(client) -> str | None:
+    with client.session_transaction() as session:
+        return session.get("_user_id")
+
+
+@pytest.fixture
+def logged_in_as():
+    """The flask-login user id this client's session carries, or None."""
+    return session_user_id
+
+
+@pytest.fixture
+def csrf_enabled(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        yield
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def csrf_token():
+    """The CSRF token of a page the client fetches."""
+
+    def token(client, path: str = "/login") -> str:
+        match = CSRF_FIELD.search(client.get(path).get_data(as_text=True))
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    return token
+
+
+@pytest.fixture
+def audit_entries():
+    def entries(action: str) -> list[AuditEntry]:
+        return list(
+            db.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            )
+        )
+
+    return entries
+
+
+class Mailbox:
+    """Collects every message the SMTP server accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on 127.0.0.1; the app sends its mail there during the test."""
+    mailbox = Mailbox()
+    port = _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    previous = app.config.get("SMTP_URL")
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    try:
+        yield mailbox
+    finally:
+        app.config["SMTP_URL"] = previous
+        controller.stop()
+
+
+@pytest.fixture
+def mail_down(app):
+    """The SMTP server is unreachable: nothing listens on its port."""
+    previous = app.config.get("SMTP_URL")
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{_free_port()}"
+    try:
+        yield
+    finally:
+        app.config["SMTP_URL"] = previous

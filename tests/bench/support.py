@@ -1,0 +1,66 @@
+"""A throwaway panel for benchmarks: its own instance folder, database, testbed and worker."""
+
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PANEL = [sys.executable, "-m", "panel.cli"]
+
+
+def median_of(runs: int, measure) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+@contextmanager
+def bench_panel(hosts: int, extra_env: dict | None = None):
+    """Yields (env, app) with `hosts` testbed hosts registered and a worker running."""
+    folder = Path(tempfile.mkdtemp(prefix="panel-bench-"))
+    inherited = {key: value for key, value in os.environ.items() if key != "PANEL_REDIS_URL"}
+    env = {
+        **inherited,
+        "PANEL_INSTANCE": str(folder),
+        "PANEL_DATABASE_URL": f"sqlite:///{folder / 'panel.db'}",
+        **(extra_env or {}),
+    }
+    worker = None
+    try:
+        subprocess.run([*PANEL, "init"], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*PANEL, "testbed", "up", "--hosts", str(hosts)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        worker = subprocess.Popen(
+            [*PANEL, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        os.environ.update({key: env[key] for key in ("PANEL_INSTANCE", "PANEL_DATABASE_URL")})
+        from panel import create_app
+
+        yield env, create_app()
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        subprocess.run([*PANEL, "testbed", "down"], env=env, check=False, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def plain_inventory(env: dict) -> Path:
+    """`panel inventory --list` in a file, for plain ansible-playbook runs."""
+    output = subprocess.run(
+        [*PANEL, "inventory", "--list"], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    path = Path(env["PANEL_INSTANCE"]) / "inventory.json"
+    path.write_text(output)
+    return path

@@ -1,0 +1,406 @@
+"""Who may see and change what: role × endpoint × owner, for every URL of the app.
+
+Each row of TABLE is one (method, rule) of app.url_map, web page or API operation, with the
+status each role gets: anonymous, admin, reseller (a member with customers), member and customer
+(an account under a reseller, without a member record). Where the URL names an object, the
+request is made once for the caller's own object and once for another member's; a role without
+an object of that kind (an admin has no member record) is asked about the other one only.
+
+A new URL fails test_every_rule_is_in_the_table until it has a row here. Objects the caller
+may not see answer 404, actions the role may not take answer 403 (API) — see panel/core/access.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from urllib.parse import urlsplit
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+
+from panel.accounts import operations as accounts
+from panel.accounts.models import PasswordResetToken
+from panel.accounts.tokens import digest
+from panel.coop import operations as coop
+from panel.core.audit import acting
+from panel.core.models import Base, utcnow
+from panel.core.roles import Role
+from panel.extensions import db
+from panel.hosts.models import Host
+from panel.provisioning import operations as provisioning
+
+ANONYMOUS, ADMIN, RESELLER, MEMBER, CUSTOMER = (
+    "anonymous",
+    "admin",
+    "reseller",
+    "member",
+    "customer",
+)
+ROLES = (ANONYMOUS, ADMIN, RESELLER, MEMBER, CUSTOMER)
+OWN, OTHER = "own", "other"
+# Rules left out: files, and the public document describing the API.
+IGNORED = ("/static/", "/api/v1/openapi.json")
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A 302 whose Location path starts with `to`."""
+
+    to: str
+
+
+LOGIN = Redirect("/login")
+HOME = Redirect("/")
+DENIED = (401, 403, 404, LOGIN)
+
+
+@dataclass(frozen=True)
+class Row:
+    """Expected answers by role; a dict {OWN: ..., OTHER: ...} where ownership matters."""
+
+    anonymous: object
+    admin: object
+    reseller: object
+    member: object
+    customer: object
+    json: dict | None = None
+    form: dict = field(default_factory=dict)
+    host: bool = False  # the request names the host "matrix", which must exist
+
+
+def everyone(answer, anonymous=LOGIN, **request) -> Row:
+    return Row(anonymous, answer, answer, answer, answer, **request)
+
+
+def admins(answer, others=403, anonymous=LOGIN, **request) -> Row:
+    return Row(anonymous, answer, others, others, others, **request)
+
+
+def owners(answer, members=None, anonymous=LOGIN, customer=404, **request) -> Row:
+    """Admins may act on any object; members and resellers on their own; others get 404."""
+    members = members or {OWN: answer, OTHER: 404}
+    return Row(anonymous, answer, members, members, customer, **request)
+
+
+def api(row: Row) -> Row:
+    """The same for the API, where a missing token is 401, not a redirect to the login page."""
+    return Row(401, row.admin, row.reseller, row.member, row.customer, row.json, row.form, row.host)
+
+
+OWN_ONLY = {OWN: 200, OTHER: 404}
+MEMBER_RECORD = {"name": "New Member", "email": "new@example.org", "prefix": "new"}
+BOOKING = {"kind": "subscription", "count": 1, "value_date": "2025-01-01"}
+
+TABLE: dict[tuple[str, str], Row] = {
+    # Public pages.
+    ("GET", "/healthz"): everyone(200, anonymous=200),
+    ("GET", "/metrics"): everyone(200, anonymous=200),  # loopback callers; see tests/core
+    ("POST", "/language"): everyone(HOME, anonymous=HOME, form={"lang": "de"}),
+    ("GET", "/login"): everyone(HOME, anonymous=200),
+    ("POST", "/login"): everyone(HOME, anonymous=422),
+    ("GET", "/login/code"): everyone(LOGIN, anonymous=LOGIN),
+    ("POST", "/login/code"): everyone(LOGIN, anonymous=LOGIN),
+    ("GET", "/login/enrol"): everyone(200),
+    ("POST", "/login/enrol"): everyone(422),
+    ("GET", "/password/forgot"): everyone(200, anonymous=200),
+    ("POST", "/password/forgot"): everyone(422, anonymous=422),
+    # A reset link is its own credential: whoever holds it may use it.
+    ("GET", "/password/reset/<token>"): everyone(200, anonymous=200),
+    ("POST", "/password/reset/<token>"): everyone(422, anonymous=422),
+    # Every signed-in user's own pages.
+    ("GET", "/"): everyone(200),
+    ("GET", "/audit"): everyone(200),
+    ("POST", "/logout"): everyone(LOGIN),
+    ("GET", "/account"): everyone(200),
+    ("POST", "/account/profile"): everyone(422),
+    ("POST", "/account/password"): everyone(422),
+    ("POST", "/account/recovery-codes"): everyone(Redirect("/account")),
+    ("POST", "/account/totp/disable"): everyone(422),
+    ("POST", "/account/tokens"): everyone(200, form={"name": "laptop"}),
+    ("POST", "/account/tokens/<int:token_id>/revoke"): everyone(
+        {OWN: Redirect("/account"), OTHER: 404}
+    ),
+    ("GET", "/membership"): Row(LOGIN, 404, 200, 200, 404),
+    ("POST", "/membership"): Row(LOGIN, 404, Redirect("/membership"), Redirect("/membership"), 404),
+    ("GET", "/jobs"): everyone(200),
+    ("GET", "/jobs/<int:job_id>"): owners(200),
+    ("GET", "/jobs/<int:job_id>/events.json"): owners(200),
+    ("POST", "/jobs/<int:job_id>/retry"): owners(Redirect("/jobs/")),
+    ("POST", "/jobs/<int:job_id>/cancel"): admins(Redirect("/jobs/")),
+    # The office.
+    ("GET", "/admin/users"): admins(200),
+    ("POST", "/admin/users"): admins(422),
+    ("GET", "/admin/members"): admins(200),
+    ("GET", "/admin/members.csv"): admins(200),
+    ("GET", "/admin/members/new"): admins(200),
+    ("POST", "/admin/members/new"): admins(422),
+    ("GET", "/admin/members/<int:member_id>"): admins(200),
+    ("POST", "/admin/members/<int:member_id>/contact"): admins(422),
+    ("POST", "/admin/members/<int:member_id>/<any(admit, cancel, end):change>"): admins(
+        Redirect("/admin/members/")
+    ),
+    ("POST", "/admin/members/<int:member_id>/shares"): admins(422),
+    ("POST", "/admin/shares/<int:transaction_id>/reverse"): admins(Redirect("/admin/members/")),
+    ("GET", "/admin/hosts"): admins(200),
+    ("GET", "/admin/hosts/new"): admins(200),
+    ("POST", "/admin/hosts/new"): admins(422),
+    ("GET", "/admin/hosts/<int:host_id>"): admins(200),
+    ("POST", "/admin/hosts/<int:host_id>/onboard"): admins(Redirect("/admin/hosts/")),
+    ("POST", "/admin/hosts/<int:host_id>/retire"): admins(Redirect("/admin/hosts/")),
+    ("GET", "/admin/maintenance"): admins(200),
+    ("POST", "/admin/maintenance"): admins(422),
+    # The API: the caller's own account.
+    ("GET", "/api/v1/account"): api(everyone(200)),
+    ("PATCH", "/api/v1/account"): api(everyone(200, json={"locale": "de"})),
+    ("GET", "/api/v1/account/tokens"): api(everyone(200)),
+    ("POST", "/api/v1/account/tokens"): api(everyone(201, json={"name": "ci"})),
+    ("DELETE", "/api/v1/account/tokens/<int:token_id>"): api(everyone(OWN_ONLY)),
+    ("GET", "/api/v1/audit"): api(everyone(200)),
+    # Members and their shares.
+    ("GET", "/api/v1/members"): api(everyone(200)),
+    ("POST", "/api/v1/members"): api(admins(201, json=MEMBER_RECORD)),
+    ("GET", "/api/v1/members/<int:member_id>"): api(owners(200)),
+    ("PATCH", "/api/v1/members/<int:member_id>"): api(owners(200, json={"city": "Kassel"})),
+    ("POST", "/api/v1/members/<int:member_id>/admit"): api(admins(409)),
+    ("POST", "/api/v1/members/<int:member_id>/cancel"): api(admins(200)),
+    ("POST", "/api/v1/members/<int:member_id>/end"): api(admins(409)),
+    ("GET", "/api/v1/members/<int:member_id>/shares"): api(owners(200)),
+    ("POST", "/api/v1/members/<int:member_id>/shares"): api(admins(201, json=BOOKING)),
+    ("POST", "/api/v1/shares/<int:transaction_id>/reverse"): api(admins(201)),
+    # Hosts and jobs.
+    ("GET", "/api/v1/hosts"): api(admins(200)),
+    ("POST", "/api/v1/hosts"): api(admins(422, json={"name": "web9"})),
+    ("GET", "/api/v1/hosts/<int:host_id>"): api(admins(200)),
+    ("PATCH", "/api/v1/hosts/<int:host_id>"): api(admins(200, json={"capacity": 50})),
+    ("POST", "/api/v1/hosts/<int:host_id>/retire"): api(admins(200)),
+    ("GET", "/api/v1/jobs"): api(everyone(200)),
+    ("POST", "/api/v1/jobs"): api(
+        admins(202, json={"action": "ping", "hosts": ["matrix"]}, host=True)
+    ),
+    ("GET", "/api/v1/jobs/<int:job_id>"): api(owners(200)),
+    ("POST", "/api/v1/jobs/<int:job_id>/cancel"): api(admins(409)),
+    ("POST", "/api/v1/jobs/<int:job_id>/retry"): api(owners(202)),
+}
+
+# Which roles have an object of their own for each kind of URL parameter.
+HAS_OWN = {
+    "member_id": (RESELLER, MEMBER),
+    "transaction_id": (RESELLER, MEMBER),
+    "job_id": (RESELLER, MEMBER),
+    "token_id": (ADMIN, RESELLER, MEMBER, CUSTOMER),
+    "token": (ADMIN, RESELLER, MEMBER, CUSTOMER),
+    "host_id": (),
+}
+PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def object_parameters(rule: str) -> list[str]:
+    return [name for name in PARAMETER.findall(rule) if name != "change"]
+
+
+def cases():
+    for method, rule in TABLE:
+        kinds = object_parameters(rule)
+        for role in ROLES:
+            if not kinds:
+                yield pytest.param(method, rule, role, None, id=f"{method} {rule} {role}")
+                continue
+            for owner in (OWN, OTHER):
+                if owner == OWN and not all(role in HAS_OWN[kind] for kind in kinds):
+                    continue
+                yield pytest.param(method, rule, role, owner, id=f"{method} {rule} {role} {owner}")
+
+
+def _ed25519_line() -> str:
+    public = Ed25519PrivateKey.generate().public_key()
+    return public.public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    ).decode()
+
+
+class World:
+    """The objects one case needs, made on first use inside the test's transaction."""
+
+    def __init__(self, role: str):
+        self.role = role
+
+    @cached_property
+    def user(self):
+        with acting("cli"):
+            if self.role == ANONYMOUS:
+                return None
+            if self.role in (MEMBER, RESELLER):
+                member = coop.create_member(
+                    name="Own Member", email="own@example.org", prefix="own"
+                )
+                user = member.users[0]
+                if self.role == RESELLER:
+                    user.role = Role.RESELLER
+                    db.session.commit()
+                return user
+            if self.role == CUSTOMER:
+                reseller = coop.create_member(
+                    name="Reseller", email="seller@example.org", prefix="sel"
+                ).users[0]
+                reseller.role = Role.RESELLER
+                db.session.commit()
+                return accounts.create_user(
+                    "customer@example.org", Role.CUSTOMER, reseller=reseller
+                )
+            return accounts.create_user("admin@example.org", Role.ADMIN)
+
+    @cached_property
+    def other(self):
+        """Another member's login."""
+        with acting("cli"):
+            return coop.create_member(
+                name="Other Member", email="other@example.org", prefix="oth"
+            ).users[0]
+
+    def owner(self, owner: str):
+        return self.user if owner == OWN else self.other
+
+    def member_id(self, owner: str) -> int:
+        return self.owner(owner).member_id
+
+    def token_id(self, owner: str) -> int:
+        with acting("cli"):
+            token, _ = accounts.create_api_token(self.owner(owner), "matrix")
+        return token.id
+
+    def transaction_id(self, owner: str) -> int:
+        with acting("cli"):
+            member = self.owner(owner).member
+            return coop.record_share_transaction(member, "subscription", 2, "2025-01-01").id
+
+    def job_id(self, owner: str) -> int:
+        with acting("cli"):
+            job = provisioning.create_job("ping", ["matrix"], member_id=self.member_id(owner))
+            db.session.commit()
+            # Canceled: a retry is possible, a second cancel is not.
+            return provisioning.cancel_job(job).id
+
+    @cached_property
+    def host(self) -> Host:
+        # Onboarding connects to the host: port 1 on the loopback interface refuses at once.
+        host = Host(name="matrix", address="127.0.0.1", ssh_port=1, host_key=_ed25519_line())
+        db.session.add(host)
+        db.session.commit()
+        return host
+
+    def host_id(self, owner: str) -> int:
+        return self.host.id
+
+    def token(self, owner: str) -> str:
+        clear = secrets.token_urlsafe(32)
+        db.session.add(
+            PasswordResetToken(
+                user_id=self.owner(owner).id,
+                token_hash=digest(clear),
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
+        db.session.commit()
+        return clear
+
+    def url(self, rule: str, owner: str | None) -> str:
+        def fill(match: re.Match) -> str:
+            name = match.group(1)
+            if name == "change":
+                return "cancel"
+            return str(getattr(self, name)(owner))
+
+        return PARAMETER.sub(fill, rule)
+
+    def client(self, app, api: bool):
+        client = app.test_client()
+        if self.user is None:
+            return client
+        if api:
+            with acting("cli"):
+                _, clear = accounts.create_api_token(self.user, "caller")
+            client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {clear}"
+        else:
+            with client.session_transaction() as session:
+                session["_user_id"] = self.user.get_id()
+                session["_fresh"] = True
+        return client
+
+
+def test_every_rule_is_in_the_table(app):
+    routed = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith(IGNORED)
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    missing = sorted(routed - set(TABLE))
+    stale = sorted(set(TABLE) - routed)
+    assert not missing, f"add these to TABLE in {__name__}: {missing}"
+    assert not stale, f"no such rules any more: {stale}"
+
+
+@pytest.mark.parametrize(("method", "rule", "role", "owner"), list(cases()))
+def test_access(app, method, rule, role, owner):
+    row = TABLE[(method, rule)]
+    expected = getattr(row, role)
+    if isinstance(expected, dict):
+        expected = expected[owner]
+    world = World(role)
+    is_api = rule.startswith("/api/")
+    url = world.url(rule, owner)
+    if row.host:
+        world.host_id(owner)
+    client = world.client(app, is_api)
+    before = row_counts() if expected in DENIED else None
+
+    if is_api:
+        response = client.open(url, method=method, json=row.json)
+    else:
+        response = client.open(url, method=method, data=row.form)
+
+    where = f"{method} {url} as {role} ({owner or 'no object'})"
+    if isinstance(expected, Redirect):
+        assert response.status_code == 302, f"{where}: {response.status_code}"
+        location = urlsplit(response.headers["Location"]).path
+        assert location.startswith(expected.to), f"{where}: redirected to {location}"
+    else:
+        assert response.status_code == expected, f"{where}: {response.status_code}"
+    if is_api and response.status_code >= 400:
+        assert set(response.json["error"]) == {"code", "message", "fields"}
+    if before is not None:
+        assert row_counts() == before, f"{where}: refused, but the database changed"
+
+
+def row_counts() -> dict[str, int]:
+    db.session.expire_all()
+    return {
+        name: db.session.scalar(select(func.count()).select_from(table))
+        for name, table in Base.metadata.tables.items()
+    }
+
+
+def test_lists_show_a_member_only_its_own_things(app):
+    world = World(MEMBER)
+    own_job, other_job = world.job_id(OWN), world.job_id(OTHER)
+    world.transaction_id(OWN), world.transaction_id(OTHER)
+    client = world.client(app, api=True)
+
+    members = client.get("/api/v1/members?page_size=100").json
+    jobs = client.get("/api/v1/jobs?page_size=100").json
+    audit = client.get("/api/v1/audit?page_size=100").json
+    tokens = client.get("/api/v1/account/tokens?page_size=100").json
+
+    assert [row["id"] for row in members] == [world.user.member_id]
+    assert [row["id"] for row in jobs] == [own_job]
+    assert other_job not in {row["id"] for row in jobs}
+    assert audit
+    assert all(
+        row["member_id"] == world.user.member_id or row["actor_id"] == world.user.id
+        for row in audit
+    )
+    assert [row["name"] for row in tokens] == ["caller"]

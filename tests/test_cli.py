@@ -1,0 +1,225 @@
+"""The `panel` command: init, user create, token create — each against a fresh instance folder and
+SQLite file of its own, never the suite's shared database."""
+
+import re
+import stat
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from panel import create_app
+from panel.accounts.models import User
+from panel.cli import main
+from panel.extensions import db
+
+GOOD_PASSWORD = "a long and secret passphrase"
+
+
+@pytest.fixture(autouse=True)
+def transaction():
+    """Replaces the suite's per-test transaction on the shared database: these tests must not
+    touch it, and the commands open databases of their own."""
+    yield
+
+
+@pytest.fixture
+def instance(tmp_path):
+    return tmp_path / "instance"
+
+
+@pytest.fixture
+def panel(instance):
+    """Run `panel ARGS...` with its own instance folder and database; returns the result."""
+    runner = CliRunner()
+    env = {
+        "PANEL_INSTANCE": str(instance),
+        "PANEL_DATABASE_URL": f"sqlite:///{instance / 'panel.db'}",
+        "PANEL_SECRET_KEY": None,
+        "PANEL_SMTP_URL": None,
+    }
+
+    def run(*args: str):
+        return runner.invoke(main, list(args), env=env, catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def web(instance):
+    """The web app on the instance the commands made; made on first use, after the commands."""
+    made = []
+
+    def application():
+        if not made:
+            made.append(
+                create_app(
+                    {
+                        "TESTING": True,
+                        "INSTANCE_PATH": str(instance),
+                        "DATABASE_URL": f"sqlite:///{instance / 'panel.db'}",
+                        "WTF_CSRF_ENABLED": False,
+                    }
+                )
+            )
+        return made[0]
+
+    yield application
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def generated_password(output: str) -> str:
+    match = re.search(r"admin password \(shown once\): (\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def admins(application) -> list[str]:
+    with application.app_context():
+        return list(db.session.scalars(select(User.email).where(User.role == "admin")))
+
+
+def test_init_makes_a_private_instance_and_prints_the_admin_password(panel, instance, web):
+    assert not instance.exists()
+
+    result = panel("init")
+
+    assert result.exit_code == 0, result.output
+    for name in ("secret_key", "panel.db", "ssh/id_ed25519", "ssh/id_ed25519.pub"):
+        assert mode(instance / name) == 0o600, name
+    assert (instance / "ssh/id_ed25519.pub").read_text().startswith("ssh-ed25519 ")
+    password = generated_password(result.output)
+    assert admins(web()) == ["admin@example.org"]
+
+    response = (
+        web()
+        .test_client()
+        .post("/login", data={"email": "admin@example.org", "password": password})
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login/enrol")
+
+
+def test_init_twice_is_safe(panel, instance, web):
+    first = panel("init")
+    keys = {
+        name: (instance / name).read_bytes()
+        for name in ("secret_key", "ssh/id_ed25519", "ssh/id_ed25519.pub")
+    }
+
+    second = panel("init", "--admin-email", "other@example.org")
+
+    assert second.exit_code == 0, second.output
+    assert "admin exists: admin@example.org" in second.output
+    assert "password" not in second.output
+    assert admins(web()) == ["admin@example.org"]
+    for name, content in keys.items():
+        assert (instance / name).read_bytes() == content, name
+    assert generated_password(first.output)
+
+
+def test_init_uses_the_given_password_and_does_not_print_it(panel, web):
+    result = panel("init", "--admin-email", "board@example.org", "--admin-password", GOOD_PASSWORD)
+
+    assert result.exit_code == 0, result.output
+    assert GOOD_PASSWORD not in result.output
+    assert "shown once" not in result.output
+    response = (
+        web()
+        .test_client()
+        .post("/login", data={"email": "board@example.org", "password": GOOD_PASSWORD})
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login/enrol")
+
+
+def test_init_refuses_a_weak_password_with_a_message(panel, web):
+    result = panel("init", "--admin-password", "short")
+
+    assert result.exit_code != 0
+    assert "Use at least 12 characters." in result.output
+    assert admins(web()) == []
+
+
+def test_user_create(panel, web):
+    panel("init")
+
+    result = panel(
+        "user", "create", "Member@Example.org", "--role", "member", "--password", GOOD_PASSWORD
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "created member member@example.org" in result.output
+    with web().app_context():
+        user = db.session.scalar(select(User).where(User.email == "member@example.org"))
+        assert user.role == "member"
+    response = (
+        web()
+        .test_client()
+        .post("/login", data={"email": "member@example.org", "password": GOOD_PASSWORD})
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_user_create_refuses_a_taken_email(panel, web):
+    panel("init")
+    panel("user", "create", "twice@example.org", "--role", "member", "--password", GOOD_PASSWORD)
+
+    result = panel(
+        "user", "create", "TWICE@example.org", "--role", "reseller", "--password", GOOD_PASSWORD
+    )
+
+    assert result.exit_code != 0
+    assert "This email address already has an account." in result.output
+    with web().app_context():
+        assert db.session.scalar(select(func.count()).where(User.email == "twice@example.org")) == 1
+
+
+def test_user_create_refuses_a_bad_email(panel, web):
+    panel("init")
+
+    result = panel("user", "create", "not-an-email", "--role", "member")
+
+    assert result.exit_code != 0
+    assert "Not a valid email address" in result.output
+    with web().app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_user_create_refuses_an_unknown_role(panel):
+    panel("init")
+
+    result = panel("user", "create", "x@example.org", "--role", "emperor")
+
+    assert result.exit_code != 0
+    assert "emperor" in result.output
+
+
+def test_token_create_prints_a_working_token(panel, web):
+    panel("init", "--admin-password", GOOD_PASSWORD)
+
+    result = panel("token", "create", "admin@example.org")
+
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    answer = (
+        web().test_client().get("/api/v1/account", headers={"Authorization": f"Bearer {token}"})
+    )
+    assert answer.status_code == 200
+    assert answer.json["email"] == "admin@example.org"
+    assert web().test_client().get("/api/v1/account").status_code == 401
+
+
+def test_token_create_for_an_unknown_user_fails(panel):
+    panel("init")
+
+    result = panel("token", "create", "nobody@example.org")
+
+    assert result.exit_code != 0
+    assert "no user with email nobody@example.org" in result.output
