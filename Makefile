@@ -3,18 +3,28 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
-# Debian packages the panel and its tests use; installed with apt-get when missing.
-DEBIAN_PACKAGES := python3 python3-venv python3-dev gcc git openssh-client chromium postgresql \
-  redis-server vagrant systemd-container mmdebstrap iproute2
+# Debian packages, installed with apt-get when missing: what the panel needs to run (with its
+# local test host), and what the tests need on top.
+RUN_PACKAGES := python3 python3-venv python3-dev gcc git openssh-client systemd-container \
+  mmdebstrap iproute2
+TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql redis-server vagrant
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint translations debian-packages venv clean
+.PHONY: run test lint translations run-packages test-packages apt-install venv clean
 
-run: venv translations
+# The panel on SQLite with one local test host (a systemd-nspawn testbed host, which needs root on
+# Linux); the host is taken down again when the panel stops.
+run: run-packages venv translations
 	$(BIN)/panel init
-	$(BIN)/panel run
+	@if [ "$$(id -u)" = 0 ] && [ "$$(uname -s)" = Linux ]; then \
+	  trap '$(BIN)/panel testbed down' EXIT; \
+	  $(BIN)/panel testbed up --hosts 1 && $(BIN)/panel run; \
+	else \
+	  echo "No local test host: the testbed boots hosts with systemd-nspawn, which needs root on Linux."; \
+	  $(BIN)/panel run; \
+	fi
 
-test: debian-packages venv translations lint
+test: test-packages venv translations lint
 	tests/tools/run-suites
 
 lint: venv
@@ -24,8 +34,14 @@ lint: venv
 translations: venv
 	$(BIN)/pybabel compile -d panel/translations
 
-debian-packages:
-	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+run-packages:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(RUN_PACKAGES)"
+
+test-packages:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_PACKAGES)"
+
+apt-install:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -34,8 +50,8 @@ debian-packages:
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	@command -v $(PYTHON) >/dev/null || $(MAKE) debian-packages
-	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || $(MAKE) debian-packages
+	@command -v $(PYTHON) >/dev/null || $(MAKE) run-packages
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || $(MAKE) run-packages
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

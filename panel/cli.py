@@ -306,8 +306,14 @@ def jobs_run(action: str, host_names: str, wait: bool, timeout: int) -> None:
 
 
 def _describe(exc) -> str:
-    details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.fields.items())
-    return f"{exc.message} {details}".strip()
+    """The error's message, and the field messages that do not just repeat it."""
+    message = str(exc.message)
+    details = [
+        f"{field}: {' '.join(str(text) for text in texts)}"
+        for field, texts in exc.fields.items()
+        if [str(text) for text in texts] != [message]
+    ]
+    return " ".join([message, *details])
 
 
 main.add_command(testbed)

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from panel.accounts import totp
@@ -23,7 +24,7 @@ USER_FIELDS = ("email", "display_name", "role", "is_enabled", "member_id", "rese
 
 def _check_password(field: str, password: str) -> str:
     if not isinstance(password, str):
-        raise ValidationFailed.field(field, "Must be text.")
+        raise ValidationFailed.field(field, _l("Must be text."))
     problem = password_problem(password)
     if problem:
         raise ValidationFailed.field(field, problem)
@@ -51,9 +52,9 @@ def create_user(
     if password is not None:
         _check_password("password", password)
     if role == Role.CUSTOMER and (reseller is None or reseller.role != Role.RESELLER):
-        raise ValidationFailed.field("reseller", "A customer belongs to a reseller.")
+        raise ValidationFailed.field("reseller", _l("A customer belongs to a reseller."))
     if find_user_by_email(email) is not None:
-        raise Conflict("This email address already has an account.", {"email": ["Taken."]})
+        raise Conflict(_l("This email address already has an account."), {"email": [_l("Taken.")]})
     user = User(
         email=email,
         role=role,
@@ -119,7 +120,7 @@ def record_login(user: User, method: str) -> None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not verify_password(user.password_hash, current or ""):
-        raise ValidationFailed.field("current_password", "The current password is not right.")
+        raise ValidationFailed.field("current_password", _l("The current password is not right."))
     _set_password(user, _check_password("new_password", new), "user.password_change")
 
 
@@ -140,10 +141,10 @@ def enable_totp(user: User, secret: str, code: str) -> list[str]:
     """Turn on the second factor once the user proved the app has the secret; returns
     recovery codes, shown once."""
     if user.totp_enabled:
-        raise Conflict("Two-factor authentication is already on.")
+        raise Conflict(_l("Two-factor authentication is already on."))
     if not totp.verify(secret, code or ""):
         raise ValidationFailed.field(
-            "code", "The code does not match. Check the time on your phone."
+            "code", _l("The code does not match. Check the time on your phone.")
         )
     user.totp_secret = secret
     user.totp_enabled_at = utcnow()
@@ -155,11 +156,13 @@ def enable_totp(user: User, secret: str, code: str) -> list[str]:
 
 def disable_totp(user: User, code: str) -> None:
     if user.role == Role.ADMIN:
-        raise ValidationFailed.field("code", "Administrators must keep two-factor authentication.")
+        raise ValidationFailed.field(
+            "code", _l("Administrators must keep two-factor authentication.")
+        )
     if not user.totp_enabled:
-        raise Conflict("Two-factor authentication is not on.")
+        raise Conflict(_l("Two-factor authentication is not on."))
     if not verify_second_factor(user, code, commit=False):
-        raise ValidationFailed.field("code", "The code does not match.")
+        raise ValidationFailed.field("code", _l("The code does not match."))
     user.totp_secret = None
     user.totp_enabled_at = None
     _replace_recovery_codes(user, count=0)
@@ -169,7 +172,7 @@ def disable_totp(user: User, code: str) -> None:
 
 def regenerate_recovery_codes(user: User) -> list[str]:
     if not user.totp_enabled:
-        raise Conflict("Two-factor authentication is not on.")
+        raise Conflict(_l("Two-factor authentication is not on."))
     codes = _replace_recovery_codes(user)
     record("user.recovery_codes", user, member_id=user.member_id)
     db.session.commit()
@@ -238,7 +241,7 @@ def create_api_token(user: User, name: Any) -> tuple[ApiToken, str]:
 
 def revoke_api_token(token: ApiToken) -> ApiToken:
     if token.revoked_at is not None:
-        raise Conflict("This token is already revoked.")
+        raise Conflict(_l("This token is already revoked."))
     token.revoked_at = utcnow()
     record(
         "api_token.revoke",
@@ -292,7 +295,7 @@ def _valid_reset(token: str) -> PasswordResetToken:
         select(PasswordResetToken).where(PasswordResetToken.token_hash == digest(token or ""))
     )
     if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
-        raise NotFound("This link is not valid any more. Ask for a new one.")
+        raise NotFound(_l("This link is not valid any more. Ask for a new one."))
     return reset
 
 

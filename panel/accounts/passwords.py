@@ -2,6 +2,7 @@
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
 
 _hasher = PasswordHasher()
 MIN_LENGTH = 12
@@ -22,11 +23,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def password_problem(password: str) -> str | None:
-    """Why a new password is not acceptable, or None."""
+    """Why a new password is not acceptable (translated when shown), or None."""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+        return _l("Use at least %(count)s characters.", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return _l("Use at most %(count)s characters.", count=MAX_LENGTH)
     if password.strip() != password or not password.isprintable():
-        return "No leading or trailing spaces or control characters."
+        return _l("No leading or trailing spaces or control characters.")
     return None

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -73,14 +75,14 @@ def _clean_contact(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         elif field == "country":
             text = clean_text(field, value, max_length=2).upper()
             if len(text) != 2 or not text.isalpha() or not text.isascii():
-                raise ValidationFailed.field(field, "A two-letter country code such as DE.")
+                raise ValidationFailed.field(field, _l("A two-letter country code such as DE."))
             clean[field] = text
         else:
             clean[field] = clean_text(field, value, max_length=limit, required=field == "name")
     if not partial:
         for field in ("name", "email"):
             if field not in clean:
-                raise ValidationFailed.field(field, "Must not be empty.")
+                raise ValidationFailed.field(field, _l("Must not be empty."))
     return clean
 
 
@@ -115,12 +117,13 @@ def create_member(
     prefix = clean_prefix("prefix", prefix)
     kind = clean_choice("kind", kind, tuple(item.value for item in MemberKind))
     if not isinstance(admit, bool):
-        raise ValidationFailed.field("admit", "Must be true or false.")
+        raise ValidationFailed.field("admit", _l("Must be true or false."))
     today = clean_date("on", on if on is not None else date.today())
     if db.session.scalar(select(Member.id).where(Member.prefix == prefix)) is not None:
-        raise Conflict("This prefix is taken.", {"prefix": ["This prefix is taken."]})
+        message = _l("This prefix is taken.")
+        raise Conflict(message, {"prefix": [message]})
     if find_user_by_email(fields["email"]) is not None:
-        message = "This email address already has an account."
+        message = _l("This email address already has an account.")
         raise Conflict(message, {"email": [message]})
     member = Member(
         number=_next_number(),
@@ -148,7 +151,7 @@ def create_member(
     except IntegrityError as exc:
         db.session.rollback()
         raise Conflict(
-            "The member number, prefix or email address was taken meanwhile; try again."
+            _l("The member number, prefix or email address was taken meanwhile; try again.")
         ) from exc
     except PanelError:
         db.session.rollback()
@@ -158,13 +161,15 @@ def create_member(
 
 
 def _unknown_fields(names: set[str]) -> ValidationFailed:
-    return ValidationFailed("Unknown fields.", {name: ["Unknown field."] for name in sorted(names)})
+    return ValidationFailed(
+        _l("Unknown fields."), {name: [_l("Unknown field.")] for name in sorted(names)}
+    )
 
 
 def update_member(member: Member, data: dict[str, Any]) -> Member:
     """Change contact data; number, prefix, status and shares have their own operations."""
     if not isinstance(data, dict):
-        raise ValidationFailed("Expected an object of contact fields.")
+        raise ValidationFailed(_l("Expected an object of contact fields."))
     unknown = set(data) - set(CONTACT_LIMITS)
     if unknown:
         raise _unknown_fields(unknown)
@@ -183,7 +188,7 @@ def _change_status(
     member: Member,
     action: str,
     allowed_from: tuple[str, ...],
-    refusal: str,
+    refusal: LazyString,
     to: str,
     date_field: str,
     on: Any,
@@ -194,7 +199,8 @@ def _change_status(
     # A step cannot take effect before the steps the membership already went through.
     latest = max(d for d in (member.applied_on, member.admitted_on, member.cancelled_on) if d)
     if day < latest:
-        raise ValidationFailed.field("on", f"Must not be before {latest.isoformat()}.")
+        message = _l("Must not be before %(date)s.", date=latest.isoformat())
+        raise ValidationFailed.field("on", message)
     before = snapshot(member, MEMBER_FIELDS)
     member.status = to
     setattr(member, date_field, day)
@@ -210,7 +216,7 @@ def admit_member(member: Member, on: Any = None) -> Member:
         member,
         "member.admit",
         (MemberStatus.APPLICANT,),
-        "Only an applicant can be admitted.",
+        _l("Only an applicant can be admitted."),
         MemberStatus.ACTIVE,
         "admitted_on",
         on,
@@ -222,7 +228,7 @@ def cancel_membership(member: Member, on: Any = None) -> Member:
         member,
         "member.cancel",
         (MemberStatus.ACTIVE,),
-        "Only an active membership can be cancelled.",
+        _l("Only an active membership can be cancelled."),
         MemberStatus.CANCELLED,
         "cancelled_on",
         on,
@@ -231,12 +237,12 @@ def cancel_membership(member: Member, on: Any = None) -> Member:
 
 def end_membership(member: Member, on: Any = None) -> Member:
     if member.share_count:
-        raise Conflict("Shares must be cancelled and paid out before the membership ends.")
+        raise Conflict(_l("Shares must be cancelled and paid out before the membership ends."))
     return _change_status(
         member,
         "member.end",
         (MemberStatus.APPLICANT, MemberStatus.CANCELLED),
-        "Only an application or a cancelled membership can end.",
+        _l("Only an application or a cancelled membership can end."),
         MemberStatus.ENDED,
         "ended_on",
         on,
@@ -259,12 +265,13 @@ def record_share_transaction(
     note = clean_text("note", note, max_length=500, required=False, multiline=True)
     _lock(member)
     if member.status == MemberStatus.ENDED:
-        raise Conflict("This membership has ended.")
+        raise Conflict(_l("This membership has ended."))
     if kind == ShareKind.SUBSCRIPTION and member.status == MemberStatus.CANCELLED:
-        raise Conflict("A cancelled membership takes no new shares.")
+        raise Conflict(_l("A cancelled membership takes no new shares."))
     signed = count if kind == ShareKind.SUBSCRIPTION else -count
     if member.share_count + signed < 0:
-        raise ValidationFailed.field("count", f"The member holds only {member.share_count} shares.")
+        message = _l("The member holds only %(count)s shares.", count=member.share_count)
+        raise ValidationFailed.field("count", message)
     return _append(
         member,
         ShareTransaction(
@@ -280,19 +287,22 @@ def reverse_share_transaction(
     value_date = clean_date("value_date", value_date if value_date is not None else date.today())
     note = clean_text("note", note, max_length=500, required=False, multiline=True)
     if transaction.kind == ShareKind.REVERSAL:
-        raise Conflict("A reversal cannot be reversed; book the transaction again.")
+        raise Conflict(_l("A reversal cannot be reversed; book the transaction again."))
     member = transaction.member
     _lock(member)
     if member.status == MemberStatus.ENDED:
-        raise Conflict("This membership has ended.")
+        raise Conflict(_l("This membership has ended."))
     if db.session.scalar(
         select(ShareTransaction.id).where(ShareTransaction.reverses_id == transaction.id)
     ):
-        raise Conflict("This transaction is already reversed.")
+        raise Conflict(_l("This transaction is already reversed."))
     if member.share_count - transaction.count < 0:
         raise Conflict(
-            f"Reversing this would leave a negative total; the member holds only "
-            f"{member.share_count} shares."
+            _l(
+                "Reversing this would leave a negative total; the member holds only "
+                "%(count)s shares.",
+                count=member.share_count,
+            )
         )
     return _append(
         member,
@@ -316,7 +326,7 @@ def _append(member: Member, transaction: ShareTransaction) -> ShareTransaction:
     except IntegrityError as exc:
         # The database has the last word (total >= 0, one reversal per booking).
         db.session.rollback()
-        raise Conflict("The database refused this booking; nothing was booked.") from exc
+        raise Conflict(_l("The database refused this booking; nothing was booked.")) from exc
     # The trigger changed share_count in the database, behind the session's back.
     db.session.refresh(member)
     record(

@@ -9,6 +9,7 @@ not leak; an action the role may not take at all is forbidden (403), whatever ob
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, false
 
@@ -65,7 +66,7 @@ def can_change(user: Any, obj: Any) -> bool:
 def require_view(obj: Any, user: Any = None) -> Any:
     user = user or current_user
     if obj is None or not can_view(user, obj):
-        raise NotFound("No such object.")
+        raise NotFound(_l("No such object."))
     return obj
 
 
@@ -73,14 +74,14 @@ def require_change(obj: Any, user: Any = None) -> Any:
     user = user or current_user
     require_view(obj, user)
     if not can_change(user, obj):
-        raise Forbidden("You may not change this.")
+        raise Forbidden(_l("You may not change this."))
     return obj
 
 
 def require_role(*roles: Role, user: Any = None) -> None:
     user = user or current_user
     if not _signed_in(user) or user.role not in roles:
-        raise Forbidden("Your role may not do this.")
+        raise Forbidden(_l("Your role may not do this."))
 
 
 def scope_to_member(stmt: Select, member_column: Any, user: Any = None) -> Select:

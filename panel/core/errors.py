@@ -1,6 +1,8 @@
 """Errors that operations raise, and how they reach the browser (HTML) or an API client (JSON)."""
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from werkzeug import exceptions as http
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -9,14 +11,29 @@ from werkzeug.routing import IntegerConverter
 MAX_ID = 2**31 - 1
 
 
+# A user-facing text: plain, or lazy (`_l`) to be translated when read.
+Message = str | LazyString
+
+
 class PanelError(Exception):
+    """An error for the user. Messages may be lazy (`_l`): `message` and `fields` translate them
+    when read, into the request's language (English outside a request)."""
+
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+    def __init__(self, message: Message, fields: dict[str, list[Message]] | None = None):
         super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
+        self._message = message
+        self._fields = fields or {}
+
+    @property
+    def message(self) -> str:
+        return str(self._message)
+
+    @property
+    def fields(self) -> dict[str, list[str]]:
+        return {name: [str(text) for text in texts] for name, texts in self._fields.items()}
 
 
 class ValidationFailed(PanelError):
@@ -26,7 +43,7 @@ class ValidationFailed(PanelError):
     code = "validation_failed"
 
     @classmethod
-    def field(cls, name: str, message: str) -> "ValidationFailed":
+    def field(cls, name: str, message: Message) -> "ValidationFailed":
         return cls(message, {name: [message]})
 
 
@@ -76,13 +93,16 @@ class IdConverter(IntegerConverter):
         # method that another rule of the same path has. Checked before int(), which refuses
         # strings of thousands of digits.
         if len(value.lstrip("0")) > len(str(self.max)) or int(value) > self.max:
-            raise http.NotFound("No such object.")
+            raise http.NotFound(_l("No such object."))
         return super().to_python(value)
 
 
-def error_body(status: int, message: str, fields: dict | None = None, code: str | None = None):
+def error_body(status: int, message: Message, fields: dict | None = None, code: str | None = None):
+    """The JSON error answer, with lazy messages turned into plain text in the request's
+    language."""
     code = code or HTTP_CODES.get(status, "error")
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+    fields = {str(name): [str(text) for text in texts] for name, texts in (fields or {}).items()}
+    return {"error": {"code": code, "message": str(message), "fields": fields}}
 
 
 def wants_json() -> bool:
@@ -112,7 +132,9 @@ def register_error_handlers(app: Flask) -> None:
                 if original.get(header):
                     response.headers[header] = original[header]
             return response
-        return render_template("error.html", status=status, message=exc.description), status
+        # str(): a lazy description would pass through the template unescaped (__html__).
+        message = "" if exc.description is None else str(exc.description)
+        return render_template("error.html", status=status, message=message), status
 
 
 def _webargs_problems(exc: HTTPException) -> tuple[str, dict[str, list[str]]]:
@@ -132,7 +154,7 @@ def _webargs_problems(exc: HTTPException) -> tuple[str, dict[str, list[str]]]:
                 fields[str(name)] = _flatten(problems)
     if general:
         return " ".join(general), fields
-    return ("The request has invalid fields." if fields else ""), fields
+    return (_l("The request has invalid fields.") if fields else ""), fields
 
 
 def _flatten(problems) -> list[str]:

@@ -6,6 +6,7 @@ import unicodedata
 from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 
 from panel.core.errors import ValidationFailed
 
@@ -24,16 +25,16 @@ def clean_text(
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationFailed.field(field, "Must be text.")
+        raise ValidationFailed.field(field, _l("Must be text."))
     value = value.strip()
     if required and not value:
-        raise ValidationFailed.field(field, "Must not be empty.")
+        raise ValidationFailed.field(field, _l("Must not be empty."))
     if len(value) > max_length:
-        raise ValidationFailed.field(field, f"At most {max_length} characters.")
+        raise ValidationFailed.field(field, _l("At most %(count)s characters.", count=max_length))
     allowed = {"\n", "\r", "\t"} if multiline else set()
     refused = MULTILINE_REFUSED if multiline else SINGLE_LINE_REFUSED
     if any(unicodedata.category(char) in refused and char not in allowed for char in value):
-        raise ValidationFailed.field(field, "Control characters are not allowed.")
+        raise ValidationFailed.field(field, _l("Control characters are not allowed."))
     return value
 
 
@@ -42,37 +43,40 @@ def clean_email(field: str, value: object) -> str:
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationFailed.field(field, f"Not a valid email address: {exc}") from exc
+        # email_validator's reason is English only; the sentence around it is translated.
+        message = _l("Not a valid email address: %(reason)s", reason=str(exc))
+        raise ValidationFailed.field(field, message) from exc
     return result.normalized.lower()
 
 
 def clean_prefix(field: str, value: object) -> str:
     text = clean_text(field, value, max_length=3)
     if not PREFIX_PATTERN.fullmatch(text):
-        raise ValidationFailed.field(field, "Exactly three lowercase letters a-z.")
+        raise ValidationFailed.field(field, _l("Exactly three lowercase letters a-z."))
     return text
 
 
 def clean_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise ValidationFailed.field(field, "Choose one of: " + ", ".join(choices) + ".")
+        message = _l("Choose one of: %(choices)s.", choices=", ".join(choices))
+        raise ValidationFailed.field(field, message)
     return value
 
 
 def clean_positive_int(field: str, value: object, *, maximum: int) -> int:
     if isinstance(value, bool):
-        raise ValidationFailed.field(field, "Must be a whole number.")
+        raise ValidationFailed.field(field, _l("Must be a whole number."))
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         # isascii: isdigit() alone passes "²", which int() refuses; past 4300 digits int()
         # refuses too, and such a number is over any maximum anyway.
         digits = value.strip()
         value = int(digits) if len(digits) <= 4300 else maximum + 1
     if not isinstance(value, int):
-        raise ValidationFailed.field(field, "Must be a whole number.")
+        raise ValidationFailed.field(field, _l("Must be a whole number."))
     if value < 1:
-        raise ValidationFailed.field(field, "Must be at least 1.")
+        raise ValidationFailed.field(field, _l("Must be at least 1."))
     if value > maximum:
-        raise ValidationFailed.field(field, f"Must be at most {maximum}.")
+        raise ValidationFailed.field(field, _l("Must be at most %(maximum)s.", maximum=maximum))
     return value
 
 
@@ -85,12 +89,13 @@ def clean_date(field: str, value: object, *, not_after: date | None = None) -> d
                 raise ValueError(text)
             value = date.fromisoformat(text)
         except ValueError as exc:
-            raise ValidationFailed.field(field, "A date as YYYY-MM-DD.") from exc
+            raise ValidationFailed.field(field, _l("A date as YYYY-MM-DD.")) from exc
     # A datetime is a date too, but cannot be compared with one.
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise ValidationFailed.field(field, "A date as YYYY-MM-DD.")
+        raise ValidationFailed.field(field, _l("A date as YYYY-MM-DD."))
     if not_after is not None and value > not_after:
-        raise ValidationFailed.field(field, f"Must not be after {not_after.isoformat()}.")
+        message = _l("Must not be after %(date)s.", date=not_after.isoformat())
+        raise ValidationFailed.field(field, message)
     return value
 
 

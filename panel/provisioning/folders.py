@@ -32,25 +32,30 @@ def job_folder(job_id: int) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{prefix()}{job_id}-", dir=base()))
 
 
+def remove(job_id: int) -> list[Path]:
+    """Remove the job's folders on this machine; returns what it removed."""
+    found = [folder for folder in base().glob(f"{prefix()}{job_id}-*") if _own_folder(folder)]
+    for folder in found:
+        shutil.rmtree(folder, ignore_errors=True)
+    return found
+
+
 def sweep() -> list[Path]:
     """Remove this instance's job folders whose jobs have ended; returns what it removed."""
     pattern = re.compile(rf"{re.escape(prefix())}(\d+)-\w+")
-    folders: dict[int, list[Path]] = {}
-    for folder in base().glob(f"{prefix()}*"):
-        found = pattern.fullmatch(folder.name)
-        # Only real folders of this user: /dev/shm is shared with everyone.
-        if found and _own_folder(folder):
-            folders.setdefault(int(found.group(1)), []).append(folder)
-    if not folders:
+    found = {int(match.group(1)) for match in map(pattern.fullmatch, _names()) if match}
+    if not found:
         return []
     ended = db.session.scalars(
-        select(Job.id).where(Job.id.in_(folders), Job.status.in_(FINISHED))
+        select(Job.id).where(Job.id.in_(found), Job.status.in_(FINISHED))
     ).all()
-    removed = [folder for job_id in ended for folder in folders[job_id]]
-    for folder in removed:
-        shutil.rmtree(folder, ignore_errors=True)
-    return removed
+    return [folder for job_id in ended for folder in remove(job_id)]
+
+
+def _names() -> list[str]:
+    return [folder.name for folder in base().glob(f"{prefix()}*")]
 
 
 def _own_folder(path: Path) -> bool:
+    # Only real folders of this user: /dev/shm is shared with everyone.
     return path.is_dir() and not path.is_symlink() and path.stat().st_uid == os.geteuid()

@@ -13,7 +13,7 @@ import ansible_runner
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from panel.core.audit import record
 from panel.core.models import utcnow
@@ -37,7 +37,7 @@ STATS_KEYS = ("ok", "changed", "dark", "failures", "skipped", "ignored", "rescue
 
 class Outcome:
     DONE = "done"
-    LOCKED = "locked"
+    LOCKED = "locked"  # a host (or the database) is busy: try again shortly
     SKIPPED = "skipped"
 
 
@@ -135,6 +135,7 @@ class EventSink:
         self.stats: dict = {}
         self.last_flush = time.monotonic()
         self.engine = db.engine
+        self.logger = current_app.logger
         self.lock = threading.Lock()
 
     def __call__(self, event: dict) -> bool:
@@ -161,7 +162,12 @@ class EventSink:
             }
             with self.lock:
                 self.pending.append(row)
-        self.flush(older_than=0 if len(self.pending) >= EVENT_BATCH else EVENT_FLUSH_SECONDS)
+        # A failed write keeps its events for the next one; raised here, it would end
+        # ansible-runner without stopping the playbook.
+        try:
+            self.flush(older_than=0 if len(self.pending) >= EVENT_BATCH else EVENT_FLUSH_SECONDS)
+        except Exception:
+            self.logger.warning("events of job %s not written yet", self.job_id, exc_info=True)
         # The events live in the database; nothing needs to stay in the job folder.
         return False
 
@@ -196,7 +202,14 @@ def panel_key_pem() -> str:
 
 
 def run_job(job_id: int, worker_id: str) -> str:
-    outcome = claim(job_id, worker_id)
+    try:
+        outcome = claim(job_id, worker_id)
+    except OperationalError:
+        # SQLite's write lock busy past its timeout on a loaded machine, or a lost connection:
+        # the job stays queued, so it is tried again shortly, like one whose host is busy.
+        current_app.logger.warning("job %s could not be claimed", job_id, exc_info=True)
+        db.session.rollback()
+        return Outcome.LOCKED
     if outcome != Outcome.DONE:
         return outcome
     job = db.session.get(Job, job_id)
@@ -210,12 +223,14 @@ def run_job(job_id: int, worker_id: str) -> str:
         result = execute(job, folder, secrets, sink, heartbeat)
     except Exception as exc:  # the job must end in a state, whatever broke
         current_app.logger.exception("job %s broke", job_id)
+        # ansible-runner does not stop the playbook when it fails itself.
+        end_tree(os.getpid())
         result = (JobStatus.FAILED, f"the worker could not run the playbook: {exc}", None, None)
     finally:
         heartbeat.stop.set()
         heartbeat.join()
-        sink.flush()
         shutil.rmtree(folder, ignore_errors=True)
+        sink.flush()
     settle(job_id, *result, sink.failures)
     return Outcome.DONE
 

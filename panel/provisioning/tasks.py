@@ -53,8 +53,13 @@ def enqueue(job_id: int) -> None:
 
 
 def run_in_child(app: Flask, job_id: int) -> int | None:
+    # Daemonic: a worker that exits on SIGTERM (Huey's immediate stop) ends its jobs on the way
+    # out instead of waiting for their playbooks; SIGINT still waits for them.
     process = multiprocessing.get_context("fork").Process(
-        target=_child, args=(app, job_id, os.getpid(), worker_id()), name=f"panel-job-{job_id}"
+        target=_child,
+        args=(app, job_id, os.getpid(), worker_id()),
+        name=f"panel-job-{job_id}",
+        daemon=True,
     )
     process.start()
     process.join()
@@ -62,7 +67,7 @@ def run_in_child(app: Flask, job_id: int) -> int | None:
 
 
 def _child(app: Flask, job_id: int, parent: int, worker: str) -> None:
-    signal.signal(signal.SIGTERM, _end_with_playbook)
+    signal.signal(signal.SIGTERM, lambda *_: _end_with_playbook(app, job_id))
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:
         os._exit(1)
@@ -76,9 +81,12 @@ def _child(app: Flask, job_id: int, parent: int, worker: str) -> None:
     sys.exit(LOCKED_EXIT if outcome == Outcome.LOCKED else 0)
 
 
-def _end_with_playbook(_signal, _frame) -> None:
-    """The worker is gone, or the job is stopped: its playbook ends too, at once."""
+def _end_with_playbook(app: Flask, job_id: int) -> None:
+    """The worker is gone or stopping: the job's playbook ends too, at once, and so does its
+    private folder; the reaper then marks the job lost."""
     end_tree(os.getpid())
+    with app.app_context():
+        folders.remove(job_id)
     os._exit(1)
 
 

@@ -1,0 +1,52 @@
+import pytest
+from e2e_support import live_panel as start_live_panel
+
+from panel.extensions import db
+from panel.hosts.models import Host, HostState
+
+# A syntactically valid ed25519 key line; these hosts are never contacted.
+FAKE_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+
+
+@pytest.fixture
+def make_host():
+    def make(name: str, groups: list[str] | None = None, state: str = HostState.READY) -> Host:
+        host = Host(
+            name=name,
+            address="198.18.0.2",
+            groups=groups or [],
+            state=state,
+            host_key=FAKE_KEY,
+            fingerprint="SHA256:" + "A" * 43,
+        )
+        db.session.add(host)
+        db.session.commit()
+        return host
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def transaction(request):
+    """Engine tests on the testbed talk to a panel with a database of its own, so the shared
+    rolled-back session must stay out of their way; every other test here keeps it."""
+    if request.node.get_closest_marker("testbed"):
+        yield None
+    else:
+        yield request.getfixturevalue("transaction")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "redis"], ids=lambda queue: f"queue-{queue}")
+def live_panel(request, tmp_path_factory):
+    """A panel with its own database, a three-host testbed and a running worker (see
+    e2e_support), once per queue storage."""
+    with start_live_panel(tmp_path_factory.mktemp("live"), request.param) as live:
+        yield live
+
+
+@pytest.fixture
+def live(live_panel):
+    """The live panel as a test should find it: a worker running, no job left unfinished by
+    the test before, every host's ping quick."""
+    live_panel.reset()
+    return live_panel
