@@ -9,8 +9,7 @@ from datetime import date
 import pytest
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
+from scratch_databases import fresh_postgres
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from panel import create_app
@@ -21,27 +20,11 @@ from panel.extensions import db, limiter
 PASSWORD = "correct horse battery staple"
 
 
-def _fresh_postgres(url: str) -> tuple[str, callable]:
-    """A new, empty database next to the one the URL names; dropped at the end."""
-    base = make_url(url)
-    name = f"panel_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     wanted = os.environ.get("PANEL_TEST_DATABASE_URL", "")
     if wanted.startswith("postgresql"):
-        url, drop = _fresh_postgres(wanted)
+        url, drop = fresh_postgres(wanted)
         yield url
         drop()
     else:

@@ -1,11 +1,9 @@
 """Fixtures of the core tests: scratch databases apart from the suite's shared one."""
 
 import os
-import uuid
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
+from scratch_databases import fresh_postgres
 
 
 @pytest.fixture
@@ -15,17 +13,11 @@ def scratch_database_url(tmp_path):
     if not wanted.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
-    base = make_url(wanted)
-    name = f"panel_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url, drop = fresh_postgres(wanted)
     try:
-        yield base.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        drop()
 
 
 @pytest.fixture

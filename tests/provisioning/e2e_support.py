@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,7 @@ import paramiko
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
+from scratch_databases import fresh_postgres
 
 from panel import create_app
 from panel.core.audit import acting
@@ -71,22 +69,6 @@ PING_PLAYBOOK = f"""\
       when: e2e_sleep | int > 0
       changed_when: false
 """
-
-
-def fresh_postgres(url: str) -> tuple[str, Callable[[], None]]:
-    """A new, empty database next to the one the URL names, and how to drop it."""
-    base = make_url(url)
-    name = f"panel_e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 def testbed_on_machine() -> list[str]:
@@ -388,7 +370,7 @@ def live_panel(folder: Path, queue: str) -> Iterator[LivePanel]:
             raise AssertionError(f"a testbed is up on this machine already: {', '.join(running)}")
         wanted = os.environ.get("PANEL_TEST_DATABASE_URL", "")
         if wanted.startswith("postgresql"):
-            database_url, drop = fresh_postgres(wanted)
+            database_url, drop = fresh_postgres(wanted, "panel_e2e")
             cleanup.callback(drop)
         else:
             database_url = f"sqlite:///{folder / 'panel.db'}"
