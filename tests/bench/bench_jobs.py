@@ -81,7 +81,7 @@ def main() -> None:
         client = app.test_client()
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         plain_env = agent_env(env, app)
-        inventory = plain_inventory(env)
+        inventory = plain_inventory(app)
         all_hosts = [f"pnltb{number}" for number in range(1, 11)]
         try:
             # Warm both paths once (SSH control masters, page cache), then measure alternately.

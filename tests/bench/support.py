@@ -1,5 +1,6 @@
 """A throwaway panel for benchmarks: its own instance folder, database, testbed and worker."""
 
+import json
 import os
 import shutil
 import signal
@@ -56,11 +57,18 @@ def bench_panel(hosts: int, extra_env: dict | None = None):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def plain_inventory(env: dict) -> Path:
-    """`panel inventory --list` in a file, for plain ansible-playbook runs."""
-    output = subprocess.run(
-        [*PANEL, "inventory", "--list"], env=env, check=True, capture_output=True, text=True
-    ).stdout
-    path = Path(env["PANEL_INSTANCE"]) / "inventory.json"
-    path.write_text(output)
+def plain_inventory(app) -> Path:
+    """The panel's inventory as a static file (what ansible-runner gets, pinned keys included),
+    so the plain baseline pays nothing for building it."""
+    from sqlalchemy import select
+
+    from panel.extensions import db
+    from panel.hosts.inventory import runner_inventory, write_instance_known_hosts
+    from panel.hosts.models import Host
+
+    with app.app_context():
+        known_hosts = write_instance_known_hosts()
+        hosts = list(db.session.scalars(select(Host)))
+        path = Path(app.instance_path) / "inventory.json"
+        path.write_text(json.dumps(runner_inventory(hosts, known_hosts)))
     return path
