@@ -45,6 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     from panel.hosts import views as host_views
     from panel.provisioning import metrics as job_metrics  # noqa: F401  (registers the collector)
     from panel.provisioning import views as job_views
+    from panel.webspaces import changes as webspace_changes  # noqa: F401  (actions, targets)
+    from panel.webspaces import tls  # noqa: F401  (registers the certificate collector)
+    from panel.webspaces import views as webspace_views
 
     settings = build_config(config)
     app = Flask(__name__, instance_path=str(settings["INSTANCE_PATH"]))
@@ -72,5 +75,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(coop_views.bp)
     app.register_blueprint(host_views.bp)
     app.register_blueprint(job_views.bp)
+    app.register_blueprint(webspace_views.bp)
     register_api(app)
     return app

@@ -25,6 +25,25 @@ DEFAULTS: dict[str, object] = {
     "JOB_HEARTBEAT": 5,
     "JOB_LOST_AFTER": 30,
     "WORKER_THREADS": 4,
+    # Webspaces: what a new one may hold, and how long a deleted one stays restorable.
+    "WEBSPACE_MAX_DOMAINS": 10,
+    "WEBSPACE_MAX_DATABASES": 5,
+    "WEBSPACE_MAX_USERS": 5,
+    "WEBSPACE_QUOTA_MIB": 10240,
+    "WEBSPACE_ARCHIVE_DAYS": 30,
+    # TLS: the ACME server hosts get certificates from (Let's Encrypt's staging server is
+    # https://acme-staging-v02.api.letsencrypt.org/directory), an account email, and a CA file
+    # the hosts must trust to reach it (only for a test server such as Pebble).
+    "ACME_DIRECTORY_URL": "https://acme-v02.api.letsencrypt.org/directory",
+    "ACME_EMAIL": "",
+    "ACME_CA_FILE": "",
+    "TLS_RETRY_SECONDS": 3600,
+    # Domains: "on" asks members for a DNS TXT record before a domain goes live; names below
+    # OWN_ZONE (the cooperative's own zone) need none. DNS_RESOLVER (address[:port]) answers
+    # the check instead of the system's resolver.
+    "DOMAIN_VERIFICATION": "on",
+    "OWN_ZONE": "",
+    "DNS_RESOLVER": "",
 }
 
 CASTS = {
@@ -35,6 +54,12 @@ CASTS = {
     "JOB_HEARTBEAT": float,
     "JOB_LOST_AFTER": float,
     "WORKER_THREADS": int,
+    "WEBSPACE_MAX_DOMAINS": int,
+    "WEBSPACE_MAX_DATABASES": int,
+    "WEBSPACE_MAX_USERS": int,
+    "WEBSPACE_QUOTA_MIB": int,
+    "WEBSPACE_ARCHIVE_DAYS": int,
+    "TLS_RETRY_SECONDS": int,
     "SHARE_VALUE": Decimal,
 }
 

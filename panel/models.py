@@ -5,10 +5,13 @@ from panel.coop.models import Member, ShareTransaction
 from panel.core.audit import AuditEntry
 from panel.hosts.models import Host
 from panel.provisioning.models import HostLock, Job, JobEvent
+from panel.webspaces.models import Database, Domain, SiteUser, Webspace
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "Database",
+    "Domain",
     "Host",
     "HostLock",
     "Job",
@@ -17,5 +20,7 @@ __all__ = [
     "PasswordResetToken",
     "RecoveryCode",
     "ShareTransaction",
+    "SiteUser",
     "User",
+    "Webspace",
 ]

@@ -16,6 +16,7 @@ from panel import create_app
 from panel.core.audit import acting
 from panel.core.schema import upgrade
 from panel.extensions import db, limiter
+from panel.hosts.models import Host, HostState
 
 PASSWORD = "correct horse battery staple"
 
@@ -164,3 +165,31 @@ def api_as(app, make_user):
 @pytest.fixture
 def today():
     return date.today()
+
+
+# A syntactically valid ed25519 key line; these hosts are never contacted.
+FAKE_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+
+
+@pytest.fixture
+def make_host():
+    def make(
+        name: str,
+        groups: list[str] | None = None,
+        state: str = HostState.READY,
+        capacity: int = 100,
+    ) -> Host:
+        host = Host(
+            name=name,
+            address="198.18.0.2",
+            groups=groups or [],
+            state=state,
+            capacity=capacity,
+            host_key=FAKE_KEY,
+            fingerprint="SHA256:" + "A" * 43,
+        )
+        db.session.add(host)
+        db.session.commit()
+        return host
+
+    return make

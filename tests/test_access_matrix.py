@@ -32,6 +32,8 @@ from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import Host
 from panel.provisioning import operations as provisioning
+from panel.webspaces import databases, domains, site_users
+from panel.webspaces import operations as webspaces
 
 ANONYMOUS, ADMIN, RESELLER, MEMBER, CUSTOMER = (
     "anonymous",
@@ -55,6 +57,7 @@ class Redirect:
 
 LOGIN = Redirect("/login")
 HOME = Redirect("/")
+WEBSPACES = Redirect("/webspaces/")
 DENIED = (401, 403, 404, LOGIN)
 
 
@@ -92,6 +95,9 @@ def api(row: Row) -> Row:
 
 
 OWN_ONLY = {OWN: 200, OTHER: 404}
+ED25519_LINE = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl matrix"
+)
 MEMBER_RECORD = {"name": "New Member", "email": "new@example.org", "prefix": "new"}
 BOOKING = {"kind": "subscription", "count": 1, "value_date": "2025-01-01"}
 
@@ -152,6 +158,20 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/admin/hosts/<int:host_id>/onboard"): admins(Redirect("/admin/hosts/")),
     ("POST", "/admin/hosts/<int:host_id>/retire"): admins(Redirect("/admin/hosts/")),
     ("GET", "/admin/maintenance"): admins(200),
+    # Webspaces.
+    ("GET", "/webspaces"): Row(LOGIN, 200, 200, 200, 403),
+    ("POST", "/webspaces"): Row(LOGIN, 422, 422, 422, 403),
+    ("GET", "/webspaces/<int:webspace_id>"): owners(200),
+    ("POST", "/webspaces/<int:webspace_id>/<any(delete, restore):change>"): owners(WEBSPACES),
+    ("POST", "/webspaces/<int:webspace_id>/<any(suspend, unsuspend, purge):change>"): admins(
+        WEBSPACES
+    ),
+    ("POST", "/webspaces/<int:webspace_id>/domains"): owners(422),
+    ("POST", "/domains/<int:domain_id>/<any(verify, delete):change>"): owners(WEBSPACES),
+    ("POST", "/webspaces/<int:webspace_id>/databases"): owners(422),
+    ("POST", "/databases/<int:database_id>/<any(delete, restore):change>"): owners(WEBSPACES),
+    ("POST", "/webspaces/<int:webspace_id>/users"): owners(422),
+    ("POST", "/sftp-users/<int:user_id>/delete"): owners(WEBSPACES),
     ("POST", "/admin/maintenance"): admins(422),
     # The API: the caller's own account.
     ("GET", "/api/v1/account"): api(everyone(200)),
@@ -184,6 +204,39 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/jobs/<int:job_id>"): api(owners(200)),
     ("POST", "/api/v1/jobs/<int:job_id>/cancel"): api(admins(409)),
     ("POST", "/api/v1/jobs/<int:job_id>/retry"): api(owners(202)),
+    # Webspaces and what is in them.
+    ("GET", "/api/v1/webspaces"): api(everyone(200)),
+    # No webspace host has room in this world: members get as far as placement.
+    ("POST", "/api/v1/webspaces"): api(Row(401, 422, 409, 409, 403, json={})),
+    ("GET", "/api/v1/webspaces/<int:webspace_id>"): api(owners(200)),
+    ("PATCH", "/api/v1/webspaces/<int:webspace_id>"): api(admins(200, json={"max_users": 3})),
+    ("DELETE", "/api/v1/webspaces/<int:webspace_id>"): api(owners(202)),
+    ("POST", "/api/v1/webspaces/<int:webspace_id>/restore"): api(owners(409)),
+    ("POST", "/api/v1/webspaces/<int:webspace_id>/suspend"): api(admins(202)),
+    ("POST", "/api/v1/webspaces/<int:webspace_id>/unsuspend"): api(admins(409)),
+    ("POST", "/api/v1/webspaces/<int:webspace_id>/purge"): api(admins(409)),
+    ("GET", "/api/v1/webspaces/<int:webspace_id>/domains"): api(owners(200)),
+    ("POST", "/api/v1/webspaces/<int:webspace_id>/domains"): api(
+        owners(202, json={"name": "matrix.example"})
+    ),
+    ("GET", "/api/v1/domains/<int:domain_id>"): api(owners(200)),
+    ("PATCH", "/api/v1/domains/<int:domain_id>"): api(owners(202, json={"tls": False})),
+    ("DELETE", "/api/v1/domains/<int:domain_id>"): api(owners(202)),
+    ("POST", "/api/v1/domains/<int:domain_id>/verify"): api(owners(409)),
+    ("GET", "/api/v1/webspaces/<int:webspace_id>/databases"): api(owners(200)),
+    ("POST", "/api/v1/webspaces/<int:webspace_id>/databases"): api(
+        owners(202, json={"engine": "mariadb", "name": "shop"})
+    ),
+    ("GET", "/api/v1/databases/<int:database_id>"): api(owners(200)),
+    ("DELETE", "/api/v1/databases/<int:database_id>"): api(owners(202)),
+    ("POST", "/api/v1/databases/<int:database_id>/restore"): api(owners(409)),
+    ("GET", "/api/v1/webspaces/<int:webspace_id>/users"): api(owners(200)),
+    ("POST", "/api/v1/webspaces/<int:webspace_id>/users"): api(
+        owners(202, json={"name": "anna", "public_keys": [ED25519_LINE]})
+    ),
+    ("GET", "/api/v1/sftp-users/<int:user_id>"): api(owners(200)),
+    ("PATCH", "/api/v1/sftp-users/<int:user_id>"): api(owners(202, json={"chroot": True})),
+    ("DELETE", "/api/v1/sftp-users/<int:user_id>"): api(owners(202)),
 }
 
 # Which roles have an object of their own for each kind of URL parameter.
@@ -194,6 +247,10 @@ HAS_OWN = {
     "token_id": (ADMIN, RESELLER, MEMBER, CUSTOMER),
     "token": (ADMIN, RESELLER, MEMBER, CUSTOMER),
     "host_id": (),
+    "webspace_id": (RESELLER, MEMBER),
+    "domain_id": (RESELLER, MEMBER),
+    "database_id": (RESELLER, MEMBER),
+    "user_id": (RESELLER, MEMBER),
 }
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -295,6 +352,64 @@ class World:
     def host_id(self, owner: str) -> int:
         return self.host.id
 
+    @cached_property
+    def webspace_host(self) -> Host:
+        host = Host(
+            name="web-matrix",
+            address="127.0.0.1",
+            ssh_port=1,
+            state="ready",
+            capacity=1000,
+            host_key=_ed25519_line(),
+        )
+        db.session.add(host)
+        db.session.commit()
+        return host
+
+    def _webspace(self, owner: str):
+        """An active webspace of the owner's member."""
+        self.webspace_host  # noqa: B018  (made on first use)
+        with acting("cli"):
+            member = self.owner(owner).member
+            webspace, job = webspaces.create_webspace(member)
+            provisioning.finish_job(job, "successful", stats={})
+            db.session.commit()
+        return webspace
+
+    def webspace_id(self, owner: str) -> int:
+        return self._webspace(owner).id
+
+    def _settled(self, resource):
+        with acting("cli"):
+            provisioning.finish_job(resource.last_job, "successful", stats={})
+            db.session.commit()
+        return resource.id
+
+    def domain_id(self, owner: str) -> int:
+        webspace = self._webspace(owner)
+        with acting("cli", self.admin):
+            domain, _ = domains.add_domain(webspace, f"{owner}.matrix.example")
+        return self._settled(domain)
+
+    def database_id(self, owner: str) -> int:
+        webspace = self._webspace(owner)
+        with acting("cli"):
+            database, _, _ = databases.create_database(webspace, "mariadb", "matrix")
+        return self._settled(database)
+
+    def user_id(self, owner: str) -> int:
+        webspace = self._webspace(owner)
+        with acting("cli"):
+            user, _ = site_users.create_site_user(webspace, "matrix", [ED25519_LINE])
+        return self._settled(user)
+
+    @cached_property
+    def admin(self):
+        if self.role == ADMIN:
+            return self.user
+        with acting("cli"):
+            return accounts.create_user("office@example.org", Role.ADMIN)
+
     def token(self, owner: str) -> str:
         clear = secrets.token_urlsafe(32)
         db.session.add(
@@ -311,7 +426,9 @@ class World:
         def fill(match: re.Match) -> str:
             name = match.group(1)
             if name == "change":
-                return "cancel"
+                # The first choice the rule offers; for the members' status change, cancel.
+                options = re.search(r"<any\(([^)]*)\):change>", rule).group(1).split(", ")
+                return "cancel" if "cancel" in options else options[0]
             return str(getattr(self, name)(owner))
 
         return PARAMETER.sub(fill, rule)

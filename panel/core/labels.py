@@ -30,6 +30,11 @@ LABELS = {
     "webspace": _l("webspace host"),
     "managed": _l("managed servers"),
     "bbb": _l("BigBlueButton"),
+    "pending": _l("pending"),
+    "suspended": _l("suspended"),
+    "deleting": _l("deleting"),
+    "deleted": _l("deleted"),
+    "unverified": _l("unverified"),
 }
 
 

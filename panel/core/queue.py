@@ -20,8 +20,12 @@ def make_queue(config: dict) -> Huey:
 
 def init_app(app: Flask) -> Huey:
     from panel.provisioning import tasks
+    from panel.webspaces import tasks as webspace_tasks
 
     queue = make_queue(app.config)
     app.extensions["queue"] = queue
-    app.extensions["queue_tasks"] = {"run_job": tasks.register(queue, app)}
+    app.extensions["queue_tasks"] = {
+        "run_job": tasks.register(queue, app),
+        "webspace_housekeeping": webspace_tasks.register(queue, app),
+    }
     return queue

@@ -247,3 +247,23 @@ def mark_seen(host_name: str, reachable: bool, reason: str = "") -> None:
         host.state, host.state_reason = HostState.UNREACHABLE, reason[:2000]
     if before["state"] != host.state:
         record("host.state", host, before=before, after=snapshot(host, HOST_FIELDS))
+
+
+FACT_KEYS = {"os": str, "cpus": int, "memory_bytes": int, "disk_bytes": int, "disk_free_bytes": int}
+
+
+def record_facts(reported: dict) -> None:
+    """Host facts a ping job reported (set_stats `hosts`), for hosts it reached; the caller
+    commits. Values of the wrong type are left out rather than stored."""
+    for name, values in (reported or {}).items():
+        host = db.session.scalar(select(Host).where(Host.name == str(name)))
+        if host is None or not isinstance(values, dict):
+            continue
+        facts = {}
+        for key, kind in FACT_KEYS.items():
+            try:
+                facts[key] = kind(values[key])
+            except (KeyError, TypeError, ValueError):
+                continue
+        if facts:
+            host.facts = {**(host.facts or {}), **facts}

@@ -9,6 +9,8 @@ class Action:
     playbook: str
     maintenance: bool = False
     description: str = ""
+    # Its successful runs report host facts (set_stats `hosts`) that refresh the inventory.
+    reports_facts: bool = False
 
 
 ACTIONS: dict[str, Action] = {}
@@ -20,7 +22,7 @@ def register(action: Action) -> Action:
 
 
 for _action in (
-    Action("ping", "ping.yml", True, "Check the connection and refresh the facts"),
+    Action("ping", "ping.yml", True, "Check the connection and refresh the facts", True),
     Action("apt-upgrade", "apt-upgrade.yml", True, "Install Debian updates"),
     Action("reboot", "reboot.yml", True, "Reboot and wait until the host is back"),
 ):

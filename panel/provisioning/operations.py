@@ -11,6 +11,7 @@ from panel.core.errors import Conflict, ValidationFailed
 from panel.core.models import utcnow
 from panel.extensions import db
 from panel.hosts.models import Host, HostState
+from panel.hosts.operations import record_facts
 from panel.provisioning.actions import ACTIONS
 from panel.provisioning.models import FINISHED, HostLock, Job, JobStatus
 from panel.provisioning.targets import target_for
@@ -168,6 +169,9 @@ def finish_job(
         return False
     db.session.refresh(job)
     db.session.execute(HostLock.__table__.delete().where(HostLock.job_id == job.id))
+    definition = ACTIONS.get(job.action)
+    if status == JobStatus.SUCCESSFUL and definition is not None and definition.reports_facts:
+        record_facts((job.stats or {}).get("data", {}).get("hosts") or {})
     target_for(job).finished(job)
     record(
         f"job.{status}",

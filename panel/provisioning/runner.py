@@ -1,6 +1,7 @@
 """Runs one job: takes its hosts' locks, claims it, runs the playbook with ansible-runner while
 beating a heartbeat and watching for cancel, stores the events, and settles the outcome."""
 
+import functools
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from panel.core.audit import record
 from panel.core.models import utcnow
-from panel.core.sshkey import load_private_key
+from panel.core.sshkey import key_paths, load_private_key
 from panel.extensions import db
 from panel.hosts.inventory import known_hosts_text, runner_inventory
 from panel.hosts.models import Host
@@ -145,6 +146,9 @@ class EventSink:
         failed = name in FAILURE_EVENTS and not data.get("ignore_errors")
         if name == "playbook_on_stats":
             self.stats = {key: dict(data.get(key) or {}) for key in STATS_KEYS}
+            # What the playbook reports with set_stats (a webspace's uid, a certificate's
+            # expiry); playbooks never put secrets there.
+            self.stats["data"] = dict(data.get("artifact_data") or {})
         if failed:
             message = result.get("msg") or result.get("stderr") or event.get("stdout") or name
             self.failures.append(self.scrub(f"{data.get('host', '?')}: {message}")[:500])
@@ -193,12 +197,27 @@ class EventSink:
 
 
 def panel_key_pem() -> str:
-    key = load_private_key(Path(current_app.instance_path), current_app.config["SECRET_KEY"])
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.OpenSSH,
-        serialization.NoEncryption(),
-    ).decode()
+    """The panel's private key in clear, for the ssh-agent ansible-runner starts per job.
+
+    Decrypting it takes bcrypt rounds (0.15 s, more on a busy machine), so a worker does it once
+    (see tasks.warm_up) and its forked job processes inherit the result; a new key file on disk
+    is a new cache entry."""
+    instance = Path(current_app.instance_path)
+    changed = key_paths(instance)[0].stat().st_mtime_ns
+    return _clear_key(instance, current_app.config["SECRET_KEY"], changed)
+
+
+@functools.cache
+def _clear_key(instance: Path, secret: str, changed: int) -> str:
+    return (
+        load_private_key(instance, secret)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
 
 
 def run_job(job_id: int, worker_id: str) -> str:

@@ -48,6 +48,15 @@ def register(huey: Huey, app: Flask):
     return run_job
 
 
+def warm_up(app: Flask) -> None:
+    """Load once in the worker what every forked job process needs: the runner module (with
+    ansible-runner) and the panel's decrypted key, instead of paying for both per job."""
+    from panel.provisioning import runner
+
+    with app.app_context():
+        runner.panel_key_pem()
+
+
 def enqueue(job_id: int) -> None:
     current_app.extensions["queue_tasks"]["run_job"](job_id)
 

@@ -91,7 +91,6 @@ def _create_host(name, address, image: Path, authorized_key: str, names: dict) -
         veth_peer=network.GUEST_LINK,
         pid=pid,
         pid_start=machine.start_time(pid) or 0,
-        init_pid=None,
         cgroups=[str(path) for path in machine.cgroup_dirs(name)],
         mounts=[str(root)],
         upper_dir=str(machine.host_dir(name) / "upper"),
@@ -118,7 +117,6 @@ def _wait_booted(state: saved.State, started: dict, report: Report, timeout: flo
                 raise TestbedError(f"{host.name} booted degraded; failed units:\n{failed}")
             if answer == "running":
                 host.boot_seconds = round(time.monotonic() - started[host.name], 1)
-                host.init_pid = machine.init_pid(host.pid)
                 report(f"{host.name} {host.address} running after {host.boot_seconds} s")
                 del waiting[host.name]
         if waiting and time.monotonic() > deadline:
@@ -171,15 +169,16 @@ def down(report: Report) -> None:
 def _remove_everything(report: Report) -> None:
     current = saved.load()
     hosts = current.hosts if current else []
-    pids = [host.pid for host in hosts if machine.is_nspawn(host.pid, host.pid_start)]
+    keepers = [host.pid for host in hosts if machine.is_keeper(host.pid, host.pid_start)]
     cgroups = {Path(path) for host in hosts for path in host.cgroups if Path(path).is_dir()}
+    pids: list[int] = []
     for cgroup in machine.testbed_cgroups():
         cgroups.add(cgroup)
         # Without a state file, nspawn's own cgroup still tells which processes are ours.
-        pids += [pid for pid in machine.supervisor_pids(cgroup) if pid not in pids]
-    if pids or cgroups:
-        report(f"stopping {len(pids)} container(s)")
-        machine.stop(pids, sorted(cgroups))
+        pids += machine.supervisor_pids(cgroup)
+    if keepers or pids or cgroups:
+        report(f"stopping {max(len(keepers), len(pids))} container(s)")
+        machine.stop(keepers, pids, sorted(cgroups))
         machine.remove_cgroups(sorted(cgroups))
     machine.remove_cgroup_parents()
     for point in machine.testbed_mounts():
@@ -219,4 +218,4 @@ def _leftovers() -> bool:
 
 
 def _container_alive(host: saved.Host) -> bool:
-    return machine.is_nspawn(host.pid, host.pid_start)
+    return machine.is_keeper(host.pid, host.pid_start)

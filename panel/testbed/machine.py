@@ -20,6 +20,16 @@ CGROUP_FS = Path("/sys/fs/cgroup")
 NSPAWN = "systemd-nspawn"
 # Joins the cgroups given before "--", then becomes the command after it, keeping the PID.
 JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs"; shift; done; shift; exec "$@"'
+# systemd-nspawn exits with 133 when the container reboots (systemd-nspawn@.service restarts it
+# on that code). The keeper does the same: it starts nspawn through JOIN_CGROUPS again for a
+# reboot and ends with nspawn's code otherwise. It stays in the caller's cgroup, because a
+# process in the host's cgroup would sit beside nspawn's payload and supervisor cgroups.
+KEEPER = (
+    'join=$1; shift; while :; do sh -c "$join" sh "$@"; rc=$?; [ "$rc" -eq 133 ] || exit "$rc"; '
+    "done"
+)
+KEEPER_COMM = "sh"
+REBOOT_CODE = 133
 
 
 def host_dir(name: str) -> Path:
@@ -52,7 +62,7 @@ def mount_overlay(name: str, image: Path) -> Path:
 
 
 def start(name: str, netns: Path) -> int:
-    """Boot the host in the background; returns the PID of its systemd-nspawn."""
+    """Boot the host in the background; returns the PID of its keeper (see KEEPER)."""
     cgroups = cgroup_dirs(name)
     for cgroup in cgroups:
         cgroup.mkdir(parents=True, exist_ok=True)
@@ -71,7 +81,7 @@ def start(name: str, netns: Path) -> int:
     ]
     with (host_dir(name) / "console.log").open("wb") as console:
         process = subprocess.Popen(
-            ["sh", "-c", JOIN_CGROUPS, "sh", *map(str, cgroups), "--", *command],
+            ["sh", "-c", KEEPER, "keeper", JOIN_CGROUPS, *map(str, cgroups), "--", *command],
             stdin=subprocess.DEVNULL,
             stdout=console,
             stderr=subprocess.STDOUT,
@@ -100,10 +110,10 @@ def start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
-def is_nspawn(pid: int, started: int | None) -> bool:
-    """Whether PID is still the systemd-nspawn started at `started`."""
+def is_keeper(pid: int, started: int | None) -> bool:
+    """Whether PID is still the keeper started at `started`: the host has not powered off."""
     _reap(pid)
-    return _comm(pid) == NSPAWN and started is not None and start_time(pid) == started
+    return _comm(pid) == KEEPER_COMM and started is not None and start_time(pid) == started
 
 
 def _comm(pid: int) -> str | None:
@@ -111,15 +121,6 @@ def _comm(pid: int) -> str | None:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except (FileNotFoundError, ProcessLookupError):
         return None
-
-
-def init_pid(pid: int) -> int | None:
-    """The container's PID 1 as the machine sees it: systemd-nspawn's only child."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return int(children[0]) if children else None
 
 
 def cgroup_pids(folder: Path) -> list[int]:
@@ -136,14 +137,18 @@ def supervisor_pids(folder: Path) -> list[int]:
     return [pid for pid in pids if _comm(pid) == NSPAWN]
 
 
-def stop(pids: list[int], cgroups: list[Path], timeout: float = 30.0) -> None:
-    """Ask each systemd-nspawn to power its container off; kill what is left in the hosts'
-    cgroups (only the testbed's processes live there) when the deadline passes."""
+def stop(keepers: list[int], pids: list[int], cgroups: list[Path], timeout: float = 30.0) -> None:
+    """End the keepers first, so that nothing boots again; then ask each systemd-nspawn to
+    power its container off, and kill what is left in the hosts' cgroups (only the testbed's
+    processes live there) when the deadline passes."""
+    for pid in keepers:
+        _signal(pid, signal.SIGTERM)
     for pid in pids:
         _signal(pid, signal.SIGTERM)
+    everyone = keepers + pids
     deadline = time.monotonic() + timeout
-    while any(start_time(pid) is not None for pid in pids) and time.monotonic() < deadline:
-        for pid in pids:
+    while any(start_time(pid) is not None for pid in everyone) and time.monotonic() < deadline:
+        for pid in everyone:
             _reap(pid)
         time.sleep(0.2)
     for cgroup in cgroups:
@@ -152,7 +157,7 @@ def stop(pids: list[int], cgroups: list[Path], timeout: float = 30.0) -> None:
                 _signal(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while any(cgroup_pids(c) for c in cgroups if c.is_dir()) and time.monotonic() < deadline:
-        for pid in pids:
+        for pid in everyone:
             _reap(pid)
         time.sleep(0.1)
 

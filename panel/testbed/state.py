@@ -19,7 +19,6 @@ class Host:
     veth_peer: str
     pid: int
     pid_start: int
-    init_pid: int | None
     cgroups: list[str]
     mounts: list[str]
     upper_dir: str

@@ -1,30 +1,6 @@
 import pytest
 from e2e_support import live_panel as start_live_panel
 
-from panel.extensions import db
-from panel.hosts.models import Host, HostState
-
-# A syntactically valid ed25519 key line; these hosts are never contacted.
-FAKE_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
-
-
-@pytest.fixture
-def make_host():
-    def make(name: str, groups: list[str] | None = None, state: str = HostState.READY) -> Host:
-        host = Host(
-            name=name,
-            address="198.18.0.2",
-            groups=groups or [],
-            state=state,
-            host_key=FAKE_KEY,
-            fingerprint="SHA256:" + "A" * 43,
-        )
-        db.session.add(host)
-        db.session.commit()
-        return host
-
-    return make
-
 
 @pytest.fixture(autouse=True)
 def transaction(request):

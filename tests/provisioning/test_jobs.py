@@ -180,3 +180,30 @@ def test_job_metrics(client, make_host):
     assert 'panel_job_duration_seconds_bucket{le="5"} 1.0' in text
     assert 'panel_job_duration_seconds_bucket{le="2"} 0.0' in text
     assert "panel_oldest_queued_job_age_seconds" in text
+
+
+def test_a_successful_ping_refreshes_the_host_facts(make_host):
+    host = make_host("web1")
+    host.facts = {"os": "Debian 11", "cpus": 1}
+    db.session.commit()
+    reported = {
+        "web1": {
+            "os": "Debian 12.8 (bookworm)",
+            "cpus": "4",
+            "memory_bytes": 8 * 2**30,
+            "disk_bytes": "not a number",
+        },
+        "elsewhere": {"os": "ignored"},
+    }
+    with acting("cli"):
+        job = operations.create_job("ping", ["web1"])
+        operations.finish_job(job, JobStatus.SUCCESSFUL, stats={"data": {"hosts": reported}})
+        db.session.commit()
+    assert host.facts == {"os": "Debian 12.8 (bookworm)", "cpus": 4, "memory_bytes": 8 * 2**30}
+    with acting("cli"):
+        failed = operations.create_job("ping", ["web1"])
+        operations.finish_job(
+            failed, JobStatus.FAILED, stats={"data": {"hosts": {"web1": {"cpus": 64}}}}
+        )
+        db.session.commit()
+    assert host.facts["cpus"] == 4

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from testbed_lock import machine_lock, torn_down_on_sigterm
 
 from panel.testbed import PREFIX, machine
 from panel.testbed import ssh as testbed_ssh
@@ -21,7 +22,8 @@ def transaction():
 
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as patch:
+    """An instance folder of its own, held with the machine's one testbed for the module."""
+    with torn_down_on_sigterm(), machine_lock(), pytest.MonkeyPatch.context() as patch:
         folder = tmp_path_factory.mktemp("instance")
         patch.setenv("PANEL_INSTANCE", str(folder))
         patch.delenv("PANEL_SECRET_KEY", raising=False)

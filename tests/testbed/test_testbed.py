@@ -120,11 +120,30 @@ def test_image_holds_every_playbook_package(testbed, on_host):
     assert on_host(host, "systemctl is-active nginx")[1] == "active\n"
 
 
+def test_a_host_that_reboots_comes_back(testbed, on_host, invoke):
+    host = testbed.hosts[0]
+    # /run is a tmpfs of the container's boot: the marker is gone once it has rebooted.
+    assert on_host(host, "touch /run/before-reboot && systemctl --no-block reboot")[0] == 0
+    probe = "test -e /run/before-reboot; echo $?; systemctl is-system-running"
+    deadline = time.monotonic() + 60
+    answer = None
+    while answer != (1, "running\n") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        try:
+            answer = on_host(host, probe)
+        except (OSError, paramiko.SSHException, EOFError):
+            continue
+        answer = (int(answer[1].split()[0]), answer[1].split("\n", 1)[1])
+    assert answer == (1, "running\n"), "the host did not come back from its reboot within 60 s"
+    assert machine.is_keeper(host.pid, host.pid_start)
+    assert invoke("status").output.splitlines()[0].startswith("pnltb1\t198.18.0.11\trunning, ")
+
+
 def test_status_reports_a_host_that_stopped(testbed, on_host, invoke):
     second = testbed.hosts[1]
     on_host(second, "systemctl --no-block poweroff")
     deadline = time.monotonic() + 30
-    while machine.is_nspawn(second.pid, second.pid_start) and time.monotonic() < deadline:
+    while machine.is_keeper(second.pid, second.pid_start) and time.monotonic() < deadline:
         time.sleep(0.2)
 
     result = invoke("status")
@@ -161,7 +180,7 @@ def test_down_cleans_up_after_a_lost_state_file(instance, invoke, leftovers):
     refused = invoke("up", "--hosts", "1")
     assert refused.exit_code != 0
     assert "hosts are running that" in refused.output
-    assert machine.is_nspawn(pid, machine.start_time(pid))
+    assert machine.is_keeper(pid, machine.start_time(pid))
 
     result = invoke("down")
     assert result.exit_code == 0, result.output

@@ -5,7 +5,6 @@ can be made slow per host."""
 import configparser
 import contextlib
 import ctypes
-import fcntl
 import json
 import os
 import re
@@ -24,6 +23,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from scratch_databases import fresh_postgres
+from testbed_lock import machine_lock, torn_down_on_sigterm
 
 from panel import create_app
 from panel.core.audit import acting
@@ -38,8 +38,6 @@ PANEL = [sys.executable, "-m", "panel.cli"]
 HOST_COUNT = 3
 ADMIN_EMAIL = "admin@example.org"
 PASSWORD = "correct horse battery staple"
-MACHINE_LOCK = Path("/run/panel-engine-tests.lock")
-LOCK_WAIT = 1200
 HEARTBEAT = 1
 PR_SET_PDEATHSIG = 1
 LOST_AFTER = 5
@@ -313,11 +311,10 @@ def run_panel(env: dict, cwd: Path, *args: str, check: bool = True) -> subproces
 
 
 def copy_playbooks(target: Path, control_dir: Path) -> Path:
-    """The project's ansible.cfg and group_vars with the test ping.yml; Ansible's connect timeout
-    lowered and its shared connections kept in a folder of this run."""
+    """The project's playbooks with the test ping.yml; Ansible's connect timeout lowered and its
+    shared connections kept in a folder of this run."""
     source = Path(os.environ.get("PANEL_TEST_PLAYBOOKS_DIR") or REPO / "playbooks")
-    target.mkdir()
-    shutil.copytree(source / "group_vars", target / "group_vars")
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ansible", "__pycache__"))
     config = configparser.ConfigParser(interpolation=None)
     config.read(source / "ansible.cfg")
     config["defaults"]["timeout"] = str(CONNECT_TIMEOUT)
@@ -325,45 +322,16 @@ def copy_playbooks(target: Path, control_dir: Path) -> Path:
     with (target / "ansible.cfg").open("w") as handle:
         config.write(handle)
     (target / "ping.yml").write_text(PING_PLAYBOOK)
-    (target / "sleep").mkdir()
+    (target / "sleep").mkdir(exist_ok=True)
     return target
 
 
 @contextlib.contextmanager
-def machine_lock() -> Iterator[None]:
-    """One live panel at a time on this machine (there is one testbed): another run of these
-    tests waits for this one."""
-    with MACHINE_LOCK.open("w") as handle:
-
-        def locked() -> bool:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False
-            return True
-
-        poll(locked, LOCK_WAIT, "another run of the engine tests holds the testbed", 1)
-        yield
-
-
-@contextlib.contextmanager
-def torn_down_on_sigterm() -> Iterator[None]:
-    """A SIGTERM (`timeout` ending a run) interrupts the run like Ctrl-C, so that pytest still
-    tears the testbed down instead of leaving it to block the next run."""
-
-    def interrupt(_signal, _frame):
-        raise KeyboardInterrupt("SIGTERM")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def live_panel(folder: Path, queue: str) -> Iterator[LivePanel]:
-    """Everything a test needs, torn down again in reverse order whatever happens."""
+def live_panel(
+    folder: Path, queue: str, hosts: int = HOST_COUNT, settings: dict | None = None
+) -> Iterator[LivePanel]:
+    """Everything a test needs, torn down again in reverse order whatever happens. SETTINGS are
+    further PANEL_* settings (without the prefix) for the worker and the test's app."""
     with torn_down_on_sigterm(), machine_lock(), contextlib.ExitStack() as cleanup:
         running = testbed_on_machine()
         if running:
@@ -397,7 +365,9 @@ def live_panel(folder: Path, queue: str) -> Iterator[LivePanel]:
         )
         if redis_url:
             env["PANEL_REDIS_URL"] = redis_url
+        env.update({f"PANEL_{key}": str(value) for key, value in (settings or {}).items()})
         config = {
+            **(settings or {}),
             "DATABASE_URL": database_url,
             "INSTANCE_PATH": str(instance),
             "REDIS_URL": redis_url,
@@ -409,7 +379,7 @@ def live_panel(folder: Path, queue: str) -> Iterator[LivePanel]:
         live = LivePanel(folder, queue, env, create_app(config), playbooks, control_dir)
         cleanup.callback(_dispose, live.app)
         live.token = admin_token(live.app)
-        up = live.cli("testbed", "up", "--hosts", str(HOST_COUNT), check=False)
+        up = live.cli("testbed", "up", "--hosts", str(hosts), check=False)
         # Unless another testbed came up meanwhile, whatever of one exists now is this run's.
         if "run `panel testbed down` first" not in up.stderr:
             cleanup.callback(live.cli, "testbed", "down", check=False)

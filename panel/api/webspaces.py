@@ -1,0 +1,390 @@
+"""Webspaces and what is in them: domains, databases, SFTP users. Changes answer 202 with the
+resource in its new state and the id of the job that makes it so."""
+
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from panel.api.base import ApiBlueprint
+from panel.api.pagination import page_of
+from panel.api.schemas import Id, InputSchema, UtcDateTime, errors
+from panel.coop.models import Member
+from panel.core.access import require_change, require_view, scope_to_member
+from panel.core.errors import NotFound, ValidationFailed
+from panel.core.roles import Role
+from panel.extensions import db
+from panel.webspaces import databases, domains, operations, site_users
+from panel.webspaces.models import Database, DatabaseEngine, Domain, SiteUser, State, Webspace
+from panel.webspaces.names import display_domain
+
+blp = ApiBlueprint(
+    "api_webspaces", __name__, url_prefix="/api/v1", description="Webspaces, domains, databases"
+)
+OWNERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
+STATES = [state.value for state in State]
+
+
+class ResourceSchema(InputSchema):
+    id = fields.Integer(dump_only=True)
+    state = fields.String(dump_only=True, metadata={"enum": STATES})
+    desired = fields.String(dump_only=True)
+    state_reason = fields.String(dump_only=True)
+    job_id = fields.Integer(dump_only=True, allow_none=True, attribute="last_job_id")
+    created_at = UtcDateTime(dump_only=True)
+
+
+class WebspaceSchema(ResourceSchema):
+    name = fields.String(
+        validate=validate.Length(max=5), metadata={"description": "e.g. abc00; default: next free"}
+    )
+    member_id = Id(metadata={"description": "admins: the member it is for"})
+    host = fields.Method(
+        "host_name",
+        deserialize="load_host",
+        metadata={"description": "admins: the host to place it on"},
+    )
+    max_domains = fields.Integer(dump_only=True)
+    max_databases = fields.Integer(dump_only=True)
+    max_users = fields.Integer(dump_only=True)
+    quota_mib = fields.Integer(dump_only=True)
+    quota_enforced = fields.Boolean(dump_only=True, allow_none=True)
+    uid = fields.Integer(dump_only=True, allow_none=True)
+    deleted_at = UtcDateTime(dump_only=True, allow_none=True)
+    purge_after = UtcDateTime(dump_only=True, allow_none=True)
+
+    def host_name(self, webspace):
+        return webspace.host.name
+
+    def load_host(self, value):
+        if not isinstance(value, str) or len(value) > 63:
+            raise ValidationFailed.field("host", "A host name.")
+        return value
+
+
+class LimitsSchema(InputSchema):
+    max_domains = fields.Integer(strict=True, validate=validate.Range(0, 1000))
+    max_databases = fields.Integer(strict=True, validate=validate.Range(0, 100))
+    max_users = fields.Integer(strict=True, validate=validate.Range(0, 100))
+    quota_mib = fields.Integer(strict=True, validate=validate.Range(1, 10 * 1024 * 1024))
+
+
+class WebspaceQuerySchema(Schema):
+    member_id = Id()
+    state = fields.String(validate=validate.OneOf(STATES))
+
+
+class DomainSchema(ResourceSchema):
+    name = fields.String(
+        required=True,
+        validate=validate.Length(max=300),
+        metadata={"description": "Unicode or punycode; stored as the A-label"},
+    )
+    display_name = fields.Function(lambda domain: display_domain(domain.name), dump_only=True)
+    webspace_id = fields.Integer(dump_only=True)
+    www_alias = fields.Boolean(load_default=False)
+    redirect = fields.String(load_default="", validate=validate.Length(max=2000))
+    document_root = fields.String(load_default=None, allow_none=True)
+    tls = fields.Boolean(load_default=True)
+    verified_at = UtcDateTime(dump_only=True, allow_none=True)
+    verification = fields.Method("verification_record", dump_only=True, allow_none=True)
+    tls_not_after = UtcDateTime(dump_only=True, allow_none=True)
+    tls_error = fields.String(dump_only=True)
+    tls_retry_at = UtcDateTime(dump_only=True, allow_none=True)
+
+    def verification_record(self, domain):
+        if domain.state != State.UNVERIFIED:
+            return None
+        name, value = domains.verification_record(domain)
+        return {"type": "TXT", "name": name, "value": value}
+
+
+class DomainUpdateSchema(InputSchema):
+    www_alias = fields.Boolean()
+    redirect = fields.String(validate=validate.Length(max=2000))
+    document_root = fields.String(validate=validate.Length(max=200))
+    tls = fields.Boolean()
+
+
+class DatabaseSchema(ResourceSchema):
+    name = fields.String(
+        required=True, validate=validate.Length(max=32), metadata={"description": "abc00_shop"}
+    )
+    engine = fields.String(
+        required=True, validate=validate.OneOf([engine.value for engine in DatabaseEngine])
+    )
+    webspace_id = fields.Integer(dump_only=True)
+    purge_after = UtcDateTime(dump_only=True, allow_none=True)
+
+
+class NewDatabaseSchema(DatabaseSchema):
+    password = fields.String(
+        dump_only=True, metadata={"description": "shown this once; kept only encrypted"}
+    )
+
+
+class SiteUserSchema(ResourceSchema):
+    name = fields.String(
+        required=True, validate=validate.Length(max=32), metadata={"description": "abc00-anna"}
+    )
+    public_keys = fields.List(
+        fields.String(validate=validate.Length(max=16000)),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        attribute="keys",
+        metadata={"description": "OpenSSH public key lines"},
+    )
+    chroot = fields.Boolean(load_default=False, metadata={"description": "SFTP only, jailed"})
+    webspace_id = fields.Integer(dump_only=True)
+
+
+class SiteUserUpdateSchema(InputSchema):
+    public_keys = fields.List(
+        fields.String(validate=validate.Length(max=16000)), validate=validate.Length(min=1, max=20)
+    )
+    chroot = fields.Boolean()
+
+
+def _webspace(webspace_id: int, change: bool = False) -> Webspace:
+    webspace = db.session.get(Webspace, webspace_id)
+    return require_change(webspace) if change else require_view(webspace)
+
+
+def _part(model: type, part_id: int, change: bool = False):
+    part = db.session.get(model, part_id)
+    return require_change(part) if change else require_view(part)
+
+
+def _member_for_new(data: dict) -> Member:
+    """A member creates for itself; an admin names the member."""
+    if current_user.role == Role.ADMIN:
+        member_id = data.get("member_id")
+        if member_id is None:
+            raise ValidationFailed.field("member_id", "Name the member the webspace is for.")
+        member = db.session.get(Member, member_id)
+        if member is None:
+            raise NotFound("No such member.")
+        return member
+    if data.get("member_id") not in (None, current_user.member_id) or data.get("host"):
+        raise ValidationFailed("Only admins choose the member or the host.")
+    return current_user.member
+
+
+# Webspaces.
+
+
+@blp.route("/webspaces")
+@blp.arguments(WebspaceQuerySchema, location="query")
+@blp.response(200, WebspaceSchema(many=True))
+@blp.paginate()
+@errors(blp, 422)
+def list_webspaces(query, pagination_parameters):
+    stmt = scope_to_member(select(Webspace).order_by(Webspace.name), Webspace.member_id)
+    for name in ("member_id", "state"):
+        if query.get(name) is not None:
+            stmt = stmt.where(getattr(Webspace, name) == query[name])
+    return page_of(stmt, pagination_parameters)
+
+
+@blp.route("/webspaces", methods=["POST"], roles=OWNERS)
+@blp.arguments(WebspaceSchema)
+@blp.response(202, WebspaceSchema)
+@errors(blp, 404, 409)
+def create_webspace(data):
+    member = _member_for_new(data)
+    webspace, _ = operations.create_webspace(member, data.get("name"), data.get("host"))
+    return webspace
+
+
+@blp.route("/webspaces/<int:webspace_id>")
+@blp.response(200, WebspaceSchema)
+@errors(blp, 404)
+def get_webspace(webspace_id):
+    return _webspace(webspace_id)
+
+
+@blp.route("/webspaces/<int:webspace_id>", methods=["PATCH"], roles=[Role.ADMIN])
+@blp.arguments(LimitsSchema)
+@blp.response(200, WebspaceSchema)
+@errors(blp, 404)
+def update_limits(data, webspace_id):
+    return operations.update_limits(_webspace(webspace_id), data)
+
+
+@blp.route("/webspaces/<int:webspace_id>", methods=["DELETE"])
+@blp.response(202, WebspaceSchema)
+@errors(blp, 404, 409)
+def delete_webspace(webspace_id):
+    return operations.delete_webspace(_webspace(webspace_id, change=True))[0]
+
+
+@blp.route("/webspaces/<int:webspace_id>/restore", methods=["POST"])
+@blp.response(202, WebspaceSchema)
+@errors(blp, 404, 409)
+def restore_webspace(webspace_id):
+    return operations.restore_webspace(_webspace(webspace_id, change=True))[0]
+
+
+@blp.route("/webspaces/<int:webspace_id>/suspend", methods=["POST"], roles=[Role.ADMIN])
+@blp.response(202, WebspaceSchema)
+@errors(blp, 404, 409)
+def suspend_webspace(webspace_id):
+    """The site answers 503 with a page saying so; nothing is deleted."""
+    return operations.suspend_webspace(_webspace(webspace_id))[0]
+
+
+@blp.route("/webspaces/<int:webspace_id>/unsuspend", methods=["POST"], roles=[Role.ADMIN])
+@blp.response(202, WebspaceSchema)
+@errors(blp, 404, 409)
+def unsuspend_webspace(webspace_id):
+    return operations.unsuspend_webspace(_webspace(webspace_id))[0]
+
+
+@blp.route("/webspaces/<int:webspace_id>/purge", methods=["POST"], roles=[Role.ADMIN])
+@blp.response(202, WebspaceSchema)
+@errors(blp, 404, 409)
+def purge_webspace(webspace_id):
+    """Remove a deleted webspace's archive before its grace period ends."""
+    return operations.purge_webspace(_webspace(webspace_id))[0]
+
+
+# Domains.
+
+
+@blp.route("/webspaces/<int:webspace_id>/domains")
+@blp.response(200, DomainSchema(many=True))
+@blp.paginate()
+@errors(blp, 404)
+def list_domains(webspace_id, pagination_parameters):
+    webspace = _webspace(webspace_id)
+    stmt = select(Domain).where(Domain.webspace_id == webspace.id).order_by(Domain.name)
+    return page_of(stmt, pagination_parameters)
+
+
+@blp.route("/webspaces/<int:webspace_id>/domains", methods=["POST"])
+@blp.arguments(DomainSchema)
+@blp.response(202, DomainSchema)
+@errors(blp, 404, 409)
+def add_domain(data, webspace_id):
+    webspace = _webspace(webspace_id, change=True)
+    return domains.add_domain(webspace, data.pop("name"), **data)[0]
+
+
+@blp.route("/domains/<int:domain_id>")
+@blp.response(200, DomainSchema)
+@errors(blp, 404)
+def get_domain(domain_id):
+    return _part(Domain, domain_id)
+
+
+@blp.route("/domains/<int:domain_id>", methods=["PATCH"])
+@blp.arguments(DomainUpdateSchema)
+@blp.response(202, DomainSchema)
+@errors(blp, 404, 409)
+def update_domain(data, domain_id):
+    return domains.update_domain(_part(Domain, domain_id, change=True), data)[0]
+
+
+@blp.route("/domains/<int:domain_id>", methods=["DELETE"])
+@blp.response(202, DomainSchema)
+@errors(blp, 404, 409)
+def remove_domain(domain_id):
+    return domains.remove_domain(_part(Domain, domain_id, change=True))[0]
+
+
+@blp.route("/domains/<int:domain_id>/verify", methods=["POST"])
+@blp.response(202, DomainSchema)
+@errors(blp, 404, 409)
+def verify_domain(domain_id):
+    return domains.verify_domain(_part(Domain, domain_id, change=True))[0]
+
+
+# Databases.
+
+
+@blp.route("/webspaces/<int:webspace_id>/databases")
+@blp.response(200, DatabaseSchema(many=True))
+@blp.paginate()
+@errors(blp, 404)
+def list_databases(webspace_id, pagination_parameters):
+    webspace = _webspace(webspace_id)
+    stmt = select(Database).where(Database.webspace_id == webspace.id).order_by(Database.name)
+    return page_of(stmt, pagination_parameters)
+
+
+@blp.route("/webspaces/<int:webspace_id>/databases", methods=["POST"])
+@blp.arguments(DatabaseSchema)
+@blp.response(202, NewDatabaseSchema)
+@errors(blp, 404, 409)
+def create_database(data, webspace_id):
+    webspace = _webspace(webspace_id, change=True)
+    database, _, password = databases.create_database(webspace, data["engine"], data["name"])
+    shown = {
+        field.attribute or name: getattr(database, field.attribute or name)
+        for name, field in DatabaseSchema().dump_fields.items()
+    }
+    return {**shown, "last_job_id": database.last_job_id, "password": password}
+
+
+@blp.route("/databases/<int:database_id>")
+@blp.response(200, DatabaseSchema)
+@errors(blp, 404)
+def get_database(database_id):
+    return _part(Database, database_id)
+
+
+@blp.route("/databases/<int:database_id>", methods=["DELETE"])
+@blp.response(202, DatabaseSchema)
+@errors(blp, 404, 409)
+def delete_database(database_id):
+    return databases.delete_database(_part(Database, database_id, change=True))[0]
+
+
+@blp.route("/databases/<int:database_id>/restore", methods=["POST"])
+@blp.response(202, DatabaseSchema)
+@errors(blp, 404, 409)
+def restore_database(database_id):
+    return databases.restore_database(_part(Database, database_id, change=True))[0]
+
+
+# SFTP/SSH users.
+
+
+@blp.route("/webspaces/<int:webspace_id>/users")
+@blp.response(200, SiteUserSchema(many=True))
+@blp.paginate()
+@errors(blp, 404)
+def list_site_users(webspace_id, pagination_parameters):
+    webspace = _webspace(webspace_id)
+    stmt = select(SiteUser).where(SiteUser.webspace_id == webspace.id).order_by(SiteUser.name)
+    return page_of(stmt, pagination_parameters)
+
+
+@blp.route("/webspaces/<int:webspace_id>/users", methods=["POST"])
+@blp.arguments(SiteUserSchema)
+@blp.response(202, SiteUserSchema)
+@errors(blp, 404, 409)
+def create_site_user(data, webspace_id):
+    webspace = _webspace(webspace_id, change=True)
+    return site_users.create_site_user(webspace, data["name"], data["keys"], data["chroot"])[0]
+
+
+@blp.route("/sftp-users/<int:user_id>")
+@blp.response(200, SiteUserSchema)
+@errors(blp, 404)
+def get_site_user(user_id):
+    return _part(SiteUser, user_id)
+
+
+@blp.route("/sftp-users/<int:user_id>", methods=["PATCH"])
+@blp.arguments(SiteUserUpdateSchema)
+@blp.response(202, SiteUserSchema)
+@errors(blp, 404, 409)
+def update_site_user(data, user_id):
+    return site_users.update_site_user(_part(SiteUser, user_id, change=True), data)[0]
+
+
+@blp.route("/sftp-users/<int:user_id>", methods=["DELETE"])
+@blp.response(202, SiteUserSchema)
+@errors(blp, 404, 409)
+def remove_site_user(user_id):
+    return site_users.remove_site_user(_part(SiteUser, user_id, change=True))[0]

@@ -1,0 +1,166 @@
+"""How a webspace resource changes on its host: the job that takes it to a desired state, and
+what that job's outcome makes of the resource (a provisioning Target for each kind)."""
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from panel.core.audit import record
+from panel.core.errors import Conflict
+from panel.core.models import utcnow
+from panel.extensions import db
+from panel.provisioning import targets
+from panel.provisioning.actions import Action, register
+from panel.provisioning.models import Job, JobStatus
+from panel.provisioning.operations import create_job
+from panel.webspaces.models import Database, Desired, Domain, SiteUser, State, Webspace
+
+ACTIONS = {
+    Webspace: register(Action("webspace", "webspace.yml", description="Set up a webspace")),
+    Domain: register(Action("domain", "domain.yml", description="Serve a domain")),
+    Database: register(Action("database", "database.yml", description="Set up a database")),
+    SiteUser: register(Action("sftp-user", "sftp-user.yml", description="Set up an SFTP user")),
+}
+LEAVING = (Desired.ARCHIVED, Desired.PURGED, Desired.ABSENT)
+# Where each desired state ends when its job succeeds.
+REACHED = {
+    Desired.ACTIVE: State.ACTIVE,
+    Desired.SUSPENDED: State.SUSPENDED,
+    Desired.ARCHIVED: State.DELETED,
+    Desired.PURGED: State.DELETED,
+    Desired.ABSENT: State.DELETED,
+    Desired.RESTORED: State.ACTIVE,
+}
+
+
+def webspace_of(resource: Any) -> Webspace:
+    return resource if isinstance(resource, Webspace) else resource.webspace
+
+
+def ensure_idle(resource: Any) -> None:
+    """One change at a time per resource: the next waits until the last job has ended."""
+    job = resource.last_job
+    if job is not None and not job.finished:
+        raise Conflict(_l("A change is still being made; try again when its job has ended."))
+
+
+def queue_change(
+    resource: Any,
+    desired: Desired,
+    extra_vars: dict,
+    *,
+    secret_vars: dict | None = None,
+) -> Job:
+    """Set the resource on its way to DESIRED and create the job that takes it there, in the
+    current transaction; the caller commits, then dispatches the job."""
+    webspace = webspace_of(resource)
+    resource.desired = desired
+    resource.state = State.DELETING if desired in LEAVING else State.PENDING
+    resource.state_reason = ""
+    job = create_job(
+        ACTIONS[type(resource)].name,
+        [webspace.host.name],
+        target=resource,
+        extra_vars=extra_vars,
+        secret_vars=secret_vars,
+        member_id=resource.member_id,
+    )
+    resource.last_job_id = job.id
+    resource.last_job = job
+    return job
+
+
+class ResourceTarget:
+    """Moves the resource a job worked on to its desired state, or to failed with the reason.
+    Only the resource's latest job decides: an older one's late end changes nothing."""
+
+    def __init__(self, model: type, forgotten: tuple[Desired, ...] = ()):
+        self.model = model
+        self.forgotten = forgotten
+
+    def resource(self, job: Job) -> Any:
+        resource = db.session.get(self.model, job.target_id)
+        if resource is None or resource.last_job_id not in (job.id, None):
+            return None
+        return resource
+
+    def started(self, job: Job) -> None:
+        """A retry: the resource is on its way again."""
+        resource = db.session.get(self.model, job.target_id)
+        if resource is None:
+            return
+        resource.last_job_id = job.id
+        resource.state = State.DELETING if resource.desired in LEAVING else State.PENDING
+        resource.state_reason = ""
+
+    def finished(self, job: Job) -> None:
+        resource = self.resource(job)
+        if resource is None:
+            return
+        before = {"state": resource.state}
+        if job.status == JobStatus.SUCCESSFUL:
+            resource.state = REACHED[Desired(resource.desired)]
+            resource.state_reason = ""
+            self.reached(resource, job.stats.get("data") or {})
+        else:
+            resource.state = State.FAILED
+            resource.state_reason = job.reason or f"the job ended {job.status}"
+            self.failed(resource, job)
+        record(
+            f"{self.model.__tablename__[:-1]}.{resource.state}",
+            resource,
+            before=before,
+            after={"state": resource.state, "job_id": job.id},
+            member_id=resource.member_id,
+        )
+        if resource.state == State.DELETED and resource.desired in self.forgotten:
+            # Gone from the host for good: the name is free again; the audit log keeps it.
+            db.session.delete(resource)
+
+    def reached(self, resource: Any, data: dict) -> None:
+        """What the job reports beyond its success (set_stats data)."""
+
+    def failed(self, resource: Any, job: Job) -> None:
+        """More to record about a failure."""
+
+
+class WebspaceTarget(ResourceTarget):
+    def reached(self, webspace: Webspace, data: dict) -> None:
+        reported = data.get("webspace") or {}
+        if isinstance(reported.get("uid"), int):
+            webspace.uid = reported["uid"]
+        if isinstance(reported.get("quota_enforced"), bool):
+            webspace.quota_enforced = reported["quota_enforced"]
+        if webspace.desired == Desired.ARCHIVED:
+            webspace.deleted_at = utcnow()
+            days = current_app.config["WEBSPACE_ARCHIVE_DAYS"]
+            webspace.purge_after = webspace.deleted_at + timedelta(days=days)
+        elif webspace.desired == Desired.PURGED:
+            webspace.purged_at = utcnow()
+            webspace.purge_after = None
+        elif webspace.desired == Desired.ACTIVE:
+            webspace.deleted_at = webspace.purge_after = None
+
+
+class DomainTarget(ResourceTarget):
+    def reached(self, domain: Domain, data: dict) -> None:
+        from panel.webspaces.tls import record_certificate
+
+        record_certificate(domain, data.get("domain") or {})
+
+    def failed(self, domain: Domain, job: Job) -> None:
+        from panel.webspaces.tls import record_failure
+
+        if domain.desired == Desired.ACTIVE and domain.tls:
+            record_failure(domain, job)
+
+
+for _model, _target in (
+    (Webspace, WebspaceTarget(Webspace)),
+    (Domain, DomainTarget(Domain, forgotten=(Desired.ABSENT,))),
+    (Database, ResourceTarget(Database, forgotten=(Desired.PURGED,))),
+    (SiteUser, ResourceTarget(SiteUser, forgotten=(Desired.ABSENT,))),
+):
+    targets.register(_model.__name__, _target)

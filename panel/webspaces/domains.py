@@ -1,0 +1,260 @@
+"""Every change to domains: add (with the ownership check), verify, change, remove, and the
+retries of failed certificates."""
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dns.exception
+import dns.resolver
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from panel.core.audit import current_actor, record, snapshot
+from panel.core.errors import Conflict, ValidationFailed
+from panel.core.models import utcnow
+from panel.core.roles import Role
+from panel.extensions import db
+from panel.provisioning.models import Job
+from panel.provisioning.operations import dispatch
+from panel.webspaces.changes import ensure_idle, queue_change
+from panel.webspaces.models import Desired, Domain, State, Webspace
+from panel.webspaces.names import (
+    clean_document_root,
+    clean_domain,
+    clean_flag,
+    clean_redirect,
+)
+from panel.webspaces.operations import check_limit, ensure_usable
+
+FIELDS = ("name", "webspace_id", "www_alias", "redirect", "document_root", "tls", "state")
+VERIFICATION_LABEL = "_panel-verification"
+VERIFICATION_PREFIX = "panel-verification="
+DNS_TIMEOUT = 5.0
+
+
+def verification_record(domain: Domain) -> tuple[str, str]:
+    """The TXT record (name, value) that proves control over the domain."""
+    return (
+        f"{VERIFICATION_LABEL}.{domain.name}",
+        f"{VERIFICATION_PREFIX}{domain.verification_token}",
+    )
+
+
+def domain_vars(domain: Domain, desired: Desired) -> dict[str, Any]:
+    """The extra vars of playbooks/domain.yml (see its header)."""
+    config = current_app.config
+    ca_file = config["ACME_CA_FILE"]
+    webspace = domain.webspace
+    return {
+        "webspace_name": webspace.name,
+        "webspace_state": "suspended" if webspace.desired == Desired.SUSPENDED else "active",
+        "domain_name": domain.name,
+        "domain_state": desired.value,
+        "domain_aliases": [f"www.{domain.name}"] if domain.www_alias else [],
+        "domain_redirect": domain.redirect,
+        "domain_document_root": domain.document_root,
+        "domain_tls": domain.tls,
+        "acme_directory_url": config["ACME_DIRECTORY_URL"],
+        "acme_email": config["ACME_EMAIL"],
+        "acme_ca_cert": Path(ca_file).read_text() if ca_file else "",
+    }
+
+
+def _names_in_use(names: list[str], exclude: int | None = None) -> bool:
+    """Whether any of NAMES is served already, as a domain or as another's www alias."""
+    bare = [name.removeprefix("www.") for name in names if name.startswith("www.")]
+    stmt = select(Domain).where(
+        Domain.state != State.DELETED,
+        Domain.name.in_(names) | (Domain.name.in_(bare) & Domain.www_alias),
+    )
+    return any(domain.id != exclude for domain in db.session.scalars(stmt))
+
+
+def needs_verification(name: str, webspace: Webspace) -> bool:
+    """Admins, the cooperative's own zone, and subdomains of a domain the member has already
+    proven are exempt."""
+    config = current_app.config
+    actor = current_actor()
+    if config["DOMAIN_VERIFICATION"] != "on" or getattr(actor, "role", None) == Role.ADMIN:
+        return False
+    zone = config["OWN_ZONE"].strip(".").lower()
+    if zone and (name == zone or name.endswith(f".{zone}")):
+        return False
+    parents = [name.split(".", depth)[-1] for depth in range(1, name.count("."))]
+    proven = db.session.scalar(
+        select(Domain.id).where(
+            Domain.member_id == webspace.member_id,
+            Domain.name.in_(parents),
+            Domain.verified_at.is_not(None),
+            Domain.state != State.DELETED,
+        )
+    )
+    return proven is None
+
+
+def add_domain(
+    webspace: Webspace,
+    name: Any,
+    *,
+    www_alias: Any = False,
+    redirect: Any = "",
+    document_root: Any = None,
+    tls: Any = True,
+) -> tuple[Domain, Job | None]:
+    """Add a domain to the webspace; it goes live at once, or after the ownership check."""
+    name = clean_domain("name", name)
+    www_alias = clean_flag("www_alias", www_alias)
+    tls = clean_flag("tls", tls)
+    redirect = clean_redirect("redirect", redirect)
+    document_root = clean_document_root("document_root", document_root, f"domains/{name}/htdocs")
+    ensure_usable(webspace)
+    check_limit(webspace, "max_domains")
+    served = [name, f"www.{name}"] if www_alias else [name]
+    if _names_in_use(served):
+        raise Conflict(_l("This domain is in use already."), {"name": [_l("Taken.")]})
+    domain = Domain(
+        webspace=webspace,
+        member_id=webspace.member_id,
+        name=name,
+        www_alias=www_alias,
+        redirect=redirect,
+        document_root=document_root,
+        tls=tls,
+        verification_token=secrets.token_hex(16),
+        state=State.UNVERIFIED,
+        desired=Desired.ACTIVE,
+    )
+    db.session.add(domain)
+    db.session.flush()
+    job = None
+    if not needs_verification(name, webspace):
+        domain.verified_at = utcnow()
+        job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
+    record("domain.create", domain, after=snapshot(domain, FIELDS), member_id=domain.member_id)
+    return _commit(domain, job)
+
+
+def _commit(domain: Domain, job: Job | None) -> tuple[Domain, Job | None]:
+    db.session.commit()
+    if job is not None:
+        dispatch(job)
+    return domain, job
+
+
+def lookup_txt(name: str) -> list[str]:
+    resolver = dns.resolver.Resolver(configure=not current_app.config["DNS_RESOLVER"])
+    if current_app.config["DNS_RESOLVER"]:
+        address, _, port = current_app.config["DNS_RESOLVER"].partition(":")
+        resolver.nameservers = [address]
+        resolver.port = int(port or 53)
+    resolver.lifetime = DNS_TIMEOUT
+    try:
+        answer = resolver.resolve(name, "TXT")
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
+        return []
+    except dns.exception.Timeout as exc:
+        raise Conflict(_l("The DNS did not answer in time; try again shortly.")) from exc
+    return [b"".join(record.strings).decode(errors="replace") for record in answer]
+
+
+def verify_domain(domain: Domain) -> tuple[Domain, Job]:
+    """Check the TXT record; when it is there, the domain goes live."""
+    if domain.state != State.UNVERIFIED:
+        raise Conflict(_l("This domain needs no verification."))
+    record_name, value = verification_record(domain)
+    if value not in lookup_txt(record_name):
+        raise ValidationFailed.field(
+            "name",
+            _l(
+                "No TXT record %(name)s with the value %(value)s was found yet.",
+                name=record_name,
+                value=value,
+            ),
+        )
+    domain.verified_at = utcnow()
+    job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
+    record(
+        "domain.verify",
+        domain,
+        after={"verified_at": domain.verified_at},
+        member_id=domain.member_id,
+    )
+    return _commit(domain, job)
+
+
+def update_domain(domain: Domain, data: dict[str, Any]) -> tuple[Domain, Job | None]:
+    allowed = {"www_alias", "redirect", "document_root", "tls"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationFailed(
+            _l("Unknown fields."), {name: [_l("Unknown field.")] for name in unknown}
+        )
+    ensure_idle(domain)
+    if domain.desired == Desired.ABSENT:
+        raise Conflict(_l("The domain is being removed."))
+    values = {
+        "www_alias": clean_flag("www_alias", data.get("www_alias", domain.www_alias)),
+        "tls": clean_flag("tls", data.get("tls", domain.tls)),
+        "redirect": clean_redirect("redirect", data.get("redirect", domain.redirect)),
+        "document_root": clean_document_root(
+            "document_root", data.get("document_root", domain.document_root), domain.document_root
+        ),
+    }
+    if values["www_alias"] and _names_in_use([f"www.{domain.name}"], exclude=domain.id):
+        raise Conflict(_l("This domain is in use already."), {"www_alias": [_l("Taken.")]})
+    before = snapshot(domain, FIELDS)
+    for name, value in values.items():
+        setattr(domain, name, value)
+    job = None
+    if domain.state != State.UNVERIFIED:
+        job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
+    record(
+        "domain.update",
+        domain,
+        before=before,
+        after=snapshot(domain, FIELDS),
+        member_id=domain.member_id,
+    )
+    return _commit(domain, job)
+
+
+def remove_domain(domain: Domain) -> tuple[Domain, Job | None]:
+    """The site stops answering for it; files in its document root stay."""
+    ensure_idle(domain)
+    before = snapshot(domain, FIELDS)
+    if domain.state == State.UNVERIFIED:
+        # Never served: nothing to undo on the host.
+        domain.state = State.DELETED
+        domain.desired = Desired.ABSENT
+        record("domain.delete", domain, before=before, member_id=domain.member_id)
+        db.session.delete(domain)
+        return _commit(domain, None)
+    job = queue_change(domain, Desired.ABSENT, domain_vars(domain, Desired.ABSENT))
+    record(
+        "domain.delete",
+        domain,
+        before=before,
+        after=snapshot(domain, FIELDS),
+        member_id=domain.member_id,
+    )
+    return _commit(domain, job)
+
+
+def retry_certificates() -> list[Job]:
+    """Queue the domains whose certificate failed and whose backoff has passed (periodic)."""
+    from panel.webspaces.tls import due_retries
+
+    jobs = []
+    for domain in due_retries():
+        if domain.last_job is not None and not domain.last_job.finished:
+            continue
+        domain.tls_retry_at = None
+        job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
+        record("domain.retry", domain, after={"job_id": job.id}, member_id=domain.member_id)
+        jobs.append(job)
+    db.session.commit()
+    for job in jobs:
+        dispatch(job)
+    return jobs

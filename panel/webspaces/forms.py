@@ -1,0 +1,47 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from panel.webspaces.models import DatabaseEngine
+
+
+class WebspaceForm(FlaskForm):
+    name = StringField(
+        _l("Name (empty: the next free one)"), validators=[Optional(), Length(max=5)]
+    )
+
+
+class AdminWebspaceForm(WebspaceForm):
+    member_id = SelectField(_l("Member"), coerce=int, validate_choice=False)
+    host = SelectField(_l("Host"), validate_choice=False)
+
+
+class DomainForm(FlaskForm):
+    name = StringField(_l("Domain"), validators=[DataRequired(), Length(max=300)])
+    www_alias = BooleanField(_l("Also answer for www."))
+    tls = BooleanField(_l("HTTPS with a Let's Encrypt certificate"), default=True)
+    redirect = StringField(_l("Redirect to (optional)"), validators=[Length(max=2000)])
+    document_root = StringField(
+        _l("Document root below the webspace (optional)"), validators=[Length(max=200)]
+    )
+
+
+class DatabaseForm(FlaskForm):
+    engine = SelectField(
+        _l("Engine"),
+        choices=[
+            SelectChoice(DatabaseEngine.MARIADB.value, "MariaDB"),
+            SelectChoice(DatabaseEngine.POSTGRESQL.value, "PostgreSQL"),
+        ],
+        validate_choice=False,
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=32)])
+
+
+class SiteUserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=32)])
+    public_keys = TextAreaField(
+        _l("Public SSH keys (one per line)"), validators=[DataRequired(), Length(max=20000)]
+    )
+    chroot = BooleanField(_l("SFTP only, jailed in the webspace"))

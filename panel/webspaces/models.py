@@ -1,0 +1,158 @@
+"""Webspaces and what lives in them: domains, databases and SFTP/SSH users.
+
+Every resource has a `state` (what the hosts have, as far as the panel knows) and a `desired`
+state (what its last job was asked to reach). A job's outcome moves `state` to `desired`, or to
+`failed` with the reason; see panel/webspaces/outcomes.py."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from panel.core.models import Base, CreatedAt, one_of
+from panel.core.secrets import EncryptedText
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    FAILED = "failed"
+    SUSPENDED = "suspended"
+    DELETING = "deleting"
+    DELETED = "deleted"
+    # A domain waits here until its owner has proven control over it (DNS TXT record).
+    UNVERIFIED = "unverified"
+
+
+class Desired(StrEnum):
+    """What a resource's job makes of it on the host (the playbooks' *_state variable)."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    ARCHIVED = "archived"
+    PURGED = "purged"
+    ABSENT = "absent"
+    RESTORED = "restored"
+
+
+class DatabaseEngine(StrEnum):
+    MARIADB = "mariadb"
+    POSTGRESQL = "postgresql"
+
+
+class Webspace(CreatedAt, Base):
+    __tablename__ = "webspaces"
+    __table_args__ = (
+        one_of("state", State),
+        one_of("desired", Desired),
+        CheckConstraint(
+            "max_domains >= 0 AND max_databases >= 0 AND max_users >= 0", name="limits"
+        ),
+        CheckConstraint("quota_mib > 0", name="quota"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    name: Mapped[str] = mapped_column(String(5), unique=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), default=State.PENDING)
+    desired: Mapped[str] = mapped_column(String(12), default=Desired.ACTIVE)
+    state_reason: Mapped[str] = mapped_column(Text, default="")
+    max_domains: Mapped[int]
+    max_databases: Mapped[int]
+    max_users: Mapped[int]
+    quota_mib: Mapped[int]
+    quota_enforced: Mapped[bool | None]
+    uid: Mapped[int | None]
+    last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    deleted_at: Mapped[datetime | None]
+    purge_after: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None]
+
+    member = relationship("Member")
+    host = relationship("Host")
+    last_job = relationship("Job", foreign_keys=[last_job_id])
+    domains = relationship("Domain", back_populates="webspace", order_by="Domain.name")
+    databases = relationship("Database", back_populates="webspace", order_by="Database.name")
+    users = relationship("SiteUser", back_populates="webspace", order_by="SiteUser.name")
+
+    def __repr__(self) -> str:
+        return f"<Webspace {self.name} {self.state}>"
+
+
+class WebspacePart:
+    """Columns every resource inside a webspace has."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(12), default=State.PENDING)
+    desired: Mapped[str] = mapped_column(String(12), default=Desired.ACTIVE)
+    state_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Domain(CreatedAt, WebspacePart, Base):
+    __tablename__ = "domains"
+    __table_args__ = (one_of("state", State), one_of("desired", Desired))
+
+    webspace_id: Mapped[int] = mapped_column(ForeignKey("webspaces.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    # The A-label (punycode); shown as its U-label.
+    name: Mapped[str] = mapped_column(String(253), unique=True)
+    www_alias: Mapped[bool] = mapped_column(default=False)
+    redirect: Mapped[str] = mapped_column(String(2000), default="")
+    document_root: Mapped[str] = mapped_column(String(255))
+    tls: Mapped[bool] = mapped_column(default=True)
+    verification_token: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime | None]
+    tls_not_after: Mapped[datetime | None]
+    tls_error: Mapped[str] = mapped_column(Text, default="")
+    tls_failures: Mapped[int] = mapped_column(default=0)
+    tls_retry_at: Mapped[datetime | None]
+    last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+
+    webspace = relationship("Webspace", back_populates="domains")
+    last_job = relationship("Job", foreign_keys=[last_job_id])
+
+
+class Database(CreatedAt, WebspacePart, Base):
+    __tablename__ = "databases"
+    __table_args__ = (
+        one_of("state", State),
+        one_of("desired", Desired),
+        one_of("engine", DatabaseEngine),
+        UniqueConstraint("engine", "name"),
+    )
+
+    webspace_id: Mapped[int] = mapped_column(ForeignKey("webspaces.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    engine: Mapped[str] = mapped_column(String(12))
+    # Database and its user share the name (abc00_shop).
+    name: Mapped[str] = mapped_column(String(32))
+    password: Mapped[str] = mapped_column(EncryptedText())
+    # A deleted database's dump stays on the host until then.
+    purge_after: Mapped[datetime | None]
+    last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+
+    webspace = relationship("Webspace", back_populates="databases")
+    last_job = relationship("Job", foreign_keys=[last_job_id])
+
+
+class SiteUser(CreatedAt, WebspacePart, Base):
+    """An SFTP/SSH login of a webspace (abc00-anna), with public keys only."""
+
+    __tablename__ = "site_users"
+    __table_args__ = (one_of("state", State), one_of("desired", Desired))
+
+    webspace_id: Mapped[int] = mapped_column(ForeignKey("webspaces.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    public_keys: Mapped[str] = mapped_column(Text)
+    chroot: Mapped[bool] = mapped_column(default=False)
+    last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+
+    webspace = relationship("Webspace", back_populates="users")
+    last_job = relationship("Job", foreign_keys=[last_job_id])
+
+    @property
+    def keys(self) -> list[str]:
+        return [line for line in self.public_keys.splitlines() if line.strip()]

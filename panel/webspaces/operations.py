@@ -1,0 +1,297 @@
+"""Every change to webspaces: create, suspend and unsuspend, delete (archive), restore, purge,
+and their limits."""
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from panel.coop.models import Member
+from panel.core.audit import record, snapshot
+from panel.core.errors import Conflict, ValidationFailed
+from panel.core.models import utcnow
+from panel.core.validators import clean_positive_int
+from panel.extensions import db
+from panel.hosts.models import Host, HostRole, HostState
+from panel.provisioning.models import Job
+from panel.provisioning.operations import dispatch
+from panel.webspaces.changes import ensure_idle, queue_change
+from panel.webspaces.models import Database, Desired, State, Webspace
+from panel.webspaces.names import clean_webspace_name
+
+FIELDS = ("name", "member_id", "host_id", "state", "desired", "quota_mib", "max_domains")
+LIMITS = ("max_domains", "max_databases", "max_users", "quota_mib")
+LIMIT_MAXIMUM = {"max_domains": 1000, "max_databases": 100, "max_users": 100}
+MAX_QUOTA_MIB = 10 * 1024 * 1024
+# Hosts count a webspace against their capacity until it is purged.
+HOLDS_CAPACITY = (
+    State.PENDING,
+    State.ACTIVE,
+    State.FAILED,
+    State.SUSPENDED,
+    State.DELETING,
+    State.DELETED,
+)
+
+
+def webspace_vars(webspace: Webspace, desired: Desired) -> dict[str, Any]:
+    """The extra vars of playbooks/webspace.yml (see its header)."""
+    return {
+        "webspace_name": webspace.name,
+        "webspace_state": desired.value,
+        "webspace_quota_soft_mib": webspace.quota_mib,
+        "webspace_quota_hard_mib": webspace.quota_mib + webspace.quota_mib // 10,
+        "webspace_archive_days": current_app.config["WEBSPACE_ARCHIVE_DAYS"],
+    }
+
+
+def next_name(member: Member) -> str:
+    taken = set(db.session.scalars(select(Webspace.name).where(Webspace.member_id == member.id)))
+    for number in range(100):
+        name = f"{member.prefix}{number:02d}"
+        if name not in taken:
+            return name
+    raise Conflict(_l("All 100 webspace names of your prefix are in use."))
+
+
+def used_capacity() -> dict[int, int]:
+    rows = db.session.execute(
+        select(Webspace.host_id, func.count())
+        .where(Webspace.purged_at.is_(None))
+        .group_by(Webspace.host_id)
+    )
+    return dict(rows.all())
+
+
+def place(host_name: Any = None) -> Host:
+    """The ready webspace host an admin chose, or the one with the most free capacity."""
+    hosts = db.session.scalars(
+        select(Host).where(Host.role == HostRole.WEBSPACE, Host.state == HostState.READY)
+    ).all()
+    used = used_capacity()
+    if host_name not in (None, ""):
+        chosen = [host for host in hosts if host.name == host_name]
+        if not chosen:
+            raise ValidationFailed.field("host", _l("No ready webspace host of that name."))
+        return chosen[0]
+    free = [(host.capacity - used.get(host.id, 0), host.name, host) for host in hosts]
+    free = sorted(
+        (entry for entry in free if entry[0] > 0), key=lambda entry: (-entry[0], entry[1])
+    )
+    if not free:
+        raise Conflict(_l("No webspace host has room for another webspace; ask the office."))
+    return free[0][2]
+
+
+def create_webspace(member: Member, name: Any = None, host: Any = None) -> tuple[Webspace, Job]:
+    """A webspace for the member on a host with room; its job sets it up there."""
+    name = (
+        next_name(member)
+        if name in (None, "")
+        else clean_webspace_name("name", name, member.prefix)
+    )
+    if db.session.scalar(select(Webspace.id).where(Webspace.name == name)) is not None:
+        raise Conflict(_l("This webspace name is taken."), {"name": [_l("Taken.")]})
+    config = current_app.config
+    webspace = Webspace(
+        member_id=member.id,
+        name=name,
+        host=place(host),
+        max_domains=config["WEBSPACE_MAX_DOMAINS"],
+        max_databases=config["WEBSPACE_MAX_DATABASES"],
+        max_users=config["WEBSPACE_MAX_USERS"],
+        quota_mib=config["WEBSPACE_QUOTA_MIB"],
+    )
+    db.session.add(webspace)
+    db.session.flush()
+    job = queue_change(webspace, Desired.ACTIVE, webspace_vars(webspace, Desired.ACTIVE))
+    record("webspace.create", webspace, after=snapshot(webspace, FIELDS), member_id=member.id)
+    return _commit(webspace, job)
+
+
+def _commit(webspace: Webspace, job: Job) -> tuple[Webspace, Job]:
+    db.session.commit()
+    dispatch(job)
+    return webspace, job
+
+
+def _change(
+    webspace: Webspace,
+    desired: Desired,
+    action: str,
+    allowed: tuple,
+    follow: Callable[[Any], Desired | None] = lambda part: None,
+) -> tuple:
+    """Queue the webspace's job, and the jobs of those databases and users that change along
+    with it: FOLLOW gives a part's new desired state, or None to leave it be."""
+    moves = [(part, follow(part)) for part in (*webspace.databases, *webspace.users)]
+    moves = [(part, target) for part, target in moves if target is not None]
+    for resource in (webspace, *(part for part, _ in moves)):
+        ensure_idle(resource)
+    if webspace.state not in allowed:
+        raise Conflict(_l("Not possible while the webspace is %(state)s.", state=webspace.state))
+    before = snapshot(webspace, FIELDS)
+    job = queue_change(webspace, desired, webspace_vars(webspace, desired))
+    jobs = [job, *(_queue_part(part, target) for part, target in moves)]
+    record(
+        action,
+        webspace,
+        before=before,
+        after=snapshot(webspace, FIELDS),
+        member_id=webspace.member_id,
+    )
+    db.session.commit()
+    for queued in jobs:
+        dispatch(queued)
+    return webspace, job
+
+
+def _queue_part(part: Any, desired: Desired) -> Job:
+    from panel.webspaces.databases import queue_database
+    from panel.webspaces.site_users import site_user_vars
+
+    if isinstance(part, Database):
+        return queue_database(part, desired)
+    return queue_change(part, desired, site_user_vars(part, desired))
+
+
+def _on_delete(part: Any) -> Desired | None:
+    """Databases are archived with their webspace; SFTP users end (added again after a
+    restore, since their home is gone meanwhile)."""
+    if isinstance(part, Database):
+        live = part.desired in (Desired.ACTIVE, Desired.RESTORED)
+        return Desired.ARCHIVED if live else None
+    return Desired.ABSENT if part.desired == Desired.ACTIVE else None
+
+
+def _on_restore(part: Any) -> Desired | None:
+    archived = isinstance(part, Database) and part.desired == Desired.ARCHIVED
+    return Desired.RESTORED if archived else None
+
+
+def _on_purge(part: Any) -> Desired | None:
+    archived = isinstance(part, Database) and part.desired == Desired.ARCHIVED
+    return Desired.PURGED if archived else None
+
+
+def suspend_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
+    """The site answers 503 with a page saying so; data and settings stay as they are."""
+    return _change(webspace, Desired.SUSPENDED, "webspace.suspend", (State.ACTIVE, State.FAILED))
+
+
+def unsuspend_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
+    if webspace.desired != Desired.SUSPENDED:
+        raise Conflict(_l("The webspace is not suspended."))
+    return _change(webspace, Desired.ACTIVE, "webspace.unsuspend", (State.SUSPENDED, State.FAILED))
+
+
+def delete_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
+    """Offline at once; the home is archived on the host until the grace period ends."""
+    if webspace.desired in (Desired.ARCHIVED, Desired.PURGED):
+        raise Conflict(_l("The webspace is already deleted."))
+    return _change(
+        webspace,
+        Desired.ARCHIVED,
+        "webspace.delete",
+        (State.ACTIVE, State.SUSPENDED, State.FAILED, State.PENDING),
+        _on_delete,
+    )
+
+
+def restore_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
+    if webspace.desired != Desired.ARCHIVED or webspace.purged_at is not None:
+        raise Conflict(_l("Only a deleted webspace can be restored, within its grace period."))
+    return _change(
+        webspace, Desired.ACTIVE, "webspace.restore", (State.DELETED, State.FAILED), _on_restore
+    )
+
+
+def purge_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
+    """Removes the archive for good (the grace period's end, or an admin's decision)."""
+    if webspace.desired not in (Desired.ARCHIVED, Desired.PURGED) or webspace.purged_at:
+        raise Conflict(_l("Only a deleted webspace can be purged."))
+    return _change(
+        webspace, Desired.PURGED, "webspace.purge", (State.DELETED, State.FAILED), _on_purge
+    )
+
+
+def purge_expired() -> list[Webspace]:
+    """Deleted webspaces whose grace period is over are purged (periodic)."""
+    due = db.session.scalars(
+        select(Webspace).where(
+            Webspace.state == State.DELETED,
+            Webspace.desired == Desired.ARCHIVED,
+            Webspace.purge_after <= utcnow(),
+        )
+    ).all()
+    return [purge_webspace(webspace)[0] for webspace in due]
+
+
+def update_limits(webspace: Webspace, data: dict[str, Any]) -> Webspace:
+    """The plan limits of a webspace (admins). Lower than what it holds already is refused."""
+    unknown = sorted(set(data) - set(LIMITS))
+    if unknown:
+        raise ValidationFailed(
+            _l("Unknown fields."), {name: [_l("Unknown field.")] for name in unknown}
+        )
+    values = {name: _clean_limit(name, value) for name, value in data.items()}
+    held = {
+        "max_domains": _live(webspace.domains),
+        "max_databases": _live(webspace.databases),
+        "max_users": _live(webspace.users),
+    }
+    for name, count in held.items():
+        if values.get(name, count) < count:
+            raise ValidationFailed.field(
+                name, _l("The webspace already holds %(count)s.", count=count)
+            )
+    before = snapshot(webspace, LIMITS)
+    for name, value in values.items():
+        setattr(webspace, name, value)
+    record(
+        "webspace.limits",
+        webspace,
+        before=before,
+        after=snapshot(webspace, LIMITS),
+        member_id=webspace.member_id,
+    )
+    db.session.commit()
+    return webspace
+
+
+def _clean_limit(name: str, value: Any) -> int:
+    """A count limit may be 0 (none allowed); the disk quota needs at least 1 MiB."""
+    if name != "quota_mib" and value == 0 and not isinstance(value, bool):
+        return 0
+    return clean_positive_int(name, value, maximum=LIMIT_MAXIMUM.get(name, MAX_QUOTA_MIB))
+
+
+def _live(items) -> int:
+    return sum(1 for item in items if item.state != State.DELETED)
+
+
+def check_limit(webspace: Webspace, kind: str) -> None:
+    """Before a job is queued: the plan's limit for domains, databases or users."""
+    items = {
+        "max_domains": webspace.domains,
+        "max_databases": webspace.databases,
+        "max_users": webspace.users,
+    }[kind]
+    if _live(items) >= getattr(webspace, kind):
+        raise Conflict(
+            _l(
+                "The webspace's plan allows %(count)s; delete one or ask the office for more.",
+                count=getattr(webspace, kind),
+            )
+        )
+
+
+def ensure_usable(webspace: Webspace) -> None:
+    """Domains, databases and users are added only to a webspace that is set up."""
+    if webspace.state not in (State.ACTIVE, State.SUSPENDED) or webspace.desired in (
+        Desired.ARCHIVED,
+        Desired.PURGED,
+    ):
+        raise Conflict(_l("Not possible while the webspace is %(state)s.", state=webspace.state))

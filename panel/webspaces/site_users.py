@@ -1,0 +1,101 @@
+"""Every change to a webspace's SFTP/SSH users: create, change keys or jail, remove."""
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from panel.core.audit import record, snapshot
+from panel.core.errors import Conflict, ValidationFailed
+from panel.extensions import db
+from panel.provisioning.models import Job
+from panel.provisioning.operations import dispatch
+from panel.webspaces.changes import ensure_idle, queue_change
+from panel.webspaces.models import Desired, SiteUser, Webspace
+from panel.webspaces.names import clean_flag, clean_public_keys, clean_user_name
+from panel.webspaces.operations import check_limit, ensure_usable
+
+FIELDS = ("name", "webspace_id", "chroot", "state", "desired")
+
+
+def site_user_vars(user: SiteUser, desired: Desired) -> dict[str, Any]:
+    """The extra vars of playbooks/sftp-user.yml."""
+    return {
+        "webspace_name": user.webspace.name,
+        "sftp_user_name": user.name,
+        "sftp_user_keys": user.keys,
+        "sftp_user_chroot": user.chroot,
+        "sftp_user_state": desired.value,
+    }
+
+
+def _commit(user: SiteUser, job: Job) -> tuple[SiteUser, Job]:
+    db.session.commit()
+    dispatch(job)
+    return user, job
+
+
+def create_site_user(
+    webspace: Webspace, name: Any, public_keys: Any, chroot: Any = False
+) -> tuple[SiteUser, Job]:
+    name = clean_user_name("name", name, webspace.name)
+    keys = clean_public_keys("public_keys", public_keys)
+    chroot = clean_flag("chroot", chroot)
+    ensure_usable(webspace)
+    check_limit(webspace, "max_users")
+    if db.session.scalar(select(SiteUser.id).where(SiteUser.name == name)) is not None:
+        raise Conflict(_l("This user name is taken."), {"name": [_l("Taken.")]})
+    user = SiteUser(
+        webspace=webspace,
+        member_id=webspace.member_id,
+        name=name,
+        public_keys="\n".join(keys),
+        chroot=chroot,
+    )
+    db.session.add(user)
+    db.session.flush()
+    job = queue_change(user, Desired.ACTIVE, site_user_vars(user, Desired.ACTIVE))
+    record("site_user.create", user, after=snapshot(user, FIELDS), member_id=user.member_id)
+    return _commit(user, job)
+
+
+def update_site_user(user: SiteUser, data: dict[str, Any]) -> tuple[SiteUser, Job]:
+    unknown = sorted(set(data) - {"public_keys", "chroot"})
+    if unknown:
+        raise ValidationFailed(
+            _l("Unknown fields."), {name: [_l("Unknown field.")] for name in unknown}
+        )
+    keys = clean_public_keys("public_keys", data.get("public_keys", user.public_keys))
+    chroot = clean_flag("chroot", data.get("chroot", user.chroot))
+    ensure_idle(user)
+    if user.desired == Desired.ABSENT:
+        raise Conflict(_l("The user is being removed."))
+    before = snapshot(user, FIELDS)
+    user.public_keys = "\n".join(keys)
+    user.chroot = chroot
+    job = queue_change(user, Desired.ACTIVE, site_user_vars(user, Desired.ACTIVE))
+    record(
+        "site_user.update",
+        user,
+        before=before,
+        after=snapshot(user, FIELDS),
+        member_id=user.member_id,
+    )
+    return _commit(user, job)
+
+
+def remove_site_user(user: SiteUser) -> tuple[SiteUser, Job]:
+    """The login ends; files the user wrote stay in the webspace."""
+    ensure_idle(user)
+    if user.desired == Desired.ABSENT:
+        raise Conflict(_l("The user is being removed."))
+    before = snapshot(user, FIELDS)
+    job = queue_change(user, Desired.ABSENT, site_user_vars(user, Desired.ABSENT))
+    record(
+        "site_user.delete",
+        user,
+        before=before,
+        after=snapshot(user, FIELDS),
+        member_id=user.member_id,
+    )
+    return _commit(user, job)

@@ -1,0 +1,84 @@
+"""Certificates: what a domain job reports about its certificate, retries with backoff after a
+failed issuance, and the expiry dates as a metric."""
+
+from datetime import datetime, timedelta
+
+from flask import current_app, has_app_context
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import select
+
+from panel.core.metrics import REGISTRY
+from panel.core.models import utcnow
+from panel.extensions import db
+from panel.provisioning.models import Job
+from panel.webspaces.models import Desired, Domain, State, Webspace
+
+MAX_BACKOFF = timedelta(days=1)
+
+
+def record_certificate(domain: Domain, reported: dict) -> None:
+    """A successful job: its certificate's expiry (None without TLS), no error, no retry."""
+    domain.tls_not_after = _timestamp(reported.get("tls_not_after")) if domain.tls else None
+    domain.tls_error = ""
+    domain.tls_failures = 0
+    domain.tls_retry_at = None
+
+
+def record_failure(domain: Domain, job: Job) -> None:
+    """A failed job of a domain with TLS: its reason is shown, and the job is tried again later,
+    each time waiting twice as long (PANEL_TLS_RETRY_SECONDS first, one day at most)."""
+    reported = (job.stats or {}).get("data", {}).get("domain") or {}
+    domain.tls_error = str(reported.get("tls_error") or job.reason or job.status)[:2000]
+    domain.tls_failures += 1
+    first = timedelta(seconds=current_app.config["TLS_RETRY_SECONDS"])
+    domain.tls_retry_at = utcnow() + min(first * 2 ** (domain.tls_failures - 1), MAX_BACKOFF)
+
+
+def due_retries(now: datetime | None = None) -> list[Domain]:
+    """Failed domains whose next attempt is due."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Domain)
+            .where(
+                Domain.state == State.FAILED,
+                Domain.desired == Desired.ACTIVE,
+                Domain.tls_retry_at.is_not(None),
+                Domain.tls_retry_at <= now,
+            )
+            .order_by(Domain.tls_retry_at)
+        )
+    )
+
+
+def _timestamp(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class CertificateCollector:
+    """Each domain's certificate expiry, as its last job on the host reported it."""
+
+    def collect(self):
+        if not has_app_context():
+            return
+        family = GaugeMetricFamily(
+            "panel_domain_tls_not_after_timestamp_seconds",
+            "When the domain's certificate expires.",
+            labels=["domain", "webspace"],
+        )
+        rows = db.session.execute(
+            select(Domain.name, Webspace.name, Domain.tls_not_after)
+            .join(Webspace, Domain.webspace_id == Webspace.id)
+            .where(Domain.tls_not_after.is_not(None), Domain.state != State.DELETED)
+        )
+        for domain, webspace, not_after in rows:
+            family.add_metric([domain, webspace], not_after.timestamp())
+        yield family
+
+
+REGISTRY.register(CertificateCollector())

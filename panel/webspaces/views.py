@@ -1,0 +1,236 @@
+"""Pages for webspaces and what is in them; admins see every member's."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from panel.coop.models import Member
+from panel.core.access import require_change, require_role, require_view, scope_to_member
+from panel.core.errors import PanelError
+from panel.core.forms import show_errors
+from panel.core.roles import Role
+from panel.extensions import db
+from panel.hosts.models import Host, HostRole, HostState
+from panel.webspaces import databases, domains, forms, operations, site_users
+from panel.webspaces.models import Database, Domain, SiteUser, State, Webspace
+
+bp = Blueprint("webspaces", __name__)
+OWNERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
+
+
+def _webspace(webspace_id: int, change: bool = False) -> Webspace:
+    webspace = db.session.get(Webspace, webspace_id)
+    return require_change(webspace) if change else require_view(webspace)
+
+
+def _part(model: type, part_id: int):
+    return require_change(db.session.get(model, part_id))
+
+
+def _back(webspace_id: int):
+    return redirect(url_for("webspaces.webspace", webspace_id=webspace_id))
+
+
+def _create_form():
+    if current_user.role != Role.ADMIN:
+        return forms.WebspaceForm()
+    form = forms.AdminWebspaceForm()
+    members = db.session.scalars(select(Member).order_by(Member.number)).all()
+    form.member_id.choices = [
+        SelectChoice(member.id, f"{member.number} {member.name}") for member in members
+    ]
+    hosts = db.session.scalars(
+        select(Host).where(Host.role == HostRole.WEBSPACE, Host.state == HostState.READY)
+    ).all()
+    form.host.choices = [SelectChoice("", _("the one with most room"))] + [
+        SelectChoice(host.name, host.name) for host in hosts
+    ]
+    return form
+
+
+@bp.get("/webspaces")
+@login_required
+def webspaces():
+    require_role(*OWNERS)
+    stmt = scope_to_member(select(Webspace).order_by(Webspace.name), Webspace.member_id)
+    state = request.args.get("state", "")
+    if state in {item.value for item in State}:
+        stmt = stmt.where(Webspace.state == state)
+    rows = db.session.scalars(stmt.limit(500)).all()
+    return render_template(
+        "webspaces/webspaces.html", webspaces=rows, form=_create_form(), state=state
+    )
+
+
+@bp.post("/webspaces")
+@login_required
+def webspace_create():
+    require_role(*OWNERS)
+    form = _create_form()
+    if form.validate_on_submit():
+        try:
+            if current_user.role == Role.ADMIN:
+                member = form.member_id.data and db.session.get(Member, form.member_id.data)
+                if not member:
+                    raise PanelError(_("No such member."))
+                webspace, _job = operations.create_webspace(
+                    member, form.name.data, form.host.data or None
+                )
+            else:
+                webspace, _job = operations.create_webspace(current_user.member, form.name.data)
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Webspace %(name)s is being set up.", name=webspace.name), "success")
+            return _back(webspace.id)
+    stmt = scope_to_member(select(Webspace).order_by(Webspace.name), Webspace.member_id)
+    rows = db.session.scalars(stmt.limit(500)).all()
+    page = render_template("webspaces/webspaces.html", webspaces=rows, form=form, state="")
+    return page, 422
+
+
+def _detail(webspace: Webspace, status: int = 200, **forms_given):
+    shown = {
+        "domain_form": forms.DomainForm(formdata=None),
+        "database_form": forms.DatabaseForm(formdata=None),
+        "user_form": forms.SiteUserForm(formdata=None),
+        **forms_given,
+    }
+    records = {domain.id: domains.verification_record(domain) for domain in webspace.domains}
+    return (
+        render_template("webspaces/webspace.html", webspace=webspace, records=records, **shown),
+        status,
+    )
+
+
+@bp.get("/webspaces/<int:webspace_id>")
+@login_required
+def webspace(webspace_id: int):
+    return _detail(_webspace(webspace_id))
+
+
+@bp.post("/webspaces/<int:webspace_id>/<any(delete, restore):change>")
+@login_required
+def webspace_change(webspace_id: int, change: str):
+    record = _webspace(webspace_id, change=True)
+    act = {"delete": operations.delete_webspace, "restore": operations.restore_webspace}[change]
+    _run(act, record)
+    return _back(webspace_id)
+
+
+@bp.post("/webspaces/<int:webspace_id>/<any(suspend, unsuspend, purge):change>")
+@login_required
+def webspace_admin_change(webspace_id: int, change: str):
+    require_role(Role.ADMIN)
+    record = _webspace(webspace_id)
+    act = {
+        "suspend": operations.suspend_webspace,
+        "unsuspend": operations.unsuspend_webspace,
+        "purge": operations.purge_webspace,
+    }[change]
+    _run(act, record)
+    return _back(webspace_id)
+
+
+def _run(act, *args) -> bool:
+    """Run an operation from a button; its refusal becomes the page's message."""
+    try:
+        act(*args)
+    except PanelError as exc:
+        flash(exc.message, "error")
+        return False
+    flash(_("Done; the change is being made."), "success")
+    return True
+
+
+@bp.post("/webspaces/<int:webspace_id>/domains")
+@login_required
+def domain_add(webspace_id: int):
+    record = _webspace(webspace_id, change=True)
+    form = forms.DomainForm()
+    if form.validate_on_submit():
+        try:
+            _domain, job = domains.add_domain(
+                record,
+                form.name.data,
+                www_alias=form.www_alias.data,
+                tls=form.tls.data,
+                redirect=form.redirect.data,
+                document_root=form.document_root.data,
+            )
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            if job is None:
+                flash(_("Add the TXT record shown below, then verify the domain."), "info")
+            else:
+                flash(_("Domain added; it goes live in a moment."), "success")
+            return _back(webspace_id)
+    return _detail(record, 422, domain_form=form)
+
+
+@bp.post("/domains/<int:domain_id>/<any(verify, delete):change>")
+@login_required
+def domain_change(domain_id: int, change: str):
+    domain = _part(Domain, domain_id)
+    webspace_id = domain.webspace_id
+    act = {"verify": domains.verify_domain, "delete": domains.remove_domain}[change]
+    _run(act, domain)
+    return _back(webspace_id)
+
+
+@bp.post("/webspaces/<int:webspace_id>/databases")
+@login_required
+def database_create(webspace_id: int):
+    record = _webspace(webspace_id, change=True)
+    form = forms.DatabaseForm()
+    if form.validate_on_submit():
+        try:
+            database, _job, password = databases.create_database(
+                record, form.engine.data, form.name.data
+            )
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            # Shown in this answer only: a flash message would keep it in the session cookie.
+            return render_template(
+                "webspaces/database_created.html", database=database, password=password
+            )
+    return _detail(record, 422, database_form=form)
+
+
+@bp.post("/databases/<int:database_id>/<any(delete, restore):change>")
+@login_required
+def database_change(database_id: int, change: str):
+    database = _part(Database, database_id)
+    act = {"delete": databases.delete_database, "restore": databases.restore_database}[change]
+    _run(act, database)
+    return _back(database.webspace_id)
+
+
+@bp.post("/webspaces/<int:webspace_id>/users")
+@login_required
+def site_user_create(webspace_id: int):
+    record = _webspace(webspace_id, change=True)
+    form = forms.SiteUserForm()
+    if form.validate_on_submit():
+        try:
+            site_users.create_site_user(
+                record, form.name.data, form.public_keys.data, form.chroot.data
+            )
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("User added; it can log in in a moment."), "success")
+            return _back(webspace_id)
+    return _detail(record, 422, user_form=form)
+
+
+@bp.post("/sftp-users/<int:user_id>/delete")
+@login_required
+def site_user_delete(user_id: int):
+    user = _part(SiteUser, user_id)
+    _run(site_users.remove_site_user, user)
+    return _back(user.webspace_id)
