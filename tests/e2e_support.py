@@ -33,7 +33,7 @@ from panel.provisioning.models import FINISHED
 from panel.testbed import PREFIX
 from panel.testbed import state as saved
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PANEL = [sys.executable, "-m", "panel.cli"]
 HOST_COUNT = 3
 ADMIN_EMAIL = "admin@example.org"
