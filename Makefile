@@ -7,7 +7,7 @@ PYTHON ?= python3
 # local test host), and what the tests need on top.
 RUN_PACKAGES := python3 python3-venv python3-dev gcc git openssh-client systemd-container \
   mmdebstrap iproute2
-TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql redis-server vagrant
+TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql redis-server vagrant pebble dnsmasq-base
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint translations run-packages test-packages apt-install venv clean

@@ -38,6 +38,8 @@ DEFAULTS: dict[str, object] = {
     "ACME_EMAIL": "",
     "ACME_CA_FILE": "",
     "TLS_RETRY_SECONDS": 3600,
+    # Certificates the panel last saw ending within this many days are checked on their host.
+    "TLS_CHECK_DAYS": 28,
     # Domains: "on" asks members for a DNS TXT record before a domain goes live; names below
     # OWN_ZONE (the cooperative's own zone) need none. DNS_RESOLVER (address[:port]) answers
     # the check instead of the system's resolver.
@@ -60,6 +62,7 @@ CASTS = {
     "WEBSPACE_QUOTA_MIB": int,
     "WEBSPACE_ARCHIVE_DAYS": int,
     "TLS_RETRY_SECONDS": int,
+    "TLS_CHECK_DAYS": int,
     "SHARE_VALUE": Decimal,
 }
 

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import paramiko
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
+from polling import poll
 from scratch_databases import fresh_postgres
 from testbed_lock import machine_lock, torn_down_on_sigterm
 
@@ -96,18 +96,6 @@ def job_folder(job_id: int) -> str | None:
         if found:
             return found.group(1)
     return None
-
-
-def poll(check: Callable[[], object], timeout: float, message: str, interval: float = 0.1):
-    """CHECK's first truthy answer; fails with MESSAGE when none comes before the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = check()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{message} (waited {timeout} s)")
-        time.sleep(interval)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from panel.core.validators import (
     clean_positive_int,
     clean_prefix,
     clean_text,
+    reject_unknown,
 )
 from panel.extensions import db
 
@@ -110,9 +111,7 @@ def create_member(
 ) -> Member:
     """A member record and its first login (role member). An admin's entry is admitted at
     once unless admit is False; an application stays `applicant` until the board admits it."""
-    unknown = set(contact) - set(CONTACT_LIMITS)
-    if unknown:
-        raise _unknown_fields(unknown)
+    reject_unknown(contact, CONTACT_LIMITS)
     fields = _clean_contact({"name": name, "email": email, **contact}, partial=False)
     prefix = clean_prefix("prefix", prefix)
     kind = clean_choice("kind", kind, tuple(item.value for item in MemberKind))
@@ -160,19 +159,11 @@ def create_member(
     return member
 
 
-def _unknown_fields(names: set[str]) -> ValidationFailed:
-    return ValidationFailed(
-        _l("Unknown fields."), {name: [_l("Unknown field.")] for name in sorted(names)}
-    )
-
-
 def update_member(member: Member, data: dict[str, Any]) -> Member:
     """Change contact data; number, prefix, status and shares have their own operations."""
     if not isinstance(data, dict):
         raise ValidationFailed(_l("Expected an object of contact fields."))
-    unknown = set(data) - set(CONTACT_LIMITS)
-    if unknown:
-        raise _unknown_fields(unknown)
+    reject_unknown(data, CONTACT_LIMITS)
     changes = _clean_contact(data, partial=True)
     before = snapshot(member, MEMBER_FIELDS)
     for field, value in changes.items():

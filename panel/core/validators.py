@@ -108,3 +108,12 @@ def is_local_path(target: str) -> bool:
         and "\\" not in target
         and target.isprintable()
     )
+
+
+def reject_unknown(data: dict, allowed: set[str] | tuple[str, ...]) -> None:
+    """Refuse fields an operation does not take, each named."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationFailed(
+            _l("Unknown fields."), {name: [_l("Unknown field.")] for name in unknown}
+        )

@@ -177,7 +177,9 @@ def _remove_everything(report: Report) -> None:
         # Without a state file, nspawn's own cgroup still tells which processes are ours.
         pids += machine.supervisor_pids(cgroup)
     if keepers or pids or cgroups:
-        report(f"stopping {max(len(keepers), len(pids))} container(s)")
+        # A host has a cgroup in each hierarchy (two on a hybrid machine): count names.
+        running = {cgroup.name for cgroup in cgroups if machine.cgroup_pids(cgroup)}
+        report(f"stopping {len(running)} container(s)")
         machine.stop(keepers, pids, sorted(cgroups))
         machine.remove_cgroups(sorted(cgroups))
     machine.remove_cgroup_parents()

@@ -138,11 +138,11 @@ def supervisor_pids(folder: Path) -> list[int]:
 
 
 def stop(keepers: list[int], pids: list[int], cgroups: list[Path], timeout: float = 30.0) -> None:
-    """End the keepers first, so that nothing boots again; then ask each systemd-nspawn to
-    power its container off, and kill what is left in the hosts' cgroups (only the testbed's
-    processes live there) when the deadline passes."""
-    for pid in keepers:
-        _signal(pid, signal.SIGTERM)
+    """Ask each systemd-nspawn to power its container off (its keeper then ends, since that is
+    no reboot, and collects it at once: a keeper ended first would leave nspawn to the machine's
+    init, a zombie in the host's cgroup until init gets to it). When the deadline passes, kill
+    what is left: the keepers first, so that nothing boots again, then the hosts' cgroups (only
+    the testbed's processes live there)."""
     for pid in pids:
         _signal(pid, signal.SIGTERM)
     everyone = keepers + pids
@@ -151,6 +151,9 @@ def stop(keepers: list[int], pids: list[int], cgroups: list[Path], timeout: floa
         for pid in everyone:
             _reap(pid)
         time.sleep(0.2)
+    for pid in keepers:
+        if start_time(pid) is not None:
+            _signal(pid, signal.SIGKILL)
     for cgroup in cgroups:
         if cgroup.is_dir():
             for pid in cgroup_pids(cgroup):

@@ -88,3 +88,13 @@ def probe(address: str, port: int, known_hosts: Path, key: paramiko.PKey) -> str
         raise TestbedError(f"{address}: the panel's key was refused") from exc
     except (OSError, paramiko.SSHException):
         return None
+
+
+def run_on(address: str, port: int, command: str, known_hosts: Path) -> tuple[int, str]:
+    """Exit status and output of COMMAND run as root on a testbed host, over a connection of
+    its own with the panel's key, the host's key checked against KNOWN_HOSTS."""
+    client = connect(address, port, known_hosts, panel_key())
+    try:
+        return run(client, command)
+    finally:
+        client.close()

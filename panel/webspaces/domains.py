@@ -15,6 +15,7 @@ from panel.core.audit import current_actor, record, snapshot
 from panel.core.errors import Conflict, ValidationFailed
 from panel.core.models import utcnow
 from panel.core.roles import Role
+from panel.core.validators import reject_unknown
 from panel.extensions import db
 from panel.provisioning.models import Job
 from panel.provisioning.operations import dispatch
@@ -185,12 +186,7 @@ def verify_domain(domain: Domain) -> tuple[Domain, Job]:
 
 
 def update_domain(domain: Domain, data: dict[str, Any]) -> tuple[Domain, Job | None]:
-    allowed = {"www_alias", "redirect", "document_root", "tls"}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ValidationFailed(
-            _l("Unknown fields."), {name: [_l("Unknown field.")] for name in unknown}
-        )
+    reject_unknown(data, ("www_alias", "redirect", "document_root", "tls"))
     ensure_idle(domain)
     if domain.desired == Desired.ABSENT:
         raise Conflict(_l("The domain is being removed."))
@@ -253,6 +249,22 @@ def retry_certificates() -> list[Job]:
         domain.tls_retry_at = None
         job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
         record("domain.retry", domain, after={"job_id": job.id}, member_id=domain.member_id)
+        jobs.append(job)
+    db.session.commit()
+    for job in jobs:
+        dispatch(job)
+    return jobs
+
+
+def check_certificates() -> list[Job]:
+    """Run the job again for domains whose certificate nears its end (periodic; see
+    tls.due_checks)."""
+    from panel.webspaces.tls import due_checks
+
+    jobs = []
+    for domain in due_checks():
+        job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
+        record("domain.check", domain, after={"job_id": job.id}, member_id=domain.member_id)
         jobs.append(job)
     db.session.commit()
     for job in jobs:

@@ -12,7 +12,7 @@ from panel.coop.models import Member
 from panel.core.audit import record, snapshot
 from panel.core.errors import Conflict, ValidationFailed
 from panel.core.models import utcnow
-from panel.core.validators import clean_positive_int
+from panel.core.validators import clean_positive_int, reject_unknown
 from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
 from panel.provisioning.models import Job
@@ -231,11 +231,7 @@ def purge_expired() -> list[Webspace]:
 
 def update_limits(webspace: Webspace, data: dict[str, Any]) -> Webspace:
     """The plan limits of a webspace (admins). Lower than what it holds already is refused."""
-    unknown = sorted(set(data) - set(LIMITS))
-    if unknown:
-        raise ValidationFailed(
-            _l("Unknown fields."), {name: [_l("Unknown field.")] for name in unknown}
-        )
+    reject_unknown(data, LIMITS)
     values = {name: _clean_limit(name, value) for name, value in data.items()}
     held = {
         "max_domains": _live(webspace.domains),

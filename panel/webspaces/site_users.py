@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from panel.core.audit import record, snapshot
-from panel.core.errors import Conflict, ValidationFailed
+from panel.core.errors import Conflict
+from panel.core.validators import reject_unknown
 from panel.extensions import db
 from panel.provisioning.models import Job
 from panel.provisioning.operations import dispatch
@@ -60,11 +61,7 @@ def create_site_user(
 
 
 def update_site_user(user: SiteUser, data: dict[str, Any]) -> tuple[SiteUser, Job]:
-    unknown = sorted(set(data) - {"public_keys", "chroot"})
-    if unknown:
-        raise ValidationFailed(
-            _l("Unknown fields."), {name: [_l("Unknown field.")] for name in unknown}
-        )
+    reject_unknown(data, ("public_keys", "chroot"))
     keys = clean_public_keys("public_keys", data.get("public_keys", user.public_keys))
     chroot = clean_flag("chroot", data.get("chroot", user.chroot))
     ensure_idle(user)

@@ -1,4 +1,5 @@
-"""Periodic work on webspaces: purge what outlived its grace period, retry failed certificates."""
+"""Periodic work on webspaces: purge what outlived its grace period, retry failed certificates,
+check certificates that near their end."""
 
 from flask import Flask
 from huey import Huey, crontab
@@ -23,4 +24,5 @@ def run_housekeeping() -> dict[str, int]:
         "webspaces purged": len(operations.purge_expired()),
         "databases purged": len(databases.purge_expired()),
         "certificates retried": len(domains.retry_certificates()),
+        "certificates checked": len(domains.check_certificates()),
     }

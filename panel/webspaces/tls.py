@@ -14,6 +14,7 @@ from panel.provisioning.models import Job
 from panel.webspaces.models import Desired, Domain, State, Webspace
 
 MAX_BACKOFF = timedelta(days=1)
+CHECK_SPACING = timedelta(hours=12)
 
 
 def record_certificate(domain: Domain, reported: dict) -> None:
@@ -49,6 +50,29 @@ def due_retries(now: datetime | None = None) -> list[Domain]:
             .order_by(Domain.tls_retry_at)
         )
     )
+
+
+def due_checks(now: datetime | None = None) -> list[Domain]:
+    """Active domains whose certificate, as the panel last saw it, ends within
+    PANEL_TLS_CHECK_DAYS: certbot's timer on the host should have renewed it by then. Their job
+    runs again, which reports the renewed certificate, or renews it (domain.yml renews what
+    ends within 30 days) where the timer failed. Not more than twice a day per domain."""
+    now = now or utcnow()
+    horizon = now + timedelta(days=current_app.config["TLS_CHECK_DAYS"])
+    candidates = db.session.scalars(
+        select(Domain).where(
+            Domain.state == State.ACTIVE,
+            Domain.desired == Desired.ACTIVE,
+            Domain.tls.is_(True),
+            Domain.tls_not_after <= horizon,
+        )
+    ).all()
+    return [
+        domain
+        for domain in candidates
+        if domain.last_job is None
+        or (domain.last_job.finished and domain.last_job.finished_at < now - CHECK_SPACING)
+    ]
 
 
 def _timestamp(value: object) -> datetime | None:

@@ -11,6 +11,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.testbed_lock import machine_lock
+
 ROOT = Path(__file__).resolve().parents[2]
 PANEL = [sys.executable, "-m", "panel.cli"]
 
@@ -31,7 +33,7 @@ def bench_panel(hosts: int, extra_env: dict | None = None):
         **(extra_env or {}),
     }
     worker = None
-    try:
+    with machine_lock(), _cleaned_up(folder, env, lambda: worker):
         subprocess.run([*PANEL, "init"], env=env, check=True, capture_output=True)
         subprocess.run(
             [*PANEL, "testbed", "up", "--hosts", str(hosts)],
@@ -46,15 +48,6 @@ def bench_panel(hosts: int, extra_env: dict | None = None):
         from panel import create_app
 
         yield env, create_app()
-    finally:
-        if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        subprocess.run([*PANEL, "testbed", "down"], env=env, check=False, capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def plain_inventory(app) -> Path:
@@ -72,3 +65,20 @@ def plain_inventory(app) -> Path:
         path = Path(app.instance_path) / "inventory.json"
         path.write_text(json.dumps(runner_inventory(hosts, known_hosts)))
     return path
+
+
+@contextmanager
+def _cleaned_up(folder: Path, env: dict, worker):
+    """Stop the worker (WORKER() gives it), take the testbed down, remove the folder."""
+    try:
+        yield
+    finally:
+        running = worker()
+        if running is not None:
+            running.send_signal(signal.SIGTERM)
+            try:
+                running.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                running.kill()
+        subprocess.run([*PANEL, "testbed", "down"], env=env, check=False, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)

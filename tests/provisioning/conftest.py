@@ -2,16 +2,6 @@ import pytest
 from e2e_support import live_panel as start_live_panel
 
 
-@pytest.fixture(autouse=True)
-def transaction(request):
-    """Engine tests on the testbed talk to a panel with a database of its own, so the shared
-    rolled-back session must stay out of their way; every other test here keeps it."""
-    if request.node.get_closest_marker("testbed"):
-        yield None
-    else:
-        yield request.getfixturevalue("transaction")
-
-
 @pytest.fixture(scope="module", params=["sqlite", "redis"], ids=lambda queue: f"queue-{queue}")
 def live_panel(request, tmp_path_factory):
     """A panel with its own database, a three-host testbed and a running worker (see

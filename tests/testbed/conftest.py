@@ -14,12 +14,6 @@ from panel.testbed import state as saved
 from panel.testbed.cli import testbed as testbed_command
 
 
-@pytest.fixture(autouse=True)
-def transaction():
-    """Testbed tests touch no database; the shared rolled-back session stays out of the way."""
-    yield None
-
-
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory):
     """An instance folder of its own, held with the machine's one testbed for the module."""
@@ -91,16 +85,10 @@ def panel_key(testbed):
 
 
 @pytest.fixture
-def on_host(testbed, panel_key):
+def on_host(testbed):
     """Run a command on a host as root over SSH, host key checked against known_hosts."""
 
     def run(host: saved.Host, command: str) -> tuple[int, str]:
-        client = testbed_ssh.connect(
-            host.address, host.ssh_port, saved.known_hosts_path(), panel_key
-        )
-        try:
-            return testbed_ssh.run(client, command)
-        finally:
-            client.close()
+        return testbed_ssh.run_on(host.address, host.ssh_port, command, saved.known_hosts_path())
 
     return run

@@ -247,3 +247,27 @@ def test_domains_of_a_deleted_webspace_cannot_be_added(api_as, make_member, make
     before = count(Domain)
     assert add(admin, webspace, name="example.org").status_code == 409
     assert count(Domain) == before
+
+
+def test_certificates_near_their_end_are_checked_on_their_host(api_as, make_member, make_webspace):
+    admin, _ = api_as("admin")
+    webspace = make_webspace(make_member())
+    domain = db.session.get(Domain, add(admin, webspace, name="example.org").json["id"])
+    with acting("worker"):
+        succeed(domain.last_job, {"domain": {"tls_not_after": "2099-01-01T00:00:00Z"}})
+        assert domains.check_certificates() == []
+    domain.tls_not_after = utcnow() + timedelta(days=20)
+    db.session.commit()
+    with acting("worker"):
+        # Its last job ended just now: the next check waits half a day.
+        assert domains.check_certificates() == []
+    domain.last_job.finished_at = utcnow() - timedelta(hours=13)
+    db.session.commit()
+    with acting("worker"):
+        jobs = domains.check_certificates()
+    assert [job.target_id for job in jobs] == [domain.id]
+    assert domain.state == "pending"
+    with acting("worker"):
+        succeed(jobs[0], {"domain": {"tls_not_after": "2027-06-01T00:00:00Z"}})
+        assert domains.check_certificates() == []
+    assert domain.tls_not_after.year == 2027

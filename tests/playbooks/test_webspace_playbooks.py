@@ -1,0 +1,358 @@
+"""webspace.yml and domain.yml against one real testbed host, with certificates from Pebble: two
+webspaces with a site each, PHP as the webspace user, isolation between them, TLS with a real
+HTTP-01 validation and renewal, a failed issuance, suspend, archive, restore and purge, and a
+second run of each state that changes nothing. The tests run in file order on shared state."""
+
+import base64
+import datetime
+import re
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hosts_support import (
+    AcmeServer,
+    acme_server,
+    custom_stats,
+    describe,
+    failure_messages,
+    http_get,
+    on_host,
+    poll,
+    run_playbook,
+    testbed_hosts,
+    tls_certificate,
+)
+
+from panel.testbed import state as saved
+
+pytestmark = pytest.mark.testbed
+
+A, B = "abc00", "abd00"
+SITE_A, ALIAS_A, SITE_B = "site-a.test", "www.site-a.test", "site-b.test"
+NOWHERE = "nowhere.test"  # no address: its issuance must fail
+HOME = "/home/webspaces"
+PAGE_A = "<h1>site A of abc00</h1>\n"
+PAGE_B = "<h1>secret of abd00</h1>\n"
+WHOAMI = "<?php echo posix_getpwuid(posix_geteuid())['name'];\n"
+PEEK = (
+    f"<?php $text = @file_get_contents('{HOME}/{B}/domains/{SITE_B}/htdocs/index.html');\n"
+    "echo $text === false ? 'denied' : 'read: ' . $text;\n"
+)
+SUSPENDED_TEXT = ("Dieser Webspace ist gesperrt", "This webspace is suspended")
+
+
+@pytest.fixture(autouse=True)
+def transaction():
+    """These tests use no database of the test run: the shared rolled-back session stays out."""
+    yield None
+
+
+@dataclass
+class Bed:
+    state: saved.State
+    acme: AcmeServer
+    folder: Path
+
+    @property
+    def host(self) -> saved.Host:
+        return self.state.hosts[0]
+
+    @property
+    def address(self) -> str:
+        return self.host.address
+
+    def play(self, playbook: str, expect: str = "successful", **extravars):
+        """Run PLAYBOOK with EXTRAVARS; print its duration for the report."""
+        started = time.monotonic()
+        runner = run_playbook(self.state, playbook, self.host.name, extravars)
+        seconds = time.monotonic() - started
+        label = " ".join(f"{value}" for key, value in extravars.items() if key.endswith("state"))
+        print(
+            f"{playbook} {extravars.get('domain_name', extravars.get('webspace_name'))} "
+            f"{label}: {runner.status}, changed={self.changed(runner)}, {seconds:.1f} s"
+        )
+        assert runner.status == expect, describe(runner)
+        return runner
+
+    def changed(self, runner) -> int:
+        return runner.stats["changed"].get(self.host.name, 0) if runner.stats else -1
+
+    def again_unchanged(self, playbook: str, expect: str = "successful", **extravars) -> None:
+        runner = self.play(playbook, expect, **extravars)
+        assert self.changed(runner) == 0, describe(runner)
+
+    def sh(self, command: str) -> tuple[int, str]:
+        return on_host(self.state, self.host.name, command)
+
+    def ok(self, command: str) -> str:
+        status, output = self.sh(command)
+        assert status == 0, f"{command}: exit {status}\n{output}"
+        return output
+
+    def write_as(self, user: str, path: str, content: str) -> None:
+        """PATH on the host with CONTENT, written by USER (as an upload by the member would)."""
+        encoded = base64.b64encode(content.encode()).decode()
+        self.ok(f"echo {encoded} | base64 -d | runuser -u {user} -- tee {path} >/dev/null")
+
+    def get(self, name: str, path: str = "/", https: bool = False):
+        return http_get(self.address, name, path, https=https, ca_file=self.root_file)
+
+    @property
+    def root_file(self) -> Path:
+        """Pebble's root of the issued certificates (fetched once: Pebble keeps it per run)."""
+        path = self.folder / "issued-root.pem"
+        if not path.exists():
+            path.write_text(self.acme.issued_root_pem())
+        return path
+
+
+@pytest.fixture(scope="module")
+def bed(tmp_path_factory) -> Iterator[Bed]:
+    started = time.monotonic()
+    with testbed_hosts(1) as state, acme_server() as acme:
+        print(f"testbed and Pebble up: {time.monotonic() - started:.1f} s")
+        yield Bed(state, acme, tmp_path_factory.mktemp("webspaces"))
+
+
+def webspace(name: str, state: str) -> dict:
+    return {
+        "webspace_name": name,
+        "webspace_state": state,
+        "webspace_quota_soft_mib": 1024,
+        "webspace_quota_hard_mib": 1280,
+        "webspace_archive_days": 30,
+    }
+
+
+def domain(bed: Bed, owner: str, name: str, tls: bool = False, **more) -> dict:
+    return {
+        "webspace_name": owner,
+        "webspace_state": "active",
+        "domain_name": name,
+        "domain_state": "active",
+        "domain_aliases": [],
+        "domain_redirect": "",
+        "domain_tls": tls,
+        "acme_directory_url": bed.acme.directory_url,
+        "acme_email": "hostmaster@example.org",
+        "acme_ca_cert": bed.acme.ca_cert_pem,
+        **more,
+    }
+
+
+def htdocs(owner: str, name: str) -> str:
+    return f"{HOME}/{owner}/domains/{name}/htdocs"
+
+
+def test_active_webspaces_serve_their_sites_as_their_users(bed):
+    run = bed.play("webspace.yml", **webspace(A, "active"))
+    stats = custom_stats(run)["webspace"]
+    assert stats["name"] == A
+    assert stats["home"] == f"{HOME}/{A}"
+    assert stats["quota_enforced"] is False  # the testbed's overlay has no quotas
+    assert stats["uid"] == int(bed.ok(f"id -u {A}"))
+    bed.play("webspace.yml", **webspace(B, "active"))
+    bed.play("domain.yml", **domain(bed, A, SITE_A, domain_aliases=[ALIAS_A]))
+    bed.play("domain.yml", **domain(bed, B, SITE_B))
+    # A new site shows a placeholder until its owner uploads a page.
+    placeholder = bed.get(SITE_B)
+    assert placeholder.status == 200 and SITE_B in placeholder.body
+
+    bed.write_as(A, f"{htdocs(A, SITE_A)}/index.html", PAGE_A)
+    bed.write_as(A, f"{htdocs(A, SITE_A)}/whoami.php", WHOAMI)
+    bed.write_as(A, f"{htdocs(A, SITE_A)}/peek.php", PEEK)
+    bed.write_as(B, f"{htdocs(B, SITE_B)}/index.html", PAGE_B)
+
+    for name in (SITE_A, ALIAS_A):
+        response = bed.get(name)
+        assert (response.status, response.body) == (200, PAGE_A)
+    assert bed.get(SITE_B).body == PAGE_B
+    assert bed.get(SITE_A, "/whoami.php").body == A
+    assert bed.get(SITE_A, "/peek.php").body == "denied"
+    # Unix permissions keep them apart, not only PHP's open_basedir.
+    status, _ = bed.sh(f"runuser -u {A} -- cat {htdocs(B, SITE_B)}/index.html")
+    assert status != 0
+    status, _ = bed.sh(f"runuser -u {A} -- ls {HOME}/{B}")
+    assert status != 0
+
+    layout = bed.ok(
+        f"stat -c '%n %U %G %a' {HOME}/{A} {HOME}/{A}/domains {HOME}/{A}/logs {HOME}/{A}/tmp "
+        f"/run/php/webspace-{A}.sock; getent passwd {A} | cut -d: -f6,7; "
+        f"cat /etc/webspaces/{A}.quota"
+    )
+    assert f"{HOME}/{A} root {A} 750" in layout
+    for folder in ("domains", "logs", "tmp"):
+        assert f"{HOME}/{A}/{folder} {A} {A} 2770" in layout
+    assert f"/run/php/webspace-{A}.sock www-data www-data 600" in layout
+    assert f"{HOME}/{A}:/bin/bash" in layout
+    assert '"hard_mib": 1280' in layout
+    access_log = bed.ok(f"cat /var/log/webspaces/{A}/access.log")
+    assert re.search(
+        rf'^{re.escape(SITE_A)} \S+ \[\S+\] "GET /whoami.php HTTP/1.1" 200 ', access_log, re.M
+    )
+
+    bed.again_unchanged("webspace.yml", **webspace(A, "active"))
+    bed.again_unchanged("domain.yml", **domain(bed, A, SITE_A, domain_aliases=[ALIAS_A]))
+
+
+def test_tls_comes_from_the_acme_server_and_renews(bed):
+    for name in (SITE_A, ALIAS_A):
+        bed.acme.add_name(name, bed.address)
+    run = bed.play("domain.yml", **domain(bed, A, SITE_A, tls=True, domain_aliases=[ALIAS_A]))
+    stats = custom_stats(run)["domain"]
+    assert stats["name"] == SITE_A
+    assert stats["tls_error"] == ""
+
+    for name in (SITE_A, ALIAS_A):
+        response = bed.get(name, https=True)
+        assert (response.status, response.body) == (200, PAGE_A)
+        plain = bed.get(name, "/whoami.php")
+        assert plain.status == 301
+        assert plain.headers["Location"] == f"https://{name}/whoami.php"
+    assert bed.get(SITE_A, "/whoami.php", https=True).body == A
+
+    served = tls_certificate(bed.address, SITE_A, bed.root_file)
+    not_after = datetime.datetime.strptime(served["notAfter"], "%b %d %H:%M:%S %Y %Z")
+    assert stats["tls_not_after"] == not_after.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert sorted(value for _, value in served["subjectAltName"]) == sorted([SITE_A, ALIAS_A])
+
+    renewal = bed.ok(f"cat /etc/letsencrypt/renewal/{SITE_A}.conf")
+    assert f"server = {bed.acme.directory_url}" in renewal
+
+    # What certbot.timer runs, with the environment its unit gives it: the certificate is renewed
+    # at Pebble and nginx (the deploy hook) serves the new one.
+    environment = bed.ok("systemctl show certbot.service --property=Environment --value").strip()
+    assert "REQUESTS_CA_BUNDLE=" in environment
+    assert bed.ok("systemctl is-enabled certbot.timer").strip() == "enabled"
+    bed.ok(
+        f"env {environment} certbot renew --force-renewal --no-random-sleep-on-renew "
+        f"--cert-name {SITE_A} 2>&1"
+    )
+    poll(
+        lambda: (
+            tls_certificate(bed.address, SITE_A, bed.root_file)["serialNumber"]
+            != served["serialNumber"]
+        ),
+        10,
+        "nginx does not serve the renewed certificate",
+    )
+    # The renewed certificate is the one domain.yml wants: a second run changes nothing.
+    bed.again_unchanged("domain.yml", **domain(bed, A, SITE_A, tls=True, domain_aliases=[ALIAS_A]))
+
+    # Where the timer failed, the panel's next run of domain.yml renews a certificate that ends
+    # within domain_renew_days (here: any).
+    renewed = tls_certificate(bed.address, SITE_A, bed.root_file)["serialNumber"]
+    bed.play(
+        "domain.yml",
+        **domain(bed, A, SITE_A, tls=True, domain_aliases=[ALIAS_A], domain_renew_days=100000),
+    )
+    assert tls_certificate(bed.address, SITE_A, bed.root_file)["serialNumber"] != renewed
+
+
+def test_a_failed_issuance_fails_the_job_and_keeps_http(bed):
+    # NOWHERE resolves nowhere: Pebble cannot validate it.
+    run = bed.play("domain.yml", expect="failed", **domain(bed, B, NOWHERE, tls=True))
+    stats = custom_stats(run)["domain"]
+    assert stats["tls_not_after"] is None
+    # Pebble's validation authority could not look the name up: certbot passes its detail on.
+    assert stats["tls_error"].startswith(f"certbot could not get a certificate for {NOWHERE}: ")
+    assert f"Domain: {NOWHERE}; Type: connection; Detail: " in stats["tls_error"], stats
+    assert "resolve" in stats["tls_error"], stats
+    assert failure_messages(run) == [stats["tls_error"]]
+
+    bed.write_as(B, f"{htdocs(B, NOWHERE)}/index.html", PAGE_B)
+    response = bed.get(NOWHERE)
+    assert (response.status, response.body) == (200, PAGE_B)
+
+
+def test_a_suspended_webspace_answers_503_until_active_again(bed):
+    bed.play("webspace.yml", **webspace(A, "suspended"))
+    for path in ("/", "/whoami.php"):
+        response = bed.get(SITE_A, path, https=True)
+        assert response.status == 503
+        assert all(text in response.body for text in SUSPENDED_TEXT), response.body
+    assert bed.get(SITE_B).body == PAGE_B  # the other webspace serves on
+    assert bed.sh(f"test -e /run/php/webspace-{A}.sock")[0] != 0
+    bed.again_unchanged("webspace.yml", **webspace(A, "suspended"))
+    # The panel passes the webspace's state to domain.yml too; the site stays suspended.
+    bed.again_unchanged(
+        "domain.yml",
+        **domain(bed, A, SITE_A, tls=True, domain_aliases=[ALIAS_A], webspace_state="suspended"),
+    )
+
+    bed.play("webspace.yml", **webspace(A, "active"))
+    assert bed.get(SITE_A, https=True).body == PAGE_A
+    assert bed.get(SITE_A, "/whoami.php", https=True).body == A
+
+
+def test_archive_takes_the_site_offline_and_restore_brings_it_back(bed):
+    uid = bed.ok(f"id -u {A}").strip()
+    run = bed.play("webspace.yml", **webspace(A, "archived"))
+    assert custom_stats(run)["webspace"]["uid"] == int(uid)
+    assert PAGE_A not in bed.get(SITE_A).body
+    with pytest.raises(ssl.SSLError):
+        bed.get(SITE_A, https=True)
+    assert bed.sh(f"test -e {HOME}/{A}")[0] != 0
+    archive = bed.ok(
+        f"stat -c '%U %a' /var/backups/webspaces/{A}.tar.gz; getent passwd {A} | cut -d: -f3,7"
+    )
+    assert archive.split() == ["root", "600", f"{uid}:/usr/sbin/nologin"]
+    listing = bed.ok(f"tar --list --verbose --gzip --file /var/backups/webspaces/{A}.tar.gz")
+    assert f"{A}/domains/{SITE_A}/htdocs/whoami.php" in listing
+    bed.again_unchanged("webspace.yml", **webspace(A, "archived"))
+
+    bed.play("webspace.yml", **webspace(A, "active"))
+    assert bed.get(SITE_A, https=True).body == PAGE_A
+    assert bed.get(SITE_A, "/whoami.php", https=True).body == A
+    assert bed.ok(f"id -u {A}").strip() == uid
+    assert bed.sh(f"test -e /var/backups/webspaces/{A}.tar.gz")[0] != 0
+
+
+def test_an_absent_domain_keeps_its_files(bed):
+    bed.play("domain.yml", **domain(bed, B, SITE_B, domain_state="absent"))
+    assert PAGE_B not in bed.get(SITE_B).body
+    assert bed.ok(f"cat {htdocs(B, SITE_B)}/index.html") == PAGE_B
+    assert bed.sh(f"test -e /etc/nginx/sites-available/webspace-{SITE_B}.conf")[0] != 0
+    bed.again_unchanged("domain.yml", **domain(bed, B, SITE_B, domain_state="absent"))
+
+
+def test_purge_leaves_nothing(bed):
+    bed.play("webspace.yml", **webspace(B, "archived"))
+    for name in (A, B):
+        run = bed.play("webspace.yml", **webspace(name, "purged"))
+        assert custom_stats(run)["webspace"]["uid"] is None
+    bed.again_unchanged("webspace.yml", **webspace(A, "purged"))
+
+    paths = [
+        f"/etc/letsencrypt/{kind}/{name}"
+        for kind in ("live", "archive")
+        for name in (SITE_A, NOWHERE)
+    ]
+    for name in (A, B):
+        paths += [
+            f"{HOME}/{name}",
+            f"/var/backups/webspaces/{name}.tar.gz",
+            f"/var/log/webspaces/{name}",
+            f"/etc/webspaces/{name}.quota",
+            f"/etc/nginx/webspaces/{name}.conf",
+            f"/var/lib/webspaces/{name}",
+            f"/run/php/webspace-{name}.sock",
+        ]
+    for site in (SITE_A, SITE_B, NOWHERE):
+        paths += [
+            f"/etc/nginx/sites-available/webspace-{site}.conf",
+            f"/etc/nginx/sites-enabled/webspace-{site}.conf",
+            f"/etc/letsencrypt/renewal/{site}.conf",
+            f"/etc/letsencrypt/renewal/{site}.conf.archived",
+        ]
+    left = bed.ok(
+        f"for p in {' '.join(paths)}; do test -e $p && echo $p; done; "
+        f"ls /etc/php/*/fpm/pool.d/ | grep webspace-; "
+        f"getent passwd {A} {B}; getent group {A} {B}; true"
+    )
+    assert left == ""
+    assert PAGE_A not in bed.get(SITE_A).body
