@@ -27,10 +27,12 @@ HOST = "pnltb1"
 
 
 def answers(address: str, name: str) -> bool:
+    """Whether the site NAME serves its own page (a new site's placeholder names it)."""
     connection = http.client.HTTPConnection(address, 80, timeout=2)
     try:
         connection.request("GET", "/", headers={"Host": name})
-        return connection.getresponse().status == 200
+        response = connection.getresponse()
+        return response.status == 200 and name in response.read().decode(errors="replace")
     except OSError:
         return False
     finally:

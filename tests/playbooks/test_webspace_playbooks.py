@@ -161,6 +161,8 @@ def test_active_webspaces_serve_their_sites_as_their_users(bed):
     # A new site shows a placeholder until its owner uploads a page.
     placeholder = bed.get(SITE_B)
     assert placeholder.status == 200 and SITE_B in placeholder.body
+    # A name without a site gets nothing, not Debian's welcome page.
+    assert bed.get("no-site.test").status == 404
 
     bed.write_as(A, f"{htdocs(A, SITE_A)}/index.html", PAGE_A)
     bed.write_as(A, f"{htdocs(A, SITE_A)}/whoami.php", WHOAMI)

@@ -283,3 +283,12 @@ def test_metrics_count_the_jobs_by_status(live):
     assert after[("panel_queue_depth", ())] == 0
     finished = sum(counts.get(status, 0) for status in FINISHED)
     assert after[("panel_job_duration_seconds_count", ())] == finished
+
+
+def test_a_reboot_job_ends_once_the_host_is_back(live):
+    # /run is a tmpfs of the host's boot: the marker is gone once the host has rebooted.
+    assert live.on_host("pnltb2", "touch /run/before-reboot")[0] == 0
+    job = live.wait_for_job(live.run_job("reboot", ["pnltb2"]), "successful", timeout=180)
+    assert job["stats"]["changed"] == {"pnltb2": 1}
+    assert live.on_host("pnltb2", "test -e /run/before-reboot; echo $?") == (0, "1\n")
+    assert live.on_host("pnltb2", "systemctl is-system-running")[1] == "running\n"
