@@ -115,6 +115,7 @@ def retry_job(job: Job) -> Job:
     """A new job with the same work, linked to the old one."""
     if job.status not in (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.LOST):
         raise Conflict(f"Only failed, canceled or lost jobs can be retried, not {job.status} ones.")
+    target_for(job).may_retry(job)
     retry = Job(
         action=job.action,
         playbook=job.playbook,

@@ -6,6 +6,9 @@ from typing import Protocol
 
 
 class Target(Protocol):
+    def may_retry(self, job) -> None:
+        """Raise Conflict when the job's work may not be done again (its resource moved on)."""
+
     def started(self, job) -> None: ...
 
     def finished(self, job) -> None:
@@ -14,6 +17,9 @@ class Target(Protocol):
 
 @dataclass
 class _NoTarget:
+    def may_retry(self, job) -> None:
+        return None
+
     def started(self, job) -> None:
         return None
 

@@ -40,7 +40,10 @@ def webspace_of(resource: Any) -> Webspace:
 
 
 def ensure_idle(resource: Any) -> None:
-    """One change at a time per resource: the next waits until the last job has ended."""
+    """One change at a time per resource: the next waits until the last job has ended. The row
+    is locked for the rest of the transaction (on PostgreSQL; SQLite writes one at a time
+    anyway), so that two requests cannot both find it idle."""
+    db.session.refresh(resource, with_for_update=True)
     job = resource.last_job
     if job is not None and not job.finished:
         raise Conflict(_l("A change is still being made; try again when its job has ended."))
@@ -85,6 +88,14 @@ class ResourceTarget:
         if resource is None or resource.last_job_id not in (job.id, None):
             return None
         return resource
+
+    def may_retry(self, job: Job) -> None:
+        """Only the resource's latest job, while nothing else runs for it: an older one would
+        take the host back to a state the panel has left."""
+        resource = db.session.get(self.model, job.target_id)
+        if resource is None or resource.last_job_id != job.id:
+            raise Conflict(_l("A later change overtook this job; it cannot be retried."))
+        ensure_idle(resource)
 
     def started(self, job: Job) -> None:
         """A retry: the resource is on its way again."""
@@ -140,6 +151,9 @@ class WebspaceTarget(ResourceTarget):
         elif webspace.desired == Desired.PURGED:
             webspace.purged_at = utcnow()
             webspace.purge_after = None
+            # Gone from the host with the webspace: their names are free again.
+            for domain in list(webspace.domains):
+                db.session.delete(domain)
         elif webspace.desired == Desired.ACTIVE:
             webspace.deleted_at = webspace.purge_after = None
 

@@ -110,6 +110,7 @@ def restore_database(database: Database) -> tuple[Database, Job]:
     if database.desired != Desired.ARCHIVED:
         raise Conflict(_l("Only a deleted database can be restored, within its grace period."))
     ensure_usable(database.webspace)
+    check_limit(database.webspace, "max_databases")
     return _change(database, Desired.RESTORED, "database.restore", (State.DELETED, State.FAILED))
 
 

@@ -50,7 +50,7 @@ def domain_vars(domain: Domain, desired: Desired) -> dict[str, Any]:
     webspace = domain.webspace
     return {
         "webspace_name": webspace.name,
-        "webspace_state": "suspended" if webspace.desired == Desired.SUSPENDED else "active",
+        "webspace_state": webspace.desired,
         "domain_name": domain.name,
         "domain_state": desired.value,
         "domain_aliases": [f"www.{domain.name}"] if domain.www_alias else [],
@@ -73,6 +73,21 @@ def _names_in_use(names: list[str], exclude: int | None = None) -> bool:
     return any(domain.id != exclude for domain in db.session.scalars(stmt))
 
 
+def _drop_unproven_claims(names: list[str], member_id: int) -> None:
+    """Another member's unverified domain holds no right to the name: it gives way, so that
+    nobody can block a domain by adding it first (whoever proves control first keeps it)."""
+    for domain in db.session.scalars(
+        select(Domain).where(
+            Domain.name.in_(names),
+            Domain.state == State.UNVERIFIED,
+            Domain.member_id != member_id,
+        )
+    ):
+        record("domain.claim_dropped", domain, member_id=domain.member_id)
+        db.session.delete(domain)
+    db.session.flush()
+
+
 def needs_verification(name: str, webspace: Webspace) -> bool:
     """Admins, the cooperative's own zone, and subdomains of a domain the member has already
     proven are exempt."""
@@ -81,7 +96,7 @@ def needs_verification(name: str, webspace: Webspace) -> bool:
     if config["DOMAIN_VERIFICATION"] != "on" or getattr(actor, "role", None) == Role.ADMIN:
         return False
     zone = config["OWN_ZONE"].strip(".").lower()
-    if zone and (name == zone or name.endswith(f".{zone}")):
+    if zone and name.endswith(f".{zone}"):
         return False
     parents = [name.split(".", depth)[-1] for depth in range(1, name.count("."))]
     proven = db.session.scalar(
@@ -113,6 +128,7 @@ def add_domain(
     ensure_usable(webspace)
     check_limit(webspace, "max_domains")
     served = [name, f"www.{name}"] if www_alias else [name]
+    _drop_unproven_claims(served, webspace.member_id)
     if _names_in_use(served):
         raise Conflict(_l("This domain is in use already."), {"name": [_l("Taken.")]})
     domain = Domain(
@@ -164,6 +180,7 @@ def verify_domain(domain: Domain) -> tuple[Domain, Job]:
     """Check the TXT record; when it is there, the domain goes live."""
     if domain.state != State.UNVERIFIED:
         raise Conflict(_l("This domain needs no verification."))
+    ensure_usable(domain.webspace)
     record_name, value = verification_record(domain)
     if value not in lookup_txt(record_name):
         raise ValidationFailed.field(
@@ -188,6 +205,7 @@ def verify_domain(domain: Domain) -> tuple[Domain, Job]:
 def update_domain(domain: Domain, data: dict[str, Any]) -> tuple[Domain, Job | None]:
     reject_unknown(data, ("www_alias", "redirect", "document_root", "tls"))
     ensure_idle(domain)
+    ensure_usable(domain.webspace)
     if domain.desired == Desired.ABSENT:
         raise Conflict(_l("The domain is being removed."))
     values = {
@@ -227,6 +245,7 @@ def remove_domain(domain: Domain) -> tuple[Domain, Job | None]:
         record("domain.delete", domain, before=before, member_id=domain.member_id)
         db.session.delete(domain)
         return _commit(domain, None)
+    ensure_usable(domain.webspace)
     job = queue_change(domain, Desired.ABSENT, domain_vars(domain, Desired.ABSENT))
     record(
         "domain.delete",

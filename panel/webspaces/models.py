@@ -66,6 +66,8 @@ class Webspace(CreatedAt, Base):
     quota_enforced: Mapped[bool | None]
     uid: Mapped[int | None]
     last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    # Set while an admin has it suspended, deleted or not: a restore brings it back suspended.
+    suspended_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     purge_after: Mapped[datetime | None]
     purged_at: Mapped[datetime | None]

@@ -15,7 +15,10 @@ from panel.core.validators import clean_text
 WEBSPACE_NAME = re.compile(r"[a-z]{3}[0-9]{2}")
 USER_SUFFIX = re.compile(r"[a-z][a-z0-9]{1,15}")
 DATABASE_SUFFIX = re.compile(r"[a-z][a-z0-9_]{0,15}")
-DOCUMENT_ROOT = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+# The same patterns as the domain playbook's (roles/domain/vars/main.yml): what passes here
+# passes there.
+DOCUMENT_ROOT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
+REDIRECT = re.compile(r"https?://[^\s\"\\$;{}]+")
 MAX_DOMAIN_LENGTH = 253
 MAX_LABEL_LENGTH = 63
 MAX_KEYS = 20
@@ -165,7 +168,7 @@ def clean_redirect(field: str, value: object) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
         raise ValidationFailed.field(field, _l("An address starting with https:// or http://."))
-    if any(char.isspace() or char in "\"'<>\\`{}|^" for char in text):
+    if not REDIRECT.fullmatch(text) or any(char in "'<>`|^" for char in text):
         raise ValidationFailed.field(field, _l("An address starting with https:// or http://."))
     clean_domain(field, parts.hostname)
     return text

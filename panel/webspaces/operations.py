@@ -178,13 +178,21 @@ def _on_purge(part: Any) -> Desired | None:
 
 def suspend_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
     """The site answers 503 with a page saying so; data and settings stay as they are."""
-    return _change(webspace, Desired.SUSPENDED, "webspace.suspend", (State.ACTIVE, State.FAILED))
+    allowed = (State.ACTIVE, State.FAILED)
+    ensure_idle(webspace)
+    if webspace.desired != Desired.ACTIVE or webspace.state not in allowed:
+        raise Conflict(_l("Not possible while the webspace is %(state)s.", state=webspace.state))
+    webspace.suspended_at = utcnow()
+    return _change(webspace, Desired.SUSPENDED, "webspace.suspend", allowed)
 
 
 def unsuspend_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
-    if webspace.desired != Desired.SUSPENDED:
+    allowed = (State.SUSPENDED, State.FAILED)
+    ensure_idle(webspace)
+    if webspace.desired != Desired.SUSPENDED or webspace.state not in allowed:
         raise Conflict(_l("The webspace is not suspended."))
-    return _change(webspace, Desired.ACTIVE, "webspace.unsuspend", (State.SUSPENDED, State.FAILED))
+    webspace.suspended_at = None
+    return _change(webspace, Desired.ACTIVE, "webspace.unsuspend", allowed)
 
 
 def delete_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
@@ -203,9 +211,9 @@ def delete_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
 def restore_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
     if webspace.desired != Desired.ARCHIVED or webspace.purged_at is not None:
         raise Conflict(_l("Only a deleted webspace can be restored, within its grace period."))
-    return _change(
-        webspace, Desired.ACTIVE, "webspace.restore", (State.DELETED, State.FAILED), _on_restore
-    )
+    # A webspace deleted while suspended comes back suspended: deleting is no way around that.
+    back = Desired.SUSPENDED if webspace.suspended_at else Desired.ACTIVE
+    return _change(webspace, back, "webspace.restore", (State.DELETED, State.FAILED), _on_restore)
 
 
 def purge_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
@@ -243,9 +251,18 @@ def update_limits(webspace: Webspace, data: dict[str, Any]) -> Webspace:
             raise ValidationFailed.field(
                 name, _l("The webspace already holds %(count)s.", count=count)
             )
+    quota_changed = values.get("quota_mib", webspace.quota_mib) != webspace.quota_mib
+    on_host = webspace.desired in (Desired.ACTIVE, Desired.SUSPENDED)
+    if quota_changed and on_host:
+        ensure_idle(webspace)
     before = snapshot(webspace, LIMITS)
     for name, value in values.items():
         setattr(webspace, name, value)
+    job = None
+    if quota_changed and on_host:
+        # The new quota reaches the host with the webspace's own job, in its current state.
+        desired = Desired(webspace.desired)
+        job = queue_change(webspace, desired, webspace_vars(webspace, desired))
     record(
         "webspace.limits",
         webspace,
@@ -254,6 +271,8 @@ def update_limits(webspace: Webspace, data: dict[str, Any]) -> Webspace:
         member_id=webspace.member_id,
     )
     db.session.commit()
+    if job is not None:
+        dispatch(job)
     return webspace
 
 

@@ -15,6 +15,8 @@ from panel.webspaces.models import Desired, Domain, State, Webspace
 
 MAX_BACKOFF = timedelta(days=1)
 CHECK_SPACING = timedelta(hours=12)
+# Webspaces whose sites are on their host (as state and as desired state alike).
+SERVING = (State.ACTIVE, State.SUSPENDED)
 
 
 def record_certificate(domain: Domain, reported: dict) -> None:
@@ -26,10 +28,13 @@ def record_certificate(domain: Domain, reported: dict) -> None:
 
 
 def record_failure(domain: Domain, job: Job) -> None:
-    """A failed job of a domain with TLS: its reason is shown, and the job is tried again later,
-    each time waiting twice as long (PANEL_TLS_RETRY_SECONDS first, one day at most)."""
+    """A job that could not get the domain's certificate: certbot's reason is shown, and the job
+    is tried again later, each time waiting twice as long (PANEL_TLS_RETRY_SECONDS first, one day
+    at most). Other failures (bad input, a host that is down, a cancel) are not retried."""
     reported = (job.stats or {}).get("data", {}).get("domain") or {}
-    domain.tls_error = str(reported.get("tls_error") or job.reason or job.status)[:2000]
+    if not reported.get("tls_error"):
+        return
+    domain.tls_error = str(reported["tls_error"])[:2000]
     domain.tls_failures += 1
     first = timedelta(seconds=current_app.config["TLS_RETRY_SECONDS"])
     domain.tls_retry_at = utcnow() + min(first * 2 ** (domain.tls_failures - 1), MAX_BACKOFF)
@@ -41,7 +46,10 @@ def due_retries(now: datetime | None = None) -> list[Domain]:
     return list(
         db.session.scalars(
             select(Domain)
+            .join(Webspace, Domain.webspace_id == Webspace.id)
             .where(
+                Webspace.state.in_(SERVING),
+                Webspace.desired.in_(SERVING),
                 Domain.state == State.FAILED,
                 Domain.desired == Desired.ACTIVE,
                 Domain.tls_retry_at.is_not(None),
@@ -60,7 +68,11 @@ def due_checks(now: datetime | None = None) -> list[Domain]:
     now = now or utcnow()
     horizon = now + timedelta(days=current_app.config["TLS_CHECK_DAYS"])
     candidates = db.session.scalars(
-        select(Domain).where(
+        select(Domain)
+        .join(Webspace, Domain.webspace_id == Webspace.id)
+        .where(
+            Webspace.state.in_(SERVING),
+            Webspace.desired.in_(SERVING),
             Domain.state == State.ACTIVE,
             Domain.desired == Desired.ACTIVE,
             Domain.tls.is_(True),

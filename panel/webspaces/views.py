@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from panel.coop.models import Member
@@ -33,6 +34,20 @@ def _back(webspace_id: int):
     return redirect(url_for("webspaces.webspace", webspace_id=webspace_id))
 
 
+def _listed():
+    """Webspaces for the list, with what each row shows loaded alongside."""
+    return (
+        select(Webspace)
+        .options(
+            joinedload(Webspace.member),
+            joinedload(Webspace.host),
+            joinedload(Webspace.last_job),
+            selectinload(Webspace.domains),
+        )
+        .order_by(Webspace.name)
+    )
+
+
 def _create_form():
     if current_user.role != Role.ADMIN:
         return forms.WebspaceForm()
@@ -54,7 +69,7 @@ def _create_form():
 @login_required
 def webspaces():
     require_role(*OWNERS)
-    stmt = scope_to_member(select(Webspace).order_by(Webspace.name), Webspace.member_id)
+    stmt = scope_to_member(_listed(), Webspace.member_id)
     state = request.args.get("state", "")
     if state in {item.value for item in State}:
         stmt = stmt.where(Webspace.state == state)
@@ -85,7 +100,7 @@ def webspace_create():
         else:
             flash(_("Webspace %(name)s is being set up.", name=webspace.name), "success")
             return _back(webspace.id)
-    stmt = scope_to_member(select(Webspace).order_by(Webspace.name), Webspace.member_id)
+    stmt = scope_to_member(_listed(), Webspace.member_id)
     rows = db.session.scalars(stmt.limit(500)).all()
     page = render_template("webspaces/webspaces.html", webspaces=rows, form=form, state="")
     return page, 422

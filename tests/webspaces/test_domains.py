@@ -146,7 +146,12 @@ def test_bad_domain_settings_are_refused(member_webspace, field, value):
 
 def test_a_domain_is_unique_across_the_panel(member_webspace, api_as, make_webspace):
     client, webspace = member_webspace
-    assert add(client, webspace, name="example.org", www_alias=True).status_code == 202
+    taken = add(client, webspace, name="example.org", www_alias=True)
+    assert taken.status_code == 202
+    # Proven: only an unverified claim would give way.
+    domain = db.session.get(Domain, taken.json["id"])
+    domain.state, domain.verified_at = "active", utcnow()
+    db.session.commit()
     other_client, other = api_as("member")
     other_webspace = make_webspace(other.member)
     before = (count(Domain), count(Job))
@@ -176,7 +181,8 @@ def test_a_failed_certificate_is_retried_with_backoff(api_as, make_member, make_
     delays = []
     for _ in range(3):
         with acting("worker"):
-            fail(domain.last_job, "web1: Certbot failed to authenticate some domains")
+            reason = "web1: Certbot failed to authenticate some domains"
+            fail(domain.last_job, reason, {"domain": {"tls_error": reason}})
         assert domain.state == "failed"
         assert "authenticate" in domain.tls_error
         delays.append(domain.tls_retry_at - utcnow())
@@ -271,3 +277,53 @@ def test_certificates_near_their_end_are_checked_on_their_host(api_as, make_memb
         succeed(jobs[0], {"domain": {"tls_not_after": "2027-06-01T00:00:00Z"}})
         assert domains.check_certificates() == []
     assert domain.tls_not_after.year == 2027
+
+
+def test_only_certificate_failures_are_retried(api_as, make_member, make_webspace):
+    admin, _ = api_as("admin")
+    webspace = make_webspace(make_member())
+    domain = db.session.get(Domain, add(admin, webspace, name="example.org").json["id"])
+    with acting("worker"):
+        fail(domain.last_job, "unreachable: web1: no route to host")
+    assert domain.state == "failed" and domain.tls_retry_at is None and domain.tls_error == ""
+
+
+def test_a_deleted_webspace_takes_its_domains_offline_for_good(api_as, make_member, make_webspace):
+    admin, _ = api_as("admin")
+    webspace = make_webspace(make_member())
+    domain = db.session.get(Domain, add(admin, webspace, name="example.org").json["id"])
+    with acting("worker"):
+        succeed(domain.last_job, {"domain": {"tls_not_after": "2026-12-01T00:00:00Z"}})
+    admin.delete(f"/api/v1/webspaces/{webspace.id}")
+    db.session.expire_all()
+    with acting("worker"):
+        succeed(webspace.last_job)
+    # No job may bring a site of a deleted webspace back (it would recreate the home).
+    assert admin.patch(f"/api/v1/domains/{domain.id}", json={"tls": False}).status_code == 409
+    assert admin.delete(f"/api/v1/domains/{domain.id}").status_code == 409
+    domain.last_job.finished_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    with acting("worker"):
+        assert domains.check_certificates() == []
+    admin.post(f"/api/v1/webspaces/{webspace.id}/purge")
+    db.session.expire_all()
+    with acting("worker"):
+        succeed(webspace.last_job)
+    assert db.session.get(Domain, domain.id) is None
+
+
+def test_an_unverified_claim_gives_way(member_webspace, api_as, make_webspace):
+    client, webspace = member_webspace
+    squatter = add(client, webspace, name="victim.example").json
+    assert squatter["state"] == "unverified"
+    owner, user = api_as("member")
+    response = add(owner, make_webspace(user.member), name="victim.example")
+    assert response.status_code == 202
+    holders = db.session.scalars(select(Domain.member_id).where(Domain.name == "victim.example"))
+    assert list(holders) == [user.member_id]
+
+
+def test_the_own_zone_itself_needs_proof(member_webspace, app, monkeypatch):
+    client, webspace = member_webspace
+    monkeypatch.setitem(app.config, "OWN_ZONE", "coop.example")
+    assert add(client, webspace, name="coop.example").json["state"] == "unverified"

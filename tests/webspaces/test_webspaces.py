@@ -252,3 +252,56 @@ def test_housekeeping_purges_expired_archives_on_schedule(app, make_member, make
     assert webspace.desired == "purged"
     periodic = {task.name for task in app.extensions["queue"]._registry.periodic_tasks}
     assert "panel.webspaces.housekeeping" in periodic
+
+
+def test_only_the_latest_job_of_a_webspace_can_be_retried(api_as, make_webspace):
+    client, user = api_as("member")
+    webspace = make_webspace(user.member)
+    admin, _ = api_as("admin")
+    admin.post(f"/api/v1/webspaces/{webspace.id}/suspend")
+    db.session.expire_all()
+    failed_suspend = webspace.last_job
+    with acting("worker"):
+        fail(failed_suspend)
+    assert admin.post(f"/api/v1/webspaces/{webspace.id}/unsuspend").status_code == 202
+    db.session.expire_all()
+    with acting("worker"):
+        succeed(webspace.last_job)
+    response = client.post(f"/api/v1/jobs/{failed_suspend.id}/retry")
+    assert response.status_code == 409
+    assert "later change" in response.json["error"]["message"]
+
+
+def test_a_suspended_webspace_comes_back_suspended_after_a_restore(api_as, make_webspace):
+    client, user = api_as("member")
+    webspace = make_webspace(user.member)
+    admin, _ = api_as("admin")
+    admin.post(f"/api/v1/webspaces/{webspace.id}/suspend")
+    db.session.expire_all()
+    with acting("worker"):
+        succeed(webspace.last_job)
+    assert client.delete(f"/api/v1/webspaces/{webspace.id}").status_code == 202
+    db.session.expire_all()
+    with acting("worker"):
+        succeed(webspace.last_job)
+    assert client.post(f"/api/v1/webspaces/{webspace.id}/restore").status_code == 202
+    db.session.expire_all()
+    assert webspace.last_job.extra_vars["webspace_state"] == "suspended"
+    with acting("worker"):
+        succeed(webspace.last_job)
+    assert webspace.state == "suspended"
+
+
+def test_a_new_quota_reaches_the_host(api_as, make_webspace):
+    _, user = api_as("member")
+    webspace = make_webspace(user.member)
+    admin, _ = api_as("admin")
+    jobs = count(Job)
+    assert admin.patch(f"/api/v1/webspaces/{webspace.id}", json={"max_users": 2}).status_code == 200
+    assert count(Job) == jobs
+    response = admin.patch(f"/api/v1/webspaces/{webspace.id}", json={"quota_mib": 2048})
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert count(Job) == jobs + 1
+    assert webspace.last_job.extra_vars["webspace_quota_soft_mib"] == 2048
+    assert webspace.last_job.extra_vars["webspace_state"] == "active"

@@ -11,6 +11,6 @@ def succeed(job, data: dict | None = None) -> None:
     db.session.commit()
 
 
-def fail(job, reason: str = "it broke") -> None:
-    finish_job(job, JobStatus.FAILED, reason=reason, stats={})
+def fail(job, reason: str = "it broke", data: dict | None = None) -> None:
+    finish_job(job, JobStatus.FAILED, reason=reason, stats={"data": data or {}})
     db.session.commit()
