@@ -43,6 +43,8 @@ def ensure_idle(resource: Any) -> None:
     """One change at a time per resource: the next waits until the last job has ended. The row
     is locked for the rest of the transaction (on PostgreSQL; SQLite writes one at a time
     anyway), so that two requests cannot both find it idle."""
+    # Written first: the refresh would otherwise drop what the caller set on it so far.
+    db.session.flush()
     db.session.refresh(resource, with_for_update=True)
     job = resource.last_job
     if job is not None and not job.finished:
