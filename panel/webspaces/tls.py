@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from panel.core.metrics import REGISTRY
 from panel.core.models import utcnow
@@ -40,16 +40,22 @@ def record_failure(domain: Domain, job: Job) -> None:
     domain.tls_retry_at = utcnow() + min(first * 2 ** (domain.tls_failures - 1), MAX_BACKOFF)
 
 
+def _served_domains() -> Select:
+    """Domains of webspaces whose sites are on their host: no job may touch the others."""
+    return (
+        select(Domain)
+        .join(Webspace, Domain.webspace_id == Webspace.id)
+        .where(Webspace.state.in_(SERVING), Webspace.desired.in_(SERVING))
+    )
+
+
 def due_retries(now: datetime | None = None) -> list[Domain]:
     """Failed domains whose next attempt is due."""
     now = now or utcnow()
     return list(
         db.session.scalars(
-            select(Domain)
-            .join(Webspace, Domain.webspace_id == Webspace.id)
+            _served_domains()
             .where(
-                Webspace.state.in_(SERVING),
-                Webspace.desired.in_(SERVING),
                 Domain.state == State.FAILED,
                 Domain.desired == Desired.ACTIVE,
                 Domain.tls_retry_at.is_not(None),
@@ -68,11 +74,7 @@ def due_checks(now: datetime | None = None) -> list[Domain]:
     now = now or utcnow()
     horizon = now + timedelta(days=current_app.config["TLS_CHECK_DAYS"])
     candidates = db.session.scalars(
-        select(Domain)
-        .join(Webspace, Domain.webspace_id == Webspace.id)
-        .where(
-            Webspace.state.in_(SERVING),
-            Webspace.desired.in_(SERVING),
+        _served_domains().where(
             Domain.state == State.ACTIVE,
             Domain.desired == Desired.ACTIVE,
             Domain.tls.is_(True),
