@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from panel.core.audit import record
 from panel.core.errors import Conflict
@@ -75,6 +76,25 @@ def queue_change(
     resource.last_job_id = job.id
     resource.last_job = job
     return job
+
+
+def purge_due(model: type, purge: Any) -> list:
+    """Purge the deleted rows of MODEL whose grace period is over (periodic). One that is busy
+    (a job still running for it) waits for the next round instead of stopping this one."""
+    due = db.session.scalars(
+        select(model).where(
+            model.state == State.DELETED,
+            model.desired == Desired.ARCHIVED,
+            model.purge_after <= utcnow(),
+        )
+    ).all()
+    purged = []
+    for resource in due:
+        try:
+            purged.append(purge(resource)[0])
+        except Conflict:
+            db.session.rollback()
+    return purged
 
 
 class ResourceTarget:

@@ -16,7 +16,7 @@ from panel.core.validators import clean_choice
 from panel.extensions import db
 from panel.provisioning.models import Job
 from panel.provisioning.operations import dispatch
-from panel.webspaces.changes import ensure_idle, queue_change
+from panel.webspaces.changes import ensure_idle, purge_due, queue_change
 from panel.webspaces.models import Database, DatabaseEngine, Desired, State, Webspace
 from panel.webspaces.names import clean_database_name
 from panel.webspaces.operations import check_limit, ensure_usable
@@ -121,11 +121,5 @@ def purge_database(database: Database) -> tuple[Database, Job]:
 
 
 def purge_expired() -> list[Database]:
-    due = db.session.scalars(
-        select(Database).where(
-            Database.state == State.DELETED,
-            Database.desired == Desired.ARCHIVED,
-            Database.purge_after <= utcnow(),
-        )
-    ).all()
-    return [purge_database(database)[0] for database in due]
+    """Deleted databases whose grace period is over are purged (periodic)."""
+    return purge_due(Database, purge_database)

@@ -17,7 +17,7 @@ from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
 from panel.provisioning.models import Job
 from panel.provisioning.operations import dispatch
-from panel.webspaces.changes import ensure_idle, queue_change
+from panel.webspaces.changes import ensure_idle, purge_due, queue_change
 from panel.webspaces.models import Database, Desired, State, Webspace
 from panel.webspaces.names import clean_webspace_name
 
@@ -227,14 +227,7 @@ def purge_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
 
 def purge_expired() -> list[Webspace]:
     """Deleted webspaces whose grace period is over are purged (periodic)."""
-    due = db.session.scalars(
-        select(Webspace).where(
-            Webspace.state == State.DELETED,
-            Webspace.desired == Desired.ARCHIVED,
-            Webspace.purge_after <= utcnow(),
-        )
-    ).all()
-    return [purge_webspace(webspace)[0] for webspace in due]
+    return purge_due(Webspace, purge_webspace)
 
 
 def update_limits(webspace: Webspace, data: dict[str, Any]) -> Webspace:

@@ -305,3 +305,19 @@ def test_a_new_quota_reaches_the_host(api_as, make_webspace):
     assert count(Job) == jobs + 1
     assert webspace.last_job.extra_vars["webspace_quota_soft_mib"] == 2048
     assert webspace.last_job.extra_vars["webspace_state"] == "active"
+
+
+def test_a_busy_webspace_does_not_stop_the_purge_of_the_others(make_member, make_webspace):
+    from panel.provisioning.operations import create_job
+
+    busy, free = make_webspace(make_member()), make_webspace(make_member())
+    with acting("cli"):
+        for webspace in (busy, free):
+            operations.delete_webspace(webspace)
+            succeed(webspace.last_job)
+            webspace.purge_after = utcnow() - timedelta(minutes=1)
+        busy.last_job = create_job("ping", [busy.host.name])
+        db.session.commit()
+    with acting("worker"):
+        assert operations.purge_expired() == [free]
+    assert busy.desired == "archived" and free.desired == "purged"
