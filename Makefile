@@ -6,8 +6,9 @@ PYTHON ?= python3
 # Debian packages, installed with apt-get when missing: what the panel needs to run (with its
 # local test host), and what the tests need on top.
 RUN_PACKAGES := python3 python3-venv python3-dev gcc git openssh-client systemd-container \
-  mmdebstrap iproute2
-TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql redis-server vagrant pebble dnsmasq-base
+  mmdebstrap iproute2 prometheus libpango-1.0-0 libpangoft2-1.0-0
+TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql redis-server vagrant pebble dnsmasq-base \
+  poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint translations run-packages test-packages apt-install venv clean
@@ -27,9 +28,14 @@ run: run-packages venv translations
 test: test-packages venv translations lint
 	tests/tools/run-suites
 
-lint: venv
-	$(BIN)/ruff check panel tests
-	$(BIN)/ruff format --check panel tests
+# promtool comes with Debian's prometheus package (a run package). ansible-lint runs in the suite
+# (tests/playbooks/test_playbooks.py).
+lint: run-packages venv
+	$(BIN)/ruff check panel tests agents
+	$(BIN)/ruff format --check panel tests agents
+	promtool check config monitoring/prometheus.yml
+	promtool check rules monitoring/rules/*.yml
+	promtool test rules monitoring/tests/*.yml
 
 translations: venv
 	$(BIN)/pybabel compile -d panel/translations

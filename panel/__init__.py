@@ -36,6 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     from panel.accounts import auth
     from panel.accounts import views as account_views
     from panel.api import register_api
+    from panel.billing import payment_views
+    from panel.billing import views as billing_views
     from panel.coop import views as coop_views
     from panel.core import metrics, queue, templating
     from panel.core import views as core_views
@@ -43,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     from panel.core.sqlite import enable_sqlite_pragmas
     from panel.extensions import babel, csrf, db, limiter, login_manager
     from panel.hosts import views as host_views
+    from panel.metering import views as metering_views
     from panel.provisioning import metrics as job_metrics  # noqa: F401  (registers the collector)
     from panel.provisioning import views as job_views
     from panel.webspaces import changes as webspace_changes  # noqa: F401  (actions, targets)
@@ -76,5 +79,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(host_views.bp)
     app.register_blueprint(job_views.bp)
     app.register_blueprint(webspace_views.bp)
+    app.register_blueprint(metering_views.bp)
+    app.register_blueprint(billing_views.bp)
+    app.register_blueprint(payment_views.bp)
     register_api(app)
     return app

@@ -11,7 +11,9 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+from panel.billing.cli import billing
 from panel.core.audit import acting
+from panel.metering.cli import metering, monitoring
 from panel.testbed.cli import testbed
 
 
@@ -80,16 +82,36 @@ def _private_sqlite_file(url: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
-    """Web and worker together (the embedded default)."""
+    """Web and worker together (the embedded default), and a local Prometheus unless
+    PANEL_PROMETHEUS_URL names one."""
+    prometheus = _local_prometheus(host, port)
     worker = subprocess.Popen([sys.executable, "-m", "panel.cli", "worker"])
     try:
         _serve(host, port, workers=1, threads=8)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for process in filter(None, (worker, prometheus)):
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _local_prometheus(host: str, port: int) -> subprocess.Popen | None:
+    """Start it and point the web and the worker at it through PANEL_PROMETHEUS_URL."""
+    from panel.metering import local_prometheus
+
+    app = _app()
+    if app.config.get("PROMETHEUS_URL"):
+        return None
+    with app.app_context():
+        process = local_prometheus.start(f"{'127.0.0.1' if host == '0.0.0.0' else host}:{port}")  # noqa: S104
+        if process is None:
+            click.echo(f"{local_prometheus.BINARY} is missing: usage is not metered", err=True)
+            return None
+        os.environ["PANEL_PROMETHEUS_URL"] = local_prometheus.url()
+        click.echo(f"Prometheus for metering: {local_prometheus.url()}")
+    return process
 
 
 @main.command()
@@ -319,6 +341,9 @@ def _describe(exc) -> str:
 
 
 main.add_command(testbed)
+main.add_command(monitoring)
+main.add_command(metering)
+main.add_command(billing)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,17 @@ DEFAULTS: dict[str, object] = {
     "DATABASE_URL": None,
     "REDIS_URL": None,
     "PROMETHEUS_URL": None,
+    # Metering: the ledger's period in seconds; how long after a period's end Prometheus is
+    # read (so its last scrapes are in); how far apart samples may be before the time between
+    # them is a gap (Prometheus' staleness); how many missed periods one collection catches up.
     "METERING_INTERVAL": 3600,
+    "METERING_DELAY": 60,
+    "METERING_GAP_SECONDS": 300,
+    "METERING_CATCH_UP": 168,
+    # Where the panel writes Prometheus' file_sd targets (hosts.json, panel.json); unset: the
+    # local Prometheus' folder in the instance folder. PROMETHEUS_LISTEN: the local one's address.
+    "MONITORING_TARGETS_DIR": "",
+    "PROMETHEUS_LISTEN": "127.0.0.1:9099",
     "SMTP_URL": None,
     "MAIL_FROM": "panel@localhost",
     "SHARE_VALUE": Decimal("64.00"),
@@ -21,6 +31,7 @@ DEFAULTS: dict[str, object] = {
     "BASE_URL": "http://localhost:5000",
     "PASSWORD_RESET_HOURS": 2,
     "PLAYBOOKS_DIR": str(Path(__file__).resolve().parent.parent / "playbooks"),
+    "MONITORING_DIR": str(Path(__file__).resolve().parent.parent / "monitoring"),
     "JOB_TIMEOUT": 1800,
     "JOB_HEARTBEAT": 5,
     "JOB_LOST_AFTER": 30,
@@ -46,10 +57,26 @@ DEFAULTS: dict[str, object] = {
     "DOMAIN_VERIFICATION": "on",
     "OWN_ZONE": "",
     "DNS_RESOLVER": "",
+    # Billing: the cooperative as seller on invoices and creditor of direct debits, and the VAT
+    # rate a new billing period starts with.
+    "VAT_PERCENT": Decimal("19.00"),
+    "COOP_NAME": "Hosting-Genossenschaft eG",
+    "COOP_STREET": "",
+    "COOP_POSTAL_CODE": "",
+    "COOP_CITY": "",
+    "COOP_COUNTRY": "DE",
+    "COOP_VAT_ID": "",
+    "COOP_EMAIL": "billing@localhost",
+    "COOP_IBAN": "",
+    "COOP_BIC": "",
+    "SEPA_CREDITOR_ID": "",
 }
 
 CASTS = {
     "METERING_INTERVAL": int,
+    "METERING_DELAY": int,
+    "METERING_GAP_SECONDS": int,
+    "METERING_CATCH_UP": int,
     "PROXY_COUNT": int,
     "PASSWORD_RESET_HOURS": int,
     "JOB_TIMEOUT": int,
@@ -64,6 +91,7 @@ CASTS = {
     "TLS_RETRY_SECONDS": int,
     "TLS_CHECK_DAYS": int,
     "SHARE_VALUE": Decimal,
+    "VAT_PERCENT": Decimal,
 }
 
 
@@ -134,6 +162,12 @@ def build_config(overrides: dict | None = None) -> dict[str, object]:
         if not database.exists():
             write_private_file(database, b"")
         config["DATABASE_URL"] = f"sqlite:///{database}"
+    interval = config["METERING_INTERVAL"]
+    # A period never straddles two days, so it never straddles two billing months.
+    if not isinstance(interval, int) or interval < 1 or 86400 % interval:
+        raise ValueError(f"PANEL_METERING_INTERVAL must divide a day (86400 s): {interval!r}")
+    if not config.get("MONITORING_TARGETS_DIR"):
+        config["MONITORING_TARGETS_DIR"] = str(folder / "prometheus" / "targets")
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     config["SESSION_COOKIE_HTTPONLY"] = True

@@ -1,26 +1,47 @@
 """Imports every feature's models so that the metadata knows all tables (Alembic, create_app)."""
 
 from panel.accounts.models import ApiToken, PasswordResetToken, RecoveryCode, User
+from panel.billing.models import (
+    BankAccount,
+    BillingPeriod,
+    CostPool,
+    DirectDebit,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Mandate,
+)
 from panel.coop.models import Member, ShareTransaction
 from panel.core.audit import AuditEntry
 from panel.hosts.models import Host
+from panel.metering.models import CollectionRun, UsageRecord
 from panel.provisioning.models import HostLock, Job, JobEvent
 from panel.webspaces.models import Database, Domain, SiteUser, Webspace
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "BankAccount",
+    "BillingPeriod",
+    "CollectionRun",
+    "CostPool",
     "Database",
+    "DirectDebit",
     "Domain",
     "Host",
     "HostLock",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceSequence",
     "Job",
     "JobEvent",
+    "Mandate",
     "Member",
     "PasswordResetToken",
     "RecoveryCode",
     "ShareTransaction",
     "SiteUser",
+    "UsageRecord",
     "User",
     "Webspace",
 ]

@@ -300,9 +300,13 @@ def run_panel(env: dict, cwd: Path, *args: str, check: bool = True) -> subproces
 
 def copy_playbooks(target: Path, control_dir: Path) -> Path:
     """The project's playbooks with the test ping.yml; Ansible's connect timeout lowered and its
-    shared connections kept in a folder of this run."""
+    shared connections kept in a folder of this run. The agent goes next to them, where
+    roles/agent looks for it, as in a deployed release."""
     source = Path(os.environ.get("PANEL_TEST_PLAYBOOKS_DIR") or REPO / "playbooks")
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ansible", "__pycache__"))
+    agents = target.parent / "agents"
+    if not agents.exists():
+        shutil.copytree(REPO / "agents", agents, ignore=shutil.ignore_patterns("__pycache__"))
     config = configparser.ConfigParser(interpolation=None)
     config.read(source / "ansible.cfg")
     config["defaults"]["timeout"] = str(CONNECT_TIMEOUT)

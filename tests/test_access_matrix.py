@@ -20,11 +20,15 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from ledger_rows import ledger_row
 from sqlalchemy import func, select
 
 from panel.accounts import operations as accounts
 from panel.accounts.models import PasswordResetToken
 from panel.accounts.tokens import digest
+from panel.billing import operations as billing
+from panel.billing import payments
+from panel.billing.models import DirectDebit
 from panel.coop import operations as coop
 from panel.core.audit import acting
 from panel.core.models import Base, utcnow
@@ -58,6 +62,10 @@ class Redirect:
 LOGIN = Redirect("/login")
 HOME = Redirect("/")
 WEBSPACES = Redirect("/webspaces/")
+BILLING = Redirect("/admin/billing/")
+PAYMENT = Redirect("/billing/payment")
+PAYMENT_OF_MEMBER = Redirect("/admin/members/")
+DEBITS = Redirect("/admin/direct-debits/")
 DENIED = (401, 403, 404, LOGIN)
 
 
@@ -100,6 +108,7 @@ ED25519_LINE = (
 )
 MEMBER_RECORD = {"name": "New Member", "email": "new@example.org", "prefix": "new"}
 BOOKING = {"kind": "subscription", "count": 1, "value_date": "2025-01-01"}
+POOL = {"name": "Uplink", "amount": "10.00", "key": "traffic"}
 
 TABLE: dict[tuple[str, str], Row] = {
     # Public pages.
@@ -173,6 +182,56 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/webspaces/<int:webspace_id>/users"): owners(422),
     ("POST", "/sftp-users/<int:user_id>/delete"): owners(WEBSPACES),
     ("POST", "/admin/maintenance"): admins(422),
+    # Usage.
+    ("GET", "/usage"): Row(LOGIN, 200, 200, 200, 403),
+    ("GET", "/webspaces/<int:webspace_id>/usage"): owners(200),
+    ("GET", "/admin/usage"): admins(200),
+    ("GET", "/api/v1/usage"): api(everyone(200)),
+    # Billing.
+    ("GET", "/admin/billing"): admins(200),
+    ("POST", "/admin/billing"): admins(422),
+    ("GET", "/admin/billing/<int:period_id>"): admins(200),
+    ("POST", "/admin/billing/<int:period_id>/pools"): admins(422),
+    ("POST", "/admin/billing/pools/<int:pool_id>/delete"): admins(BILLING),
+    ("POST", "/admin/billing/<int:period_id>/<any(run, cancel, issue, close):change>"): admins(
+        BILLING
+    ),
+    ("POST", "/admin/invoices/<int:invoice_id>/correct"): admins(422),
+    ("GET", "/invoices"): Row(LOGIN, 200, 200, 200, 403),
+    ("GET", "/billing/payment"): Row(LOGIN, 404, 200, 200, 404),
+    ("POST", "/billing/payment/accounts"): Row(LOGIN, 404, 422, 422, 404),
+    ("POST", "/billing/payment/mandates"): Row(LOGIN, 404, 422, 422, 404),
+    ("GET", "/admin/members/<int:member_id>/payment"): admins(200),
+    ("POST", "/admin/members/<int:member_id>/payment/accounts"): admins(422),
+    ("POST", "/admin/members/<int:member_id>/payment/mandates"): admins(422),
+    ("POST", "/billing/payment/accounts/<int:account_id>/delete"): owners(
+        PAYMENT_OF_MEMBER, members={OWN: PAYMENT, OTHER: 404}
+    ),
+    ("POST", "/billing/payment/mandates/<int:mandate_id>/revoke"): owners(
+        PAYMENT_OF_MEMBER, members={OWN: PAYMENT, OTHER: 404}
+    ),
+    ("GET", "/admin/direct-debits"): admins(200),
+    ("POST", "/admin/direct-debits"): admins(422),
+    ("GET", "/admin/direct-debits/<int:debit_id>"): admins(200),
+    ("GET", "/admin/direct-debits/<int:debit_id>.xml"): admins(200),
+    ("POST", "/admin/direct-debits/<int:debit_id>/collected"): admins(DEBITS),
+    # The matrix's invoice is in no direct debit: nothing to return.
+    ("POST", "/admin/invoices/<int:invoice_id>/return"): admins(409),
+    ("GET", "/invoices/<int:invoice_id>"): owners(200),
+    ("GET", "/invoices/<int:invoice_id>.pdf"): owners(200),
+    ("GET", "/invoices/<int:invoice_id>.xml"): owners(200),
+    ("GET", "/costs"): Row(LOGIN, 200, 200, 200, 403),
+    ("GET", "/api/v1/invoices"): api(everyone(200)),
+    ("GET", "/api/v1/invoices/<int:invoice_id>"): api(owners(200)),
+    ("GET", "/api/v1/billing/periods"): api(admins(200)),
+    ("POST", "/api/v1/billing/periods"): api(admins(422, json={})),
+    ("GET", "/api/v1/billing/periods/<int:period_id>"): api(admins(200)),
+    ("POST", "/api/v1/billing/periods/<int:period_id>/pools"): api(admins(201, json=POOL)),
+    ("DELETE", "/api/v1/billing/pools/<int:pool_id>"): api(admins(200)),
+    ("POST", "/api/v1/billing/periods/<int:period_id>/run"): api(admins(200)),
+    ("POST", "/api/v1/billing/periods/<int:period_id>/cancel"): api(admins(200)),
+    ("POST", "/api/v1/billing/periods/<int:period_id>/issue"): api(admins(200)),
+    ("POST", "/api/v1/billing/periods/<int:period_id>/close"): api(admins(200)),
     # The API: the caller's own account.
     ("GET", "/api/v1/account"): api(everyone(200)),
     ("PATCH", "/api/v1/account"): api(everyone(200, json={"locale": "de"})),
@@ -251,6 +310,12 @@ HAS_OWN = {
     "domain_id": (RESELLER, MEMBER),
     "database_id": (RESELLER, MEMBER),
     "user_id": (RESELLER, MEMBER),
+    "period_id": (),
+    "pool_id": (),
+    "invoice_id": (RESELLER, MEMBER),
+    "account_id": (RESELLER, MEMBER),
+    "mandate_id": (RESELLER, MEMBER),
+    "debit_id": (),
 }
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -404,6 +469,51 @@ class World:
         return self._settled(user)
 
     @cached_property
+    def period(self):
+        first = utcnow().date().replace(day=1)
+        month = (first - timedelta(days=1)).strftime("%Y-%m")
+        with acting("cli"):
+            return billing.open_period(month)
+
+    def period_id(self, owner: str) -> int:
+        return self.period.id
+
+    def pool_id(self, owner: str) -> int:
+        with acting("cli"):
+            return billing.add_pool(self.period, "Matrix", "10.00", "members").id
+
+    def invoice_id(self, owner: str) -> int:
+        """An issued invoice of the owner's member, with one line."""
+        member = self.owner(owner).member
+        member.admitted_on = self.period.month
+        db.session.commit()
+        with acting("cli"):
+            billing.update_period(self.period, {"membership_fee": "2.00"})
+            billing.run_period(self.period)
+            issued = billing.issue(self.period)
+        return next(invoice.id for invoice in issued if invoice.member_id == member.id)
+
+    def account_id(self, owner: str) -> int:
+        with acting("cli"):
+            member = self.owner(owner).member
+            return payments.add_bank_account(member, "Matrix", "DE89370400440532013000").id
+
+    def mandate_id(self, owner: str) -> int:
+        with acting("cli"):
+            member = self.owner(owner).member
+            account = payments.add_bank_account(member, "Matrix", "DE89370400440532013000")
+            return payments.create_mandate(member, account, utcnow().date()).id
+
+    def debit_id(self, owner: str) -> int:
+        """A stored direct debit without invoices."""
+        debit = DirectDebit(
+            message_id="MATRIX-1", collection_date=utcnow().date(), total=0, count=0, xml="<x/>"
+        )
+        db.session.add(debit)
+        db.session.commit()
+        return debit.id
+
+    @cached_property
     def admin(self):
         if self.role == ADMIN:
             return self.user
@@ -521,3 +631,25 @@ def test_lists_show_a_member_only_its_own_things(app):
         for row in audit
     )
     assert [row["name"] for row in tokens] == ["caller"]
+
+
+def _usage_row(webspace):
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    return ledger_row(webspace, "traffic", 10, start)
+
+
+def test_a_member_reads_only_its_own_usage(app):
+    world = World(MEMBER)
+    own = _usage_row(world._webspace(OWN))
+    other_webspace = world._webspace(OTHER)
+    other = _usage_row(other_webspace)
+    client = world.client(app, api=True)
+
+    listed = client.get("/api/v1/usage?page_size=100").json
+    assert [row["id"] for row in listed] == [own.id]
+    assert client.get(f"/api/v1/usage?webspace={other_webspace.id}").status_code == 404
+    page = world.client(app, api=False).get(f"/webspaces/{own.webspace_id}/usage")
+    assert page.status_code == 200
+    assert own.resource_name in page.text and other.resource_name not in page.text
+    admin = World(ADMIN).client(app, api=True).get("/api/v1/usage?page_size=100").json
+    assert {row["id"] for row in admin} == {own.id, other.id}

@@ -26,7 +26,7 @@ def authenticate_bearer():
 
 
 def register_api(app: Flask) -> None:
-    from panel.api import account, audit, hosts, jobs, members, shares, webspaces
+    from panel.api import account, audit, billing, hosts, jobs, members, shares, usage, webspaces
     from panel.extensions import api, csrf
 
     app.config.setdefault(
@@ -41,7 +41,7 @@ def register_api(app: Flask) -> None:
         },
     )
     api.init_app(app)
-    for module in (account, members, shares, audit, hosts, jobs, webspaces):
+    for module in (account, members, shares, audit, hosts, jobs, webspaces, usage, billing):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
     app.before_request(authenticate_bearer)

@@ -27,6 +27,7 @@ class MemberSchema(Schema):
     postal_code = fields.String()
     city = fields.String()
     country = fields.String()
+    vat_id = fields.String()
     status = fields.String(metadata={"enum": [status.value for status in MemberStatus]})
     applied_on = fields.Date()
     admitted_on = fields.Date(allow_none=True)
@@ -50,6 +51,7 @@ class ContactSchema(InputSchema):
     country = fields.String(
         validate=validate.Regexp(r"^[A-Za-z]{2}$", error="A two-letter country code such as DE.")
     )
+    vat_id = Text(max_length=20)
 
 
 class MemberCreateSchema(ContactSchema):

@@ -26,7 +26,13 @@ class ContactForm(FlaskForm):
     country = StringField(_l("Country (two letters)"), default="DE", validators=[Length(max=2)])
 
 
-class MemberForm(ContactForm):
+class OfficeContactForm(ContactForm):
+    """The office also keeps the VAT ID: it decides the invoices' VAT, so members do not set it."""
+
+    vat_id = StringField(_l("VAT ID (businesses)"), validators=[Length(max=20)])
+
+
+class MemberForm(OfficeContactForm):
     prefix = StringField(
         _l("Prefix (three letters, names the webspaces)"),
         validators=[DataRequired(), Length(min=3, max=3)],

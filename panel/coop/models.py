@@ -46,6 +46,8 @@ class Member(CreatedAt, Base):
     postal_code: Mapped[str] = mapped_column(String(16), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
     country: Mapped[str] = mapped_column(String(2), default="DE")
+    # A business member's EU VAT ID (checked with python-stdnum): reverse charge abroad.
+    vat_id: Mapped[str] = mapped_column(String(20), default="", server_default="")
     status: Mapped[str] = mapped_column(String(12), default=MemberStatus.APPLICANT)
     applied_on: Mapped[date]
     admitted_on: Mapped[date | None]

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from panel.accounts.operations import create_user, find_user_by_email
 from panel.coop.models import Member, MemberKind, MemberStatus, ShareKind, ShareTransaction
 from panel.core.audit import current_actor, record, snapshot
-from panel.core.errors import Conflict, PanelError, ValidationFailed
+from panel.core.errors import Conflict, Forbidden, PanelError, ValidationFailed
 from panel.core.money import to_money
 from panel.core.roles import Role
 from panel.core.validators import (
@@ -40,6 +40,7 @@ MEMBER_FIELDS = (
     "postal_code",
     "city",
     "country",
+    "vat_id",
     "status",
     "applied_on",
     "admitted_on",
@@ -55,6 +56,7 @@ CONTACT_LIMITS = {
     "postal_code": 16,
     "city": 100,
     "country": 2,
+    "vat_id": 20,
 }
 MAX_SHARES_PER_TRANSACTION = 10_000
 
@@ -78,6 +80,8 @@ def _clean_contact(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
             if len(text) != 2 or not text.isalpha() or not text.isascii():
                 raise ValidationFailed.field(field, _l("A two-letter country code such as DE."))
             clean[field] = text
+        elif field == "vat_id":
+            clean[field] = clean_vat_id(field, value)
         else:
             clean[field] = clean_text(field, value, max_length=limit, required=field == "name")
     if not partial:
@@ -85,6 +89,24 @@ def _clean_contact(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
             if field not in clean:
                 raise ValidationFailed.field(field, _l("Must not be empty."))
     return clean
+
+
+def _office() -> bool:
+    """An admin, or the command line (no signed-in actor)."""
+    actor = current_actor()
+    return actor is None or getattr(actor, "role", None) == Role.ADMIN
+
+
+def clean_vat_id(field: str, value: Any) -> str:
+    """Empty, or an EU VAT ID with a valid check digit (python-stdnum), compact: DE123456789."""
+    from stdnum.eu import vat
+
+    text = clean_text(field, value, max_length=20, required=False)
+    if not text:
+        return ""
+    if not vat.is_valid(text):
+        raise ValidationFailed.field(field, _l("Not a valid EU VAT ID (like DE136695976)."))
+    return vat.compact(text)
 
 
 def _next_number() -> str:
@@ -165,6 +187,9 @@ def update_member(member: Member, data: dict[str, Any]) -> Member:
         raise ValidationFailed(_l("Expected an object of contact fields."))
     reject_unknown(data, CONTACT_LIMITS)
     changes = _clean_contact(data, partial=True)
+    if changes.get("vat_id", member.vat_id) != member.vat_id and not _office():
+        # The VAT ID decides whether invoices carry VAT (reverse charge): the office checks it.
+        raise Forbidden(_l("Only the office changes the VAT ID."))
     before = snapshot(member, MEMBER_FIELDS)
     for field, value in changes.items():
         setattr(member, field, value)

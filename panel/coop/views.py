@@ -26,7 +26,11 @@ STATUS_CHANGES = {
 
 
 def _contact_data(form: forms.ContactForm) -> dict:
-    return {name: getattr(form, name).data or "" for name in operations.CONTACT_LIMITS}
+    return {
+        name: getattr(form, name).data or ""
+        for name in operations.CONTACT_LIMITS
+        if hasattr(form, name)
+    }
 
 
 def _like(text: str) -> str:
@@ -133,7 +137,7 @@ def member_new():
 
 def _member_page(member: Member, status: int = 200, **forms_override):
     context = {
-        "contact_form": forms.ContactForm(obj=member),
+        "contact_form": forms.OfficeContactForm(obj=member),
         "share_form": forms.ShareForm(value_date=date.today()),
         "date_form": forms.DateForm(),
     }
@@ -159,7 +163,7 @@ def member(member_id: int):
 def member_contact(member_id: int):
     require_role(Role.ADMIN)
     record = require_change(db.session.get(Member, member_id))
-    form = forms.ContactForm()
+    form = forms.OfficeContactForm()
     if not form.validate_on_submit():
         return _member_page(record, 422, contact_form=form)
     try:

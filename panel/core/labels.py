@@ -35,6 +35,17 @@ LABELS = {
     "deleting": _l("deleting"),
     "deleted": _l("deleted"),
     "unverified": _l("unverified"),
+    "complete": _l("complete"),
+    "gap": _l("gap"),
+    "reset": _l("counter reset"),
+    "open": _l("open"),
+    "closed": _l("closed"),
+    "draft": _l("draft"),
+    "issued": _l("issued"),
+    "invoice": _l("invoice"),
+    "credit_note": _l("credit note"),
+    "supplementary": _l("supplementary invoice"),
+    "revoked": _l("revoked"),
 }
 
 

@@ -19,6 +19,8 @@ def make_queue(config: dict) -> Huey:
 
 
 def init_app(app: Flask) -> Huey:
+    from panel.billing import tasks as billing_tasks
+    from panel.metering import tasks as metering_tasks
     from panel.provisioning import tasks
     from panel.webspaces import tasks as webspace_tasks
 
@@ -27,5 +29,7 @@ def init_app(app: Flask) -> Huey:
     app.extensions["queue_tasks"] = {
         "run_job": tasks.register(queue, app),
         "webspace_housekeeping": webspace_tasks.register(queue, app),
+        "collect_usage": metering_tasks.register(queue, app),
+        "billing_monthly": billing_tasks.register(queue, app),
     }
     return queue

@@ -14,6 +14,7 @@ from panel.extensions import db
 from panel.hosts import ssh
 from panel.hosts.inventory import write_instance_known_hosts
 from panel.hosts.models import Host, HostRole, HostState
+from panel.metering.targets import write_host_targets
 
 HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -129,6 +130,7 @@ def add_host(
     record("host.create", host, after=snapshot(host, HOST_FIELDS))
     db.session.commit()
     write_instance_known_hosts()
+    write_host_targets()
     return onboard_host(host, password=password)
 
 
@@ -207,6 +209,7 @@ def repin_host(host: Host, fingerprint: Any, password: str | None = None) -> Hos
     record("host.repin", host, before=before, after=snapshot(host, HOST_FIELDS))
     db.session.commit()
     write_instance_known_hosts()
+    write_host_targets()
     return onboard_host(host, password=password)
 
 
@@ -220,6 +223,7 @@ def update_host(host: Host, data: dict[str, Any]) -> Host:
         host.capacity = clean_positive_int("capacity", data["capacity"], maximum=1_000_000)
     record("host.update", host, before=before, after=snapshot(host, HOST_FIELDS))
     db.session.commit()
+    write_host_targets()
     return host
 
 
@@ -230,6 +234,7 @@ def retire_host(host: Host) -> Host:
     host.state = HostState.RETIRED
     record("host.retire", host, before=before, after=snapshot(host, HOST_FIELDS))
     db.session.commit()
+    write_host_targets()
     return host
 
 

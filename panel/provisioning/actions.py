@@ -25,6 +25,7 @@ for _action in (
     Action("ping", "ping.yml", True, "Check the connection and refresh the facts", True),
     Action("apt-upgrade", "apt-upgrade.yml", True, "Install Debian updates"),
     Action("reboot", "reboot.yml", True, "Reboot and wait until the host is back"),
+    Action("agent", "agent.yml", True, "Install or update the metering agent and node_exporter"),
 ):
     register(_action)
 

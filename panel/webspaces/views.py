@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from panel.coop.models import Member
 from panel.core.access import require_change, require_role, require_view, scope_to_member
 from panel.core.errors import PanelError
-from panel.core.forms import show_errors
+from panel.core.forms import run_from_button, show_errors
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
@@ -149,15 +149,8 @@ def webspace_admin_change(webspace_id: int, change: str):
     return _back(webspace_id)
 
 
-def _run(act, *args) -> bool:
-    """Run an operation from a button; its refusal becomes the page's message."""
-    try:
-        act(*args)
-    except PanelError as exc:
-        flash(exc.message, "error")
-        return False
-    flash(_("Done; the change is being made."), "success")
-    return True
+def _run(act, *args) -> None:
+    run_from_button(act, *args, done=_("Done; the change is being made."))
 
 
 @bp.post("/webspaces/<int:webspace_id>/domains")

@@ -75,8 +75,15 @@ def test_environment_reaches_build_config(monkeypatch, tmp_path):
     assert config["METERING_INTERVAL"] == 120
     assert config["SECRET_KEY"] == "env-secret"
     # Explicit overrides win over the environment.
-    config = build_config({"INSTANCE_PATH": str(tmp_path), "METERING_INTERVAL": 7})
-    assert config["METERING_INTERVAL"] == 7
+    config = build_config({"INSTANCE_PATH": str(tmp_path), "METERING_INTERVAL": 60})
+    assert config["METERING_INTERVAL"] == 60
+
+
+@pytest.mark.parametrize("interval", [0, -60, 7, 7200 * 7, 86401])
+def test_a_metering_period_must_divide_a_day(tmp_path, interval):
+    # Otherwise a period could straddle two days, and two billing months.
+    with pytest.raises(ValueError, match="PANEL_METERING_INTERVAL"):
+        build_config({"INSTANCE_PATH": str(tmp_path), "METERING_INTERVAL": interval})
 
 
 def _mode(path) -> int:

@@ -1,13 +1,15 @@
 """playbooks/panel.yml against a real testbed host: the panel deployed from wheels built on this
 machine (the host has no other network), its services running, its pages answering through
-nginx, the admin able to log in, and a second run that changes nothing. The tests run in file
-order: the last one is the second run."""
+nginx, the admin able to log in, Prometheus running monitoring/ and scraping the panel, and a
+second run that changes nothing. The tests run in file order: the last one is the second run."""
 
+import hashlib
 import http.cookiejar
 import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -25,6 +27,7 @@ import yaml
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from deploy_wheels import wheel_folder
+from polling import poll
 from testbed_lock import machine_lock, torn_down_on_sigterm
 
 from panel.config import instance_path
@@ -43,6 +46,10 @@ ADMIN_PASSWORD = "correct horse battery staple"
 SERVICES = ("panel-web", "panel-worker", "postgresql", "redis-server", "prometheus", "nginx")
 PLAYBOOK_TIMEOUT = 900
 HTTP_TIMEOUT = 10
+PROMETHEUS = "http://127.0.0.1:9090"  # the role's panel_prometheus_listen
+TARGETS = "/etc/prometheus/targets"
+# Prometheus scrapes every 15 s and passes new file_sd targets on within 5 s.
+SCRAPE_TIMEOUT = 60
 
 
 @dataclass
@@ -99,13 +106,23 @@ def _testbed(*args: str):
 
 
 @pytest.fixture(scope="module")
-def playbook(host, tmp_path_factory) -> Iterator[Callable[[], Run]]:
+def project(tmp_path_factory) -> Path:
+    """The copy of the repository's playbooks/, agents/ and monitoring/ that is deployed: an edit
+    of the working tree between the two runs would make a new release, not a changed host."""
+    target = tmp_path_factory.mktemp("project")
+    for name in ("playbooks", "agents", "monitoring"):
+        shutil.copytree(ROOT / name, target / name, ignore=IGNORED)
+    return target
+
+
+@pytest.fixture(scope="module")
+def playbook(host, project, tmp_path_factory) -> Iterator[Callable[[], Run]]:
     """A function that runs panel.yml against the host with the venv's ansible-playbook."""
     folder = tmp_path_factory.mktemp("deploy")
     # Under the machine lock: a build for other source, in another test run, would prune this
     # folder while the playbook still reads it.
     wheels = wheel_folder()
-    playbooks = _copy_project(folder / "project")
+    playbooks = project / "playbooks"
     command = [
         str(BIN / "ansible-playbook"),
         *("-i", str(_write_inventory(folder, host))),
@@ -152,16 +169,6 @@ def playbook(host, tmp_path_factory) -> Iterator[Callable[[], Run]]:
             check=False,
         )
         shutil.rmtree(control_dir, ignore_errors=True)
-
-
-def _copy_project(target: Path) -> Path:
-    """A copy of the playbooks folder (and the monitoring/ next to it, which the role ships):
-    the release the role installs is the wheels plus the folder panel.yml is in, so an edit of
-    the working tree between the two runs would make a new release, not a changed host."""
-    for name in ("playbooks", "monitoring"):
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, target / name, ignore=IGNORED)
-    return target / "playbooks"
 
 
 def _write_inventory(folder: Path, host: saved.Host) -> Path:
@@ -301,6 +308,103 @@ def test_the_admin_logs_in_with_the_deployed_password(first_run, host):
     status, _, page = browser.request("/login/enrol")
     assert status == 200
     assert 'id="totp-secret"' in page
+
+
+def test_the_release_ships_the_agent_next_to_the_playbooks(first_run, project, on_host):
+    shipped = project / "agents" / "panel_agent.py"
+    digest = hashlib.sha256(shipped.read_bytes()).hexdigest()
+    # A playbook of the worker reaches it as "{{ playbook_dir }}/../agents", whether ".." is
+    # resolved after the playbooks symlink or textually.
+    for path in ("/opt/panel/playbooks/../agents", "/opt/panel/agents"):
+        status, output = on_host(f"sha256sum {path}/panel_agent.py")
+        assert status == 0, output
+        assert output.split()[0] == digest
+
+
+def test_prometheus_runs_the_monitoring_configuration(first_run, project, on_host):
+    status, output = on_host("promtool check config /etc/prometheus/prometheus.yml 2>&1")
+    assert status == 0, output
+    assert "Checking /etc/prometheus/rules/recording.yml" in output
+    assert "Checking /etc/prometheus/rules/alerts.yml" in output
+
+    monitoring = project / "monitoring"
+    _, installed = on_host("cat /etc/prometheus/prometheus.yml")
+    assert installed == (monitoring / "prometheus.yml").read_text()
+    running = yaml.safe_load(_prometheus(on_host, "status/config")["yaml"])
+    assert [job["job_name"] for job in running["scrape_configs"]] == ["agent", "node", "panel"]
+    groups = {group["name"] for group in _prometheus(on_host, "rules")["groups"]}
+    assert groups == {
+        group["name"]
+        for path in (monitoring / "rules").glob("*.yml")
+        for group in yaml.safe_load(path.read_text())["groups"]
+    }
+
+
+def test_prometheus_scrapes_the_panel_directly(first_run, on_host):
+    def panel_target() -> dict | None:
+        targets = _prometheus(on_host, "targets?state=active")["activeTargets"]
+        found = [target for target in targets if target["labels"]["job"] == "panel"]
+        return found[0] if found and found[0]["health"] == "up" else None
+
+    target = poll(panel_target, SCRAPE_TIMEOUT, "the panel's target is not up", interval=1)
+    # gunicorn on loopback, not nginx (panel_web_port).
+    assert target["scrapeUrl"] == "http://127.0.0.1:8000/metrics"
+    assert target["labels"]["host"] == "panel"
+    depth = _prometheus(on_host, "query?query=panel_queue_depth")["result"]
+    assert [series["metric"]["job"] for series in depth] == ["panel"]
+
+
+def test_the_panels_services_write_targets_prometheus_reads(first_run, on_host):
+    # Written as panel-web writes: as its user, inside its sandbox (ProtectSystem=strict), with
+    # its umask; the panel makes the file readable (0644) before it moves it into place. Nothing
+    # listens on the probe's ports: only the discovery and the addresses are checked.
+    hosts = json.dumps(
+        [
+            {"targets": ["127.0.0.1"], "labels": {"host": "probe"}},
+            {"targets": ["[::1]"], "labels": {"host": "probe"}},
+        ]
+    )
+    write = (
+        f"umask 077 && printf '%s' {shlex.quote(hosts)} > {TARGETS}/.hosts.json.new"
+        f" && chmod 0644 {TARGETS}/.hosts.json.new"
+        f" && mv {TARGETS}/.hosts.json.new {TARGETS}/hosts.json"
+    )
+    status, output = on_host(
+        "nsenter --mount --target $(systemctl show --property MainPID --value panel-web)"
+        f" --setuid $(id -u panel) --setgid $(id -g panel) -- sh -c {shlex.quote(write)} 2>&1"
+    )
+    assert status == 0, output
+
+    def probe_urls() -> set[str]:
+        targets = _prometheus(on_host, "targets?state=active")["activeTargets"]
+        return {t["scrapeUrl"] for t in targets if t["labels"].get("host") == "probe"}
+
+    # Each job adds its port; the IPv6 address keeps its brackets.
+    expected = {
+        "http://127.0.0.1:9835/metrics",
+        "http://127.0.0.1:9100/metrics",
+        "http://[::1]:9835/metrics",
+        "http://[::1]:9100/metrics",
+    }
+    try:
+        poll(
+            lambda: probe_urls() == expected,
+            SCRAPE_TIMEOUT,
+            "Prometheus did not scrape the targets of hosts.json",
+            interval=1,
+        )
+    finally:
+        status, output = on_host(f"rm {TARGETS}/hosts.json 2>&1")
+        assert status == 0, output
+
+
+def _prometheus(on_host, path: str) -> dict:
+    """The data of a request to the host's Prometheus API, made on the host."""
+    status, output = on_host(f"curl --silent --fail '{PROMETHEUS}/api/v1/{path}'")
+    assert status == 0, output
+    answer = json.loads(output)
+    assert answer["status"] == "success", answer
+    return answer["data"]
 
 
 def test_a_second_run_changes_nothing(first_run, playbook, host):

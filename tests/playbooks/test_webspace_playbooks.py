@@ -1,7 +1,9 @@
 """webspace.yml and domain.yml against one real testbed host, with certificates from Pebble: two
-webspaces with a site each, PHP as the webspace user, isolation between them, TLS with a real
-HTTP-01 validation and renewal, a failed issuance, suspend, archive, restore and purge, and a
-second run of each state that changes nothing. The tests run in file order on shared state."""
+webspaces with a site each, PHP as the webspace user in the webspace's own PHP-FPM and systemd
+slice (its CPU counted there), isolation between them, TLS with a real HTTP-01 validation and
+renewal, a failed issuance, suspend, archive, restore and purge, a host that still has a pool in
+Debian's shared PHP-FPM, and a second run of each state that changes nothing. The tests run in
+file order on shared state."""
 
 import base64
 import datetime
@@ -41,6 +43,15 @@ WHOAMI = "<?php echo posix_getpwuid(posix_geteuid())['name'];\n"
 PEEK = (
     f"<?php $text = @file_get_contents('{HOME}/{B}/domains/{SITE_B}/htdocs/index.html');\n"
     "echo $text === false ? 'denied' : 'read: ' . $text;\n"
+)
+# Spins until this PHP process has used BURN_SECONDS of CPU, and says how much it used.
+BURN_SECONDS = 0.3
+BURN = (
+    "<?php function cpu() { $r = getrusage();\n"
+    "  return $r['ru_utime.tv_sec'] + $r['ru_utime.tv_usec'] / 1e6\n"
+    "    + $r['ru_stime.tv_sec'] + $r['ru_stime.tv_usec'] / 1e6; }\n"
+    f"$start = cpu(); while (cpu() - $start < {BURN_SECONDS}) {{}}\n"
+    "printf('%.3f', cpu() - $start);\n"
 )
 SUSPENDED_TEXT = ("Dieser Webspace ist gesperrt", "This webspace is suspended")
 
@@ -148,6 +159,41 @@ def htdocs(owner: str, name: str) -> str:
     return f"{HOME}/{owner}/domains/{name}/htdocs"
 
 
+def php_unit(name: str) -> str:
+    return f"webspace-php@{name}.service"
+
+
+def php_cgroup(name: str) -> str:
+    """Where systemd runs the webspace's PHP-FPM: its own slice, inside webspace.slice."""
+    return f"/webspace.slice/webspace-{name}.slice/{php_unit(name)}"
+
+
+def unit_states(bed: Bed, unit: str) -> tuple[str, str]:
+    """What systemctl is-active and is-enabled answer for UNIT."""
+    active = bed.sh(f"systemctl is-active {unit}")[1].strip()
+    enabled = bed.sh(f"systemctl is-enabled {unit}")[1].strip()
+    return active, enabled
+
+
+def php_worker_cgroups(bed: Bed, name: str) -> list[str]:
+    """The unified-hierarchy cgroup (/proc/PID/cgroup, line 0::) of each PHP-FPM worker running
+    as the webspace user."""
+    pids = bed.ok(f"pgrep --uid {name} php-fpm || true").split()
+    lines = [bed.ok(f"cat /proc/{pid}/cgroup") for pid in pids]
+    return [re.search(r"^0::(\S+)$", text, re.M).group(1) for text in lines]
+
+
+def slice_cpu_usec(bed: Bed, name: str) -> int:
+    """usage_usec of the webspace's slice, as the metering agent reads it. The unified hierarchy
+    is /sys/fs/cgroup where systemd runs cgroup v2 alone, /sys/fs/cgroup/unified where it runs
+    hybrid (a testbed on a machine that does)."""
+    output = bed.ok(
+        "root=/sys/fs/cgroup; [ -e $root/cgroup.controllers ] || root=$root/unified; "
+        f"cat $root/webspace.slice/webspace-{name}.slice/cpu.stat"
+    )
+    return int(re.search(r"^usage_usec (\d+)$", output, re.M).group(1))
+
+
 def test_active_webspaces_serve_their_sites_as_their_users(bed):
     run = bed.play("webspace.yml", **webspace(A, "active"))
     stats = custom_stats(run)["webspace"]
@@ -199,6 +245,29 @@ def test_active_webspaces_serve_their_sites_as_their_users(bed):
 
     bed.again_unchanged("webspace.yml", **webspace(A, "active"))
     bed.again_unchanged("domain.yml", **domain(bed, A, SITE_A, domain_aliases=[ALIAS_A]))
+
+
+def test_php_of_a_webspace_runs_and_is_metered_in_its_slice(bed):
+    for name in (A, B):
+        assert unit_states(bed, php_unit(name)) == ("active", "enabled")
+        control_group = bed.ok(f"systemctl show --property=ControlGroup --value {php_unit(name)}")
+        assert control_group.strip() == php_cgroup(name)
+    # Debian's shared PHP-FPM runs no webspace's pool.
+    assert bed.ok("ls /etc/php/*/fpm/pool.d/ | grep webspace- || true") == ""
+
+    bed.write_as(A, f"{htdocs(A, SITE_A)}/burn.php", BURN)
+    before = {name: slice_cpu_usec(bed, name) for name in (A, B)}
+    response = bed.get(SITE_A, "/burn.php")
+    assert response.status == 200
+    assert float(response.body) >= BURN_SECONDS
+    used = {name: slice_cpu_usec(bed, name) - before[name] for name in (A, B)}
+    # The page's CPU counts for A's slice (getrusage and the cgroup agree to rounding), none of
+    # it for B's, whose idle master only wakes to report its status to systemd.
+    assert used[A] >= 0.9 * BURN_SECONDS * 1_000_000, used
+    assert used[B] < 0.1 * BURN_SECONDS * 1_000_000, used
+    # The worker that answered (ondemand: it waits idle for a while) runs there too.
+    workers = php_worker_cgroups(bed, A)
+    assert workers and set(workers) == {php_cgroup(A)}
 
 
 def test_tls_comes_from_the_acme_server_and_renews(bed):
@@ -279,6 +348,9 @@ def test_a_suspended_webspace_answers_503_until_active_again(bed):
         assert all(text in response.body for text in SUSPENDED_TEXT), response.body
     assert bed.get(SITE_B).body == PAGE_B  # the other webspace serves on
     assert bed.sh(f"test -e /run/php/webspace-{A}.sock")[0] != 0
+    assert unit_states(bed, php_unit(A)) == ("inactive", "disabled")
+    assert php_worker_cgroups(bed, A) == []
+    assert unit_states(bed, php_unit(B)) == ("active", "enabled")
     bed.again_unchanged("webspace.yml", **webspace(A, "suspended"))
     # The panel passes the webspace's state to domain.yml too; the site stays suspended.
     bed.again_unchanged(
@@ -287,8 +359,38 @@ def test_a_suspended_webspace_answers_503_until_active_again(bed):
     )
 
     bed.play("webspace.yml", **webspace(A, "active"))
+    assert unit_states(bed, php_unit(A)) == ("active", "enabled")
     assert bed.get(SITE_A, https=True).body == PAGE_A
     assert bed.get(SITE_A, "/whoami.php", https=True).body == A
+
+
+def test_a_pool_left_in_the_shared_php_fpm_moves_to_the_webspaces_own(bed):
+    """A host set up before each webspace had its own PHP-FPM: A's pool in Debian's pool.d."""
+    version = bed.ok("ls /etc/php").split()[-1]
+    shared, pool = f"php{version}-fpm", f"/etc/php/{version}/fpm/pool.d/webspace-{A}.conf"
+    bed.ok(f"systemctl disable --now {php_unit(A)} 2>&1")
+    old_pool = (
+        f"[{A}]\nuser = {A}\ngroup = {A}\nlisten = /run/php/webspace-{A}.sock\n"
+        "listen.owner = www-data\nlisten.group = www-data\nlisten.mode = 0600\n"
+        "pm = ondemand\npm.max_children = 2\n"
+    )
+    bed.write_as("root", pool, old_pool)
+    bed.ok(f"systemctl reload {shared}")
+    poll(
+        lambda: bed.sh(f"test -S /run/php/webspace-{A}.sock")[0] == 0,
+        10,
+        "the shared PHP-FPM does not serve the old pool",
+    )
+    assert bed.get(SITE_A, "/whoami.php", https=True).body == A
+    assert php_worker_cgroups(bed, A) == [f"/system.slice/{shared}.service"]
+
+    bed.play("webspace.yml", **webspace(A, "active"))
+    assert bed.sh(f"test -e {pool}")[0] != 0
+    assert unit_states(bed, php_unit(A)) == ("active", "enabled")
+    assert unit_states(bed, f"{shared}.service")[0] == "active"
+    assert bed.get(SITE_A, "/whoami.php", https=True).body == A
+    assert set(php_worker_cgroups(bed, A)) == {php_cgroup(A)}
+    bed.again_unchanged("webspace.yml", **webspace(A, "active"))
 
 
 def test_archive_takes_the_site_offline_and_restore_brings_it_back(bed):
@@ -305,9 +407,12 @@ def test_archive_takes_the_site_offline_and_restore_brings_it_back(bed):
     assert archive.split() == ["root", "600", f"{uid}:/usr/sbin/nologin"]
     listing = bed.ok(f"tar --list --verbose --gzip --file /var/backups/webspaces/{A}.tar.gz")
     assert f"{A}/domains/{SITE_A}/htdocs/whoami.php" in listing
+    assert unit_states(bed, php_unit(A)) == ("inactive", "disabled")
+    assert bed.sh(f"test -e /etc/webspaces/php-fpm/{A}.conf")[0] != 0
     bed.again_unchanged("webspace.yml", **webspace(A, "archived"))
 
     bed.play("webspace.yml", **webspace(A, "active"))
+    assert unit_states(bed, php_unit(A)) == ("active", "enabled")
     assert bed.get(SITE_A, https=True).body == PAGE_A
     assert bed.get(SITE_A, "/whoami.php", https=True).body == A
     assert bed.ok(f"id -u {A}").strip() == uid
@@ -324,6 +429,8 @@ def test_an_absent_domain_keeps_its_files(bed):
 
 def test_purge_leaves_nothing(bed):
     bed.play("webspace.yml", **webspace(B, "archived"))
+    # A limit set on the slice by hand goes with the webspace.
+    bed.ok(f"systemctl set-property webspace-{B}.slice TasksMax=500")
     for name in (A, B):
         run = bed.play("webspace.yml", **webspace(name, "purged"))
         assert custom_stats(run)["webspace"]["uid"] is None
@@ -343,6 +450,9 @@ def test_purge_leaves_nothing(bed):
             f"/etc/nginx/webspaces/{name}.conf",
             f"/var/lib/webspaces/{name}",
             f"/run/php/webspace-{name}.sock",
+            f"/etc/webspaces/php-fpm/{name}.conf",
+            f"/etc/systemd/system/multi-user.target.wants/{php_unit(name)}",
+            f"/etc/systemd/system.control/webspace-{name}.slice.d",
         ]
     for site in (SITE_A, SITE_B, NOWHERE):
         paths += [
@@ -354,7 +464,8 @@ def test_purge_leaves_nothing(bed):
     left = bed.ok(
         f"for p in {' '.join(paths)}; do test -e $p && echo $p; done; "
         f"ls /etc/php/*/fpm/pool.d/ | grep webspace-; "
-        f"getent passwd {A} {B}; getent group {A} {B}; true"
+        f"getent passwd {A} {B}; getent group {A} {B}; "
+        f"systemctl list-units --all --plain --no-legend 'webspace-*'; true"
     )
     assert left == ""
     assert PAGE_A not in bed.get(SITE_A).body

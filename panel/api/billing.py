@@ -1,0 +1,224 @@
+"""Invoices (members see their issued ones) and, for the office, billing periods, their cost
+pools and runs."""
+
+from flask_login import current_user
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from panel.api.base import ApiBlueprint
+from panel.api.pagination import page_of
+from panel.api.schemas import InputSchema, UtcDateTime, errors
+from panel.billing import operations
+from panel.billing.models import (
+    BillingPeriod,
+    CostPool,
+    Invoice,
+    InvoiceKind,
+    InvoiceState,
+    PeriodState,
+    PoolKey,
+)
+from panel.core.access import require_view, scope_to_member
+from panel.core.errors import NotFound
+from panel.core.roles import Role
+from panel.extensions import db
+
+blp = ApiBlueprint("api_billing", __name__, url_prefix="/api/v1", description="Billing")
+MONEY = {"description": "euros as a decimal string, like 1234.56"}
+ADMIN = [Role.ADMIN]
+
+
+class LineSchema(Schema):
+    position = fields.Integer()
+    description = fields.String()
+    pool_id = fields.Integer(allow_none=True)
+    key = fields.String()
+    quantity = fields.Decimal(as_string=True)
+    unit = fields.String()
+    unit_price = fields.Decimal(as_string=True)
+    pool_amount = fields.Decimal(as_string=True, allow_none=True)
+    key_total = fields.Decimal(as_string=True, allow_none=True)
+    exact_net = fields.Decimal(as_string=True)
+    net = fields.Decimal(as_string=True)
+    vat_percent = fields.Decimal(as_string=True)
+    vat = fields.Decimal(as_string=True)
+
+
+class InvoiceSchema(Schema):
+    id = fields.Integer()
+    number = fields.String(allow_none=True)
+    member_id = fields.Integer()
+    period = fields.Function(lambda invoice: invoice.period.month.strftime("%Y-%m"))
+    kind = fields.String(metadata={"enum": [kind.value for kind in InvoiceKind]})
+    state = fields.String(metadata={"enum": [state.value for state in InvoiceState]})
+    corrects_id = fields.Integer(allow_none=True)
+    issued_at = UtcDateTime(allow_none=True)
+    net = fields.Decimal(as_string=True)
+    vat = fields.Decimal(as_string=True)
+    gross = fields.Decimal(as_string=True)
+    reverse_charge = fields.Boolean()
+    collected_at = UtcDateTime(allow_none=True)
+    returned_at = UtcDateTime(allow_none=True)
+    lines = fields.List(fields.Nested(LineSchema))
+
+
+class PoolSchema(InputSchema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    amount = fields.String(required=True, validate=validate.Length(max=20), metadata=MONEY)
+    key = fields.String(required=True, validate=validate.OneOf([key.value for key in PoolKey]))
+
+
+class PeriodSchema(InputSchema):
+    id = fields.Integer(dump_only=True)
+    month = fields.String(
+        required=True, validate=validate.Length(max=7), metadata={"description": "YYYY-MM"}
+    )
+    state = fields.String(dump_only=True, metadata={"enum": [s.value for s in PeriodState]})
+    membership_fee = fields.String(
+        load_default="0", validate=validate.Length(max=20), metadata=MONEY
+    )
+    reserve_percent = fields.String(load_default="0", validate=validate.Length(max=8))
+    vat_percent = fields.String(load_default=None, validate=validate.Length(max=8))
+    pools = fields.List(fields.Nested(PoolSchema), dump_only=True)
+    closed_at = UtcDateTime(dump_only=True, allow_none=True)
+
+
+class RunSchema(Schema):
+    drafts = fields.Integer()
+    unallocated = fields.List(fields.String(), metadata={"description": "pools without usage"})
+    issued = fields.List(fields.String(), metadata={"description": "numbers given"})
+    removed = fields.Integer()
+    state = fields.String()
+
+
+def _dump_period(period: BillingPeriod) -> dict:
+    return {
+        "id": period.id,
+        "month": period.month.strftime("%Y-%m"),
+        "state": period.state,
+        "membership_fee": str(period.membership_fee),
+        "reserve_percent": str(period.reserve_percent),
+        "vat_percent": str(period.vat_percent),
+        "pools": [_dump_pool(pool) for pool in period.pools],
+        "closed_at": period.closed_at,
+    }
+
+
+def _dump_pool(pool: CostPool) -> dict:
+    return {"id": pool.id, "name": pool.name, "amount": str(pool.amount), "key": pool.key}
+
+
+def _period(period_id: int) -> BillingPeriod:
+    period = db.session.get(BillingPeriod, period_id)
+    if period is None:
+        raise NotFound("No such billing period.")
+    return period
+
+
+def _visible_invoices():
+    query = scope_to_member(select(Invoice), Invoice.member_id)
+    if current_user.role != Role.ADMIN:
+        query = query.where(Invoice.state == InvoiceState.ISSUED)
+    return query
+
+
+@blp.route("/invoices")
+@blp.response(200, InvoiceSchema(many=True))
+@blp.paginate()
+@errors(blp)
+def list_invoices(pagination_parameters):
+    """A member's issued invoices; an admin's view includes every member's and the drafts."""
+    return page_of(_visible_invoices().order_by(Invoice.id.desc()), pagination_parameters)
+
+
+@blp.route("/invoices/<int:invoice_id>")
+@blp.response(200, InvoiceSchema)
+@errors(blp, 404)
+def get_invoice(invoice_id):
+    invoice = require_view(db.session.get(Invoice, invoice_id))
+    if invoice.state != InvoiceState.ISSUED and current_user.role != Role.ADMIN:
+        raise NotFound("No such object.")
+    return invoice
+
+
+@blp.route("/billing/periods", roles=ADMIN)
+@blp.response(200, PeriodSchema(many=True))
+@blp.paginate()
+@errors(blp)
+def list_periods(pagination_parameters):
+    periods = page_of(
+        select(BillingPeriod).order_by(BillingPeriod.month.desc()), pagination_parameters
+    )
+    return [_dump_period(period) for period in periods]
+
+
+@blp.route("/billing/periods", methods=["POST"], roles=ADMIN)
+@blp.arguments(PeriodSchema)
+@blp.response(201, PeriodSchema)
+@errors(blp, 409)
+def open_period(data):
+    period = operations.open_period(
+        data["month"], data["membership_fee"], data["reserve_percent"], data["vat_percent"]
+    )
+    return _dump_period(period)
+
+
+@blp.route("/billing/periods/<int:period_id>", roles=ADMIN)
+@blp.response(200, PeriodSchema)
+@errors(blp, 404)
+def get_period(period_id):
+    return _dump_period(_period(period_id))
+
+
+@blp.route("/billing/periods/<int:period_id>/pools", methods=["POST"], roles=ADMIN)
+@blp.arguments(PoolSchema)
+@blp.response(201, PoolSchema)
+@errors(blp, 404, 409)
+def add_pool(data, period_id):
+    return _dump_pool(operations.add_pool(_period(period_id), **data))
+
+
+@blp.route("/billing/pools/<int:pool_id>", methods=["DELETE"], roles=ADMIN)
+@blp.response(200, PoolSchema)
+@errors(blp, 404, 409)
+def remove_pool(pool_id):
+    pool = db.session.get(CostPool, pool_id)
+    if pool is None:
+        raise NotFound("No such cost pool.")
+    dumped = _dump_pool(pool)
+    operations.remove_pool(pool)
+    return dumped
+
+
+@blp.route("/billing/periods/<int:period_id>/run", methods=["POST"], roles=ADMIN)
+@blp.response(200, RunSchema)
+@errors(blp, 404, 409)
+def run_period(period_id):
+    """Draft invoices for every member with charges; pools without usage are listed."""
+    result = operations.run_period(_period(period_id))
+    return {"drafts": len(result.created), "unallocated": [p.name for p in result.unallocated]}
+
+
+@blp.route("/billing/periods/<int:period_id>/cancel", methods=["POST"], roles=ADMIN)
+@blp.response(200, RunSchema)
+@errors(blp, 404)
+def cancel_drafts(period_id):
+    """Remove the period's drafts, and nothing else."""
+    return {"removed": operations.cancel_drafts(_period(period_id))}
+
+
+@blp.route("/billing/periods/<int:period_id>/issue", methods=["POST"], roles=ADMIN)
+@blp.response(200, RunSchema)
+@errors(blp, 404)
+def issue(period_id):
+    """Number and issue the period's drafts."""
+    return {"issued": [invoice.number for invoice in operations.issue(_period(period_id))]}
+
+
+@blp.route("/billing/periods/<int:period_id>/close", methods=["POST"], roles=ADMIN)
+@blp.response(200, RunSchema)
+@errors(blp, 404, 409)
+def close_period(period_id):
+    """Freeze the period's prices."""
+    return {"state": operations.close_period(_period(period_id)).state}

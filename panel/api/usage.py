@@ -1,0 +1,65 @@
+"""The usage ledger: what each resource used per period, as billing reads it."""
+
+from datetime import UTC
+
+from marshmallow import Schema, fields, validate
+
+from panel.api.base import ApiBlueprint
+from panel.api.pagination import page_of
+from panel.api.schemas import Id, UtcDateTime, errors
+from panel.core.access import require_view
+from panel.extensions import db
+from panel.metering import usage
+from panel.metering.meters import METERS
+from panel.metering.models import Quality
+from panel.webspaces.models import Webspace
+
+blp = ApiBlueprint("api_usage", __name__, url_prefix="/api/v1/usage", description="Usage ledger")
+
+
+class UsageQuerySchema(Schema):
+    webspace = Id(metadata={"description": "only this webspace's rows"})
+    metric = fields.String(validate=validate.OneOf(list(METERS)))
+    from_ = UtcDateTime(data_key="from", metadata={"description": "periods starting from"})
+    to = UtcDateTime(metadata={"description": "periods starting before"})
+
+
+class UsageRecordSchema(Schema):
+    id = fields.Integer()
+    member_id = fields.Integer()
+    webspace_id = fields.Integer()
+    resource_type = fields.String()
+    resource_id = fields.Integer()
+    resource_name = fields.String()
+    metric = fields.String(metadata={"enum": list(METERS)})
+    unit = fields.String(metadata={"description": "B, requests, s, or B·h for gauges"})
+    period_start = UtcDateTime()
+    period_end = UtcDateTime()
+    raw_start = fields.Decimal(as_string=True)
+    raw_end = fields.Decimal(as_string=True)
+    quantity = fields.Decimal(as_string=True)
+    quality = fields.String(metadata={"enum": [quality.value for quality in Quality]})
+    samples = fields.Integer()
+    covered_seconds = fields.Integer()
+    collected_at = UtcDateTime()
+
+
+def _utc(moment):
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+@blp.route("")
+@blp.arguments(UsageQuerySchema, location="query")
+@blp.response(200, UsageRecordSchema(many=True))
+@blp.paginate()
+@errors(blp, 404)
+def list_usage(query, pagination_parameters):
+    """Ledger rows the caller may see: a member its own, an admin everyone's."""
+    webspace_id = query.get("webspace")
+    if webspace_id is not None:
+        require_view(db.session.get(Webspace, webspace_id))
+    start, end = usage.clean_span(_utc(query.get("from_")), _utc(query.get("to")))
+    stmt = usage.records(webspace_id=webspace_id, metric=query.get("metric"), start=start, end=end)
+    return page_of(stmt, pagination_parameters)

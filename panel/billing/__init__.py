@@ -1,0 +1,1 @@
+"""Cost-based billing: the cooperative's costs shared out over measured usage."""

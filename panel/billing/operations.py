@@ -1,0 +1,460 @@
+"""Every change to billing: periods and their cost pools, draft runs, issuing with numbers
+without gaps, closing a period, and corrections by credit note or supplementary invoice."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from stdnum.eu import vat as eu_vat
+
+from panel.billing import keys
+from panel.billing.models import (
+    BillingPeriod,
+    CostPool,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceSequence,
+    InvoiceState,
+    Mandate,
+    MandateState,
+    PeriodState,
+    PoolKey,
+)
+from panel.billing.rating import NoUsage, allocate, percent_of, unit_price
+from panel.coop.models import Member
+from panel.core.audit import record, snapshot
+from panel.core.errors import Conflict, ValidationFailed
+from panel.core.models import utcnow
+from panel.core.money import CENT, LIMIT
+from panel.core.validators import clean_choice, clean_text
+from panel.extensions import db
+
+PERIOD_FIELDS = ("month", "state", "membership_fee", "reserve_percent", "vat_percent")
+POOL_FIELDS = ("name", "amount", "key")
+INVOICE_FIELDS = ("number", "kind", "state", "net", "vat", "gross")
+KEYS = tuple(key.value for key in PoolKey)
+
+
+@dataclass
+class RunResult:
+    created: list[Invoice] = field(default_factory=list)
+    # Pools whose key had no usage: their amount is not shared out, and says so.
+    unallocated: list[CostPool] = field(default_factory=list)
+
+
+def clean_amount(field_name: str, value: Any, *, allow_zero: bool = True) -> Decimal:
+    """A non-negative amount in euros with at most two decimals."""
+    if isinstance(value, bool) or value is None:
+        raise ValidationFailed.field(field_name, _l("An amount in euros, like 1234.56."))
+    try:
+        amount = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationFailed.field(field_name, _l("An amount in euros, like 1234.56.")) from exc
+    # The size first: quantizing a number like 1E+400 would fail.
+    if not amount.is_finite() or abs(amount) >= LIMIT or amount != amount.quantize(CENT):
+        raise ValidationFailed.field(field_name, _l("An amount in euros, like 1234.56."))
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise ValidationFailed.field(field_name, _l("Must not be negative."))
+    return amount.quantize(CENT)
+
+
+def clean_vat_percent(field_name: str, value: Any) -> Decimal:
+    """Not 0: invoices without VAT would need an exemption reason, which the panel does not
+    know; businesses abroad get the reverse charge by their VAT ID."""
+    percent = clean_percent(field_name, value)
+    if percent == 0:
+        raise ValidationFailed.field(field_name, _l("Must be above 0."))
+    return percent
+
+
+def clean_percent(field_name: str, value: Any) -> Decimal:
+    try:
+        percent = Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationFailed.field(field_name, _l("A percentage from 0 to 100.")) from exc
+    if not percent.is_finite() or not 0 <= percent <= 100 or percent != percent.quantize(CENT):
+        raise ValidationFailed.field(field_name, _l("A percentage from 0 to 100."))
+    return percent
+
+
+def clean_month(field_name: str, value: Any) -> date:
+    """YYYY-MM, not in the future."""
+    if isinstance(value, date):
+        month = value.replace(day=1)
+    else:
+        text = value.strip() if isinstance(value, str) else ""
+        try:
+            if len(text) != 7 or text[4] != "-":
+                raise ValueError(text)
+            month = date(int(text[:4]), int(text[5:]), 1)
+        except ValueError as exc:
+            raise ValidationFailed.field(field_name, _l("A month as YYYY-MM.")) from exc
+    if month > utcnow().date().replace(day=1):
+        raise ValidationFailed.field(field_name, _l("This month has not begun."))
+    return month
+
+
+def open_period(
+    month: Any, membership_fee: Any = "0", reserve_percent: Any = "0", vat_percent: Any = None
+) -> BillingPeriod:
+    month = clean_month("month", month)
+    fee = clean_amount("membership_fee", membership_fee)
+    reserve = clean_percent("reserve_percent", reserve_percent)
+    vat = clean_vat_percent(
+        "vat_percent", current_app.config["VAT_PERCENT"] if vat_percent is None else vat_percent
+    )
+    if db.session.scalar(select(BillingPeriod.id).where(BillingPeriod.month == month)):
+        raise Conflict(_l("This month has a billing period."), {"month": [_l("Taken.")]})
+    period = BillingPeriod(
+        month=month, membership_fee=fee, reserve_percent=reserve, vat_percent=vat
+    )
+    db.session.add(period)
+    db.session.flush()
+    record("billing.period.open", period, after=snapshot(period, PERIOD_FIELDS))
+    db.session.commit()
+    return period
+
+
+def _lock(period: BillingPeriod) -> None:
+    """Hold the period's row until commit: a run, a cancel and an issue of the same period
+    (from the page, the API, the command or the monthly job) take turns. A write, so that
+    SQLite takes its lock too."""
+    db.session.execute(
+        update(BillingPeriod).where(BillingPeriod.id == period.id).values(state=BillingPeriod.state)
+    )
+    db.session.refresh(period)
+
+
+def ensure_open(period: BillingPeriod) -> None:
+    if period.state != PeriodState.OPEN:
+        raise Conflict(
+            _l("This period is closed: correct it with a credit note or a supplementary invoice.")
+        )
+
+
+def update_period(period: BillingPeriod, data: dict[str, Any]) -> BillingPeriod:
+    ensure_open(period)
+    _ensure_no_invoices(period)
+    before = snapshot(period, PERIOD_FIELDS)
+    if "membership_fee" in data:
+        period.membership_fee = clean_amount("membership_fee", data["membership_fee"])
+    if "reserve_percent" in data:
+        period.reserve_percent = clean_percent("reserve_percent", data["reserve_percent"])
+    if "vat_percent" in data:
+        period.vat_percent = clean_vat_percent("vat_percent", data["vat_percent"])
+    record("billing.period.update", period, before=before, after=snapshot(period, PERIOD_FIELDS))
+    db.session.commit()
+    return period
+
+
+def _ensure_no_invoices(period: BillingPeriod) -> None:
+    """Prices may change only while no invoice of the period exists (cancel the drafts first)."""
+    if db.session.scalar(select(Invoice.id).where(Invoice.period_id == period.id).limit(1)):
+        raise Conflict(_l("Invoices of this period exist: cancel the draft run first."))
+
+
+def add_pool(period: BillingPeriod, name: Any, amount: Any, key: Any) -> CostPool:
+    ensure_open(period)
+    _ensure_no_invoices(period)
+    name = clean_text("name", name, max_length=100)
+    amount = clean_amount("amount", amount)
+    key = clean_choice("key", key, KEYS)
+    taken = select(CostPool.id).where(CostPool.period_id == period.id, CostPool.name == name)
+    if db.session.scalar(taken):
+        raise Conflict(_l("This period has a pool of this name."), {"name": [_l("Taken.")]})
+    pool = CostPool(period_id=period.id, name=name, amount=amount, key=key)
+    db.session.add(pool)
+    db.session.flush()
+    record("billing.pool.add", pool, after=snapshot(pool, POOL_FIELDS))
+    db.session.commit()
+    return pool
+
+
+def remove_pool(pool: CostPool) -> None:
+    ensure_open(pool.period)
+    _ensure_no_invoices(pool.period)
+    record("billing.pool.remove", pool, before=snapshot(pool, POOL_FIELDS))
+    db.session.delete(pool)
+    db.session.commit()
+
+
+def reverse_charge(member: Member) -> bool:
+    """A business customer in another EU country with a valid VAT ID owes the VAT itself."""
+    own = current_app.config["COOP_COUNTRY"].upper()
+    vat_id = eu_vat.compact(member.vat_id or "") if member.vat_id else ""
+    return member.kind == "legal" and eu_vat.is_valid(vat_id) and vat_id[:2] != own
+
+
+def run_period(period: BillingPeriod) -> RunResult:
+    """Draft invoices for every member with charges in the period. Once the period has
+    invoices, a run makes none: running a period twice changes nothing, and a pool is never
+    shared out twice (cancel the drafts to run it again on new usage)."""
+    _lock(period)
+    ensure_open(period)
+    result = RunResult()
+    invoiced = select(Invoice.id).where(
+        Invoice.period_id == period.id, Invoice.kind == InvoiceKind.INVOICE
+    )
+    if db.session.scalar(invoiced.limit(1)) is not None:
+        db.session.commit()
+        return result
+    charges: dict[int, list[dict]] = {}
+    for pool in period.pools:
+        used = keys.usage(pool.key, period.month)
+        try:
+            shares = allocate(pool.amount, used)
+        except NoUsage:
+            result.unallocated.append(pool)
+            continue
+        total = sum(used.values())
+        price = unit_price(pool.amount, total)
+        for member_id, share in shares.items():
+            charges.setdefault(member_id, []).append(
+                {
+                    "pool_id": pool.id,
+                    "description": pool.name,
+                    "key": pool.key,
+                    "quantity": used[member_id],
+                    "unit": keys.unit(pool.key),
+                    "unit_price": price,
+                    "pool_amount": pool.amount,
+                    "key_total": total,
+                    "exact_net": share.exact,
+                    "net": share.amount,
+                }
+            )
+    mandates = dict(
+        db.session.execute(
+            select(Mandate.member_id, func.max(Mandate.id))
+            .where(Mandate.state == MandateState.ACTIVE)
+            .group_by(Mandate.member_id)
+        ).all()
+    )
+    members = db.session.scalars(select(Member).order_by(Member.id)).all()
+    drafts = []
+    for member in members:
+        lines = charges.get(member.id, [])
+        lines += _fee_and_reserve(period, member, lines)
+        if not any(line["net"] for line in lines):
+            continue
+        drafts.append(_draft(period, member, lines, mandates.get(member.id)))
+    _insert_lines(drafts)
+    result.created = [invoice for invoice, _ in drafts]
+    record(
+        "billing.run",
+        period,
+        after={"drafts": len(result.created), "unallocated": [p.name for p in result.unallocated]},
+    )
+    db.session.commit()
+    return result
+
+
+def _fee_and_reserve(period: BillingPeriod, member: Member, lines: list[dict]) -> list[dict]:
+    extra = []
+    if period.reserve_percent and lines:
+        base = sum(line["net"] for line in lines)
+        amount = percent_of(base, period.reserve_percent)
+        extra.append(_fixed_line(f"Reserve {period.reserve_percent} %", base, "EUR", amount))
+    start, end = keys.month_bounds(period.month)
+    admitted = member.admitted_on and member.admitted_on < end.date()
+    still = member.ended_on is None or member.ended_on >= start.date()
+    if period.membership_fee and admitted and still:
+        extra.append(_fixed_line("Membership fee", Decimal(1), "month", period.membership_fee))
+    return extra
+
+
+def _fixed_line(description: str, quantity: Decimal, unit: str, amount: Decimal) -> dict:
+    return {
+        "pool_id": None,
+        "description": description,
+        "key": "",
+        "quantity": quantity,
+        "unit": unit,
+        "unit_price": amount / quantity if quantity else Decimal(0),
+        "pool_amount": None,
+        "key_total": None,
+        "exact_net": amount,
+        "net": amount,
+    }
+
+
+def _draft(
+    period: BillingPeriod,
+    member: Member,
+    lines: list[dict],
+    mandate_id: int | None,
+    like: Invoice | None = None,
+    **fields,
+) -> tuple[Invoice, list[dict]]:
+    """A draft invoice added to the session, and its lines as rows to insert once it has an id.
+    A correction is taxed LIKE the invoice it corrects, whatever the member's data says now."""
+    if like is not None:
+        charge = like.reverse_charge
+        vat_percent = like.lines[0].vat_percent if like.lines else period.vat_percent
+    else:
+        charge = reverse_charge(member)
+        vat_percent = Decimal(0) if charge else period.vat_percent
+    net = sum((line["net"] for line in lines), Decimal(0))
+    # EN 16931 (BR-CO-17): the VAT of a rate is the rate on the net sum, rounded once; it is
+    # split over the lines by their net, to the cent, so that the lines add up to it.
+    vat = percent_of(net, vat_percent)
+    shares = allocate(vat, {i: line["net"] for i, line in enumerate(lines)}) if net else {}
+    invoice = Invoice(
+        member_id=member.id,
+        period_id=period.id,
+        reverse_charge=charge,
+        buyer=_buyer(member),
+        mandate_id=mandate_id,
+        net=net,
+        vat=vat,
+        gross=net + vat,
+        **fields,
+    )
+    db.session.add(invoice)
+    rows = [
+        {
+            "position": position,
+            "vat_percent": vat_percent,
+            "vat": shares[position - 1].amount if shares else Decimal(0),
+            **line,
+        }
+        for position, line in enumerate(lines, 1)
+    ]
+    return invoice, rows
+
+
+def _insert_lines(drafts: list[tuple[Invoice, list[dict]]]) -> None:
+    """The drafts' lines in one executemany (no RETURNING: their ids are not needed)."""
+    db.session.flush()
+    rows = [{"invoice_id": invoice.id, **row} for invoice, lines in drafts for row in lines]
+    if rows:
+        db.session.execute(insert(InvoiceLine), rows)
+
+
+def _buyer(member: Member) -> dict:
+    return {
+        "number": member.number,
+        "name": member.name,
+        "street": member.street,
+        "postal_code": member.postal_code,
+        "city": member.city,
+        "country": member.country,
+        "email": member.email,
+        "vat_id": member.vat_id,
+    }
+
+
+def cancel_drafts(period: BillingPeriod) -> int:
+    """Remove the period's draft invoices, and nothing else."""
+    _lock(period)
+    drafts = select(Invoice.id).where(
+        Invoice.period_id == period.id, Invoice.state == InvoiceState.DRAFT
+    )
+    ids = list(db.session.scalars(drafts))
+    if ids:
+        db.session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids)))
+        db.session.execute(
+            delete(Invoice).where(Invoice.id.in_(ids), Invoice.state == InvoiceState.DRAFT)
+        )
+    record("billing.cancel_drafts", period, after={"removed": len(ids)})
+    db.session.commit()
+    return len(ids)
+
+
+def issue(period: BillingPeriod) -> list[Invoice]:
+    """Number and issue the period's drafts. The year's sequence row is locked first, then the
+    drafts are read: a second run at the same time waits, then finds them issued. Numbers have
+    no gaps because a failed run rolls its numbers back with everything else."""
+    _lock(period)
+    year = utcnow().year
+    sequence = _locked_sequence(year)
+    drafts = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.period_id == period.id, Invoice.state == InvoiceState.DRAFT)
+        .order_by(Invoice.id)
+        .with_for_update()
+    ).all()
+    now = utcnow()
+    for invoice in drafts:
+        sequence.last += 1
+        invoice.number = f"{year}-{sequence.last:06d}"
+        invoice.state = InvoiceState.ISSUED
+        invoice.issued_at = now
+        record(
+            "billing.issue",
+            invoice,
+            after=snapshot(invoice, INVOICE_FIELDS),
+            member_id=invoice.member_id,
+        )
+    db.session.commit()
+    return list(drafts)
+
+
+def _locked_sequence(year: int) -> InvoiceSequence:
+    query = select(InvoiceSequence).where(InvoiceSequence.year == year).with_for_update()
+    sequence = db.session.scalar(query)
+    if sequence is not None:
+        return sequence
+    try:
+        with db.session.begin_nested():
+            db.session.add(InvoiceSequence(year=year, last=0))
+    except IntegrityError:
+        pass  # another run made the year's row first; it is locked below like any other
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
+def close_period(period: BillingPeriod) -> BillingPeriod:
+    """Freeze the period's prices; its drafts must be issued or cancelled first."""
+    ensure_open(period)
+    drafts = select(Invoice.id).where(
+        Invoice.period_id == period.id, Invoice.state == InvoiceState.DRAFT
+    )
+    if db.session.scalar(drafts.limit(1)):
+        raise Conflict(_l("Issue or cancel the drafts of this period first."))
+    before = snapshot(period, PERIOD_FIELDS)
+    period.state = PeriodState.CLOSED
+    period.closed_at = utcnow()
+    record("billing.period.close", period, before=before, after=snapshot(period, PERIOD_FIELDS))
+    db.session.commit()
+    return period
+
+
+def correct(invoice: Invoice, amount: Any, description: Any) -> Invoice:
+    """A draft credit note (a negative correction) or supplementary invoice (a positive one)
+    for an issued invoice; the invoice itself never changes."""
+    if invoice.state != InvoiceState.ISSUED or invoice.kind != InvoiceKind.INVOICE:
+        raise Conflict(_l("Only an issued invoice can be corrected."))
+    description = clean_text("description", description, max_length=200)
+    try:
+        value = Decimal(str(amount).strip().replace(",", "."))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationFailed.field("amount", _l("An amount in euros, like -12.50.")) from exc
+    if not value.is_finite() or value == 0 or abs(value) >= LIMIT or value != value.quantize(CENT):
+        raise ValidationFailed.field("amount", _l("An amount in euros, like -12.50."))
+    kind = InvoiceKind.CREDIT_NOTE if value < 0 else InvoiceKind.SUPPLEMENTARY
+    net = clean_amount("amount", abs(value))
+    line = _fixed_line(description, Decimal(1), "EUR", net)
+    mandate_id = db.session.scalar(
+        select(func.max(Mandate.id)).where(
+            Mandate.member_id == invoice.member_id, Mandate.state == MandateState.ACTIVE
+        )
+    )
+    draft, rows = _draft(
+        invoice.period,
+        invoice.member,
+        [line],
+        mandate_id,
+        like=invoice,
+        kind=kind.value,
+        corrects_id=invoice.id,
+    )
+    _insert_lines([(draft, rows)])
+    record("billing.correct", draft, after=snapshot(draft, INVOICE_FIELDS))
+    db.session.commit()
+    return draft

@@ -1,0 +1,226 @@
+"""Billing pages: the office's periods, pools and runs; members' invoices, each line explained;
+the cooperative's costs and how they were covered, for every member to see."""
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from panel.billing import einvoice, forms, operations
+from panel.billing.coverage import coverage
+from panel.billing.keys import LABELS
+from panel.billing.models import BillingPeriod, CostPool, Invoice, InvoiceState, PeriodState
+from panel.core.access import require_role, require_view, scope_to_member
+from panel.core.errors import NotFound, PanelError
+from panel.core.forms import run_from_button, show_errors
+from panel.core.roles import Role
+from panel.extensions import db
+
+bp = Blueprint("billing", __name__)
+MEMBERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
+
+
+def _period(period_id: int) -> BillingPeriod:
+    period = db.session.get(BillingPeriod, period_id)
+    if period is None:
+        raise NotFound(_("No such billing period."))
+    return period
+
+
+def _periods_page(form, status: int = 200):
+    periods = db.session.scalars(select(BillingPeriod).order_by(BillingPeriod.month.desc()))
+    return render_template("billing/periods.html", periods=periods.all(), form=form), status
+
+
+@bp.get("/admin/billing")
+@login_required
+def periods():
+    require_role(Role.ADMIN)
+    form = forms.PeriodForm(formdata=None, vat_percent=current_app.config["VAT_PERCENT"])
+    return _periods_page(form)
+
+
+@bp.post("/admin/billing")
+@login_required
+def period_open():
+    require_role(Role.ADMIN)
+    form = forms.PeriodForm()
+    if form.validate_on_submit():
+        try:
+            period = operations.open_period(
+                form.month.data,
+                form.membership_fee.data,
+                form.reserve_percent.data,
+                form.vat_percent.data,
+            )
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            return redirect(url_for("billing.period", period_id=period.id))
+    return _periods_page(form, 422)
+
+
+def _period_page(period: BillingPeriod, pool_form=None, status: int = 200):
+    invoices = db.session.scalars(
+        select(Invoice).where(Invoice.period_id == period.id).order_by(Invoice.id)
+    ).all()
+    return render_template(
+        "billing/period.html",
+        period=period,
+        pool_form=pool_form or forms.PoolForm(formdata=None),
+        coverage=coverage(period, issued_only=False),
+        invoices=invoices,
+        labels=LABELS,
+        drafts=sum(1 for invoice in invoices if invoice.state == InvoiceState.DRAFT),
+    ), status
+
+
+@bp.get("/admin/billing/<int:period_id>")
+@login_required
+def period(period_id: int):
+    require_role(Role.ADMIN)
+    return _period_page(_period(period_id))
+
+
+@bp.post("/admin/billing/<int:period_id>/pools")
+@login_required
+def pool_add(period_id: int):
+    require_role(Role.ADMIN)
+    period = _period(period_id)
+    form = forms.PoolForm()
+    if form.validate_on_submit():
+        try:
+            operations.add_pool(period, form.name.data, form.amount.data, form.key.data)
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            return redirect(url_for("billing.period", period_id=period.id))
+    return _period_page(period, form, 422)
+
+
+@bp.post("/admin/billing/pools/<int:pool_id>/delete")
+@login_required
+def pool_remove(pool_id: int):
+    require_role(Role.ADMIN)
+    pool = db.session.get(CostPool, pool_id)
+    if pool is None:
+        raise NotFound(_("No such cost pool."))
+    period_id = pool.period_id
+    run_from_button(operations.remove_pool, pool)
+    return redirect(url_for("billing.period", period_id=period_id))
+
+
+@bp.post("/admin/billing/<int:period_id>/<any(run, cancel, issue, close):change>")
+@login_required
+def period_change(period_id: int, change: str):
+    require_role(Role.ADMIN)
+    period = _period(period_id)
+    act = {
+        "run": operations.run_period,
+        "cancel": operations.cancel_drafts,
+        "issue": operations.issue,
+        "close": operations.close_period,
+    }[change]
+    result = run_from_button(act, period)
+    if change == "run" and result is not None:
+        flash(_("%(count)s draft invoices made.", count=len(result.created)), "success")
+        for pool in result.unallocated:
+            flash(_("No usage of its key: %(pool)s is not shared out.", pool=pool.name), "error")
+    return redirect(url_for("billing.period", period_id=period.id))
+
+
+def _invoice(invoice_id: int) -> Invoice:
+    return require_view(db.session.get(Invoice, invoice_id))
+
+
+@bp.get("/invoices")
+@login_required
+def invoices():
+    require_role(*MEMBERS)
+    query = scope_to_member(select(Invoice), Invoice.member_id)
+    if current_user.role != Role.ADMIN:
+        # Members see what was issued to them; drafts are the office's work in progress.
+        query = query.where(Invoice.state == InvoiceState.ISSUED)
+    rows = db.session.scalars(query.order_by(Invoice.id.desc()).limit(500)).all()
+    return render_template("billing/invoices.html", invoices=rows)
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@login_required
+def invoice(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    if invoice.state != InvoiceState.ISSUED and current_user.role != Role.ADMIN:
+        raise NotFound(_("No such object."))
+    return render_template(
+        "billing/invoice.html",
+        invoice=invoice,
+        labels=LABELS,
+        form=forms.CorrectionForm(formdata=None),
+    )
+
+
+def _issued(invoice_id: int) -> Invoice:
+    invoice = _invoice(invoice_id)
+    if invoice.state != InvoiceState.ISSUED:
+        raise NotFound(_("Documents exist for issued invoices only."))
+    return invoice
+
+
+@bp.get("/invoices/<int:invoice_id>.pdf")
+@login_required
+def invoice_pdf(invoice_id: int):
+    """The invoice as PDF/A-3 with its Factur-X (ZUGFeRD) XML inside."""
+    # weasyprint loads Pango when imported: only where a PDF is made, not in every process.
+    from panel.billing import pdf
+
+    invoice = _issued(invoice_id)
+    return _download(pdf.invoice_pdf(invoice), "application/pdf", f"{invoice.number}.pdf")
+
+
+@bp.get("/invoices/<int:invoice_id>.xml")
+@login_required
+def invoice_xrechnung(invoice_id: int):
+    """The invoice as XRechnung (CII) XML alone."""
+    invoice = _issued(invoice_id)
+    return _download(einvoice.xrechnung_xml(invoice), "application/xml", f"{invoice.number}.xml")
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    return Response(
+        data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.post("/admin/invoices/<int:invoice_id>/correct")
+@login_required
+def invoice_correct(invoice_id: int):
+    require_role(Role.ADMIN)
+    invoice = _invoice(invoice_id)
+    form = forms.CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            draft = operations.correct(invoice, form.amount.data, form.description.data)
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            return redirect(url_for("billing.invoice", invoice_id=draft.id))
+    page = render_template("billing/invoice.html", invoice=invoice, labels=LABELS, form=form)
+    return page, 422
+
+
+@bp.get("/costs")
+@login_required
+def costs():
+    """Every member sees the cooperative's costs per month and how much of each was covered."""
+    require_role(*MEMBERS)
+    periods = db.session.scalars(
+        select(BillingPeriod)
+        .where(BillingPeriod.state == PeriodState.CLOSED)
+        .order_by(BillingPeriod.month.desc())
+        .limit(24)
+    ).all()
+    return render_template(
+        "billing/costs.html",
+        periods=[(period, coverage(period)) for period in periods],
+        labels=LABELS,
+    )

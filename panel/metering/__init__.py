@@ -1,0 +1,1 @@
+"""Usage metering: Prometheus is the sensor, the ledger here is the books."""

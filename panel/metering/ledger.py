@@ -1,0 +1,311 @@
+"""Collection: reads each meter's raw samples from Prometheus per aligned period and writes
+ledger rows. A row is written once: a period already in the ledger is skipped, so running the
+collector again (or two at once) adds nothing twice."""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from panel.core.audit import record
+from panel.core.errors import ValidationFailed
+from panel.core.models import utcnow
+from panel.extensions import db
+from panel.metering.meters import METERS, Kind, Meter
+from panel.metering.models import CollectionRun, Quality, ResourceType, RunStatus, UsageRecord
+from panel.metering.prometheus import TIMEOUT, Prometheus, PrometheusUnavailable, Series
+from panel.metering.readings import Sample, Usage, counter_usage, gauge_usage
+from panel.webspaces.models import Database, State, Webspace
+
+log = logging.getLogger(__name__)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Resources in these states are expected to report; a missing series of theirs is a gap.
+REPORTING = (State.ACTIVE, State.SUSPENDED)
+
+
+@dataclass(frozen=True)
+class Resource:
+    id: int
+    name: str
+    webspace_id: int
+    member_id: int
+    created_at: datetime
+    reporting: bool
+
+
+@dataclass
+class PeriodResult:
+    records: int = 0
+    gaps: int = 0
+    unmatched: int = 0
+    skipped: set = field(default_factory=set)
+
+
+def align(moment: datetime, interval: int) -> datetime:
+    """The start of the period the moment falls in: periods are multiples of the interval."""
+    seconds = int((moment - EPOCH).total_seconds())
+    return EPOCH + timedelta(seconds=seconds - seconds % interval)
+
+
+def settings() -> tuple[int, int, int]:
+    config = current_app.config
+    return config["METERING_INTERVAL"], config["METERING_DELAY"], config["METERING_GAP_SECONDS"]
+
+
+def prometheus(timeout: float = TIMEOUT) -> Prometheus | None:
+    url = current_app.config.get("PROMETHEUS_URL")
+    return Prometheus(url, timeout) if url else None
+
+
+def collected_until() -> datetime | None:
+    """The end of the last period the ledger holds (every earlier one collected too)."""
+    return db.session.scalar(
+        select(func.max(CollectionRun.period_end)).where(
+            CollectionRun.period_end > CollectionRun.period_start
+        )
+    )
+
+
+def due_periods() -> tuple[datetime, datetime] | None:
+    """The oldest periods not yet collected that Prometheus has all samples of (at most
+    CATCH_UP of them)."""
+    interval, delay, _ = settings()
+    latest_end = align(utcnow() - timedelta(seconds=delay), interval)
+    start = collected_until() or latest_end - timedelta(seconds=interval)
+    # A long outage is caught up in batches, oldest first: a skipped period would put its usage
+    # into the next row, and filling it in later would count it twice.
+    end = min(latest_end, start + timedelta(seconds=interval * _catch_up()))
+    return (start, end) if start < end else None
+
+
+def _catch_up() -> int:
+    return current_app.config["METERING_CATCH_UP"]
+
+
+def check_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """A backfill range: aligned to whole periods, in the past, at most CATCH_UP×10 periods."""
+    interval, delay, _ = settings()
+    start, end = align(start, interval), align(end, interval)
+    latest_end = align(utcnow() - timedelta(seconds=delay), interval)
+    if end > latest_end:
+        raise ValidationFailed.field(
+            "to", f"Periods up to {latest_end.isoformat()} are complete; {end.isoformat()} is not."
+        )
+    if start >= end:
+        raise ValidationFailed.field("from", "The range holds no whole period.")
+    if (end - start).total_seconds() / interval > _catch_up() * 10:
+        raise ValidationFailed.field("from", f"At most {_catch_up() * 10} periods at once.")
+    return start, end
+
+
+def collect(start: datetime, end: datetime) -> CollectionRun:
+    """Collect every period in [start, end); stops at the first period Prometheus cannot give."""
+    interval, _, _ = settings()
+    run = CollectionRun(period_start=start, period_end=start, status=RunStatus.COMPLETE)
+    db.session.add(run)
+    db.session.commit()
+    client = prometheus()
+    try:
+        if client is None:
+            raise PrometheusUnavailable("PANEL_PROMETHEUS_URL is not set")
+        period = start
+        while period < end:
+            result = collect_period(client, period, period + timedelta(seconds=interval))
+            period += timedelta(seconds=interval)
+            run.records += result.records
+            run.gaps += result.gaps
+            run.unmatched += result.unmatched
+            run.period_end = period
+            db.session.commit()
+    except PrometheusUnavailable as exc:
+        db.session.rollback()
+        run.status, run.error = RunStatus.FAILED, str(exc)[:2000]
+        log.warning("metering: collection from %s stopped: %s", run.period_end, exc)
+    run.finished_at = utcnow()
+    record(
+        "metering.collect",
+        run,
+        after={
+            "from": start.isoformat(),
+            "to": run.period_end.isoformat(),
+            "status": run.status,
+            "records": run.records,
+            "gaps": run.gaps,
+        },
+    )
+    db.session.commit()
+    return run
+
+
+def collect_period(client: Prometheus, start: datetime, end: datetime) -> PeriodResult:
+    """Write the period's rows (the caller commits). A concurrent collector that wrote some of
+    them first makes this one try again, skipping what is there."""
+    try:
+        with db.session.begin_nested():
+            return _write_period(client, start, end)
+    except IntegrityError:
+        with db.session.begin_nested():
+            return _write_period(client, start, end)
+
+
+def _write_period(client: Prometheus, start: datetime, end: datetime) -> PeriodResult:
+    result = PeriodResult()
+    rows: list[dict] = []
+    for meter in METERS.values():
+        rows.extend(_meter_rows(client, meter, start, end, result))
+    if rows:
+        db.session.execute(insert(UsageRecord), rows)
+    result.records = len(rows)
+    result.gaps = sum(1 for row in rows if row["quality"] == Quality.GAP)
+    return result
+
+
+def _meter_rows(
+    client: Prometheus, meter: Meter, start: datetime, end: datetime, result: PeriodResult
+) -> list[dict]:
+    interval, _, gap_seconds = settings()
+    t0, t1 = start.timestamp(), end.timestamp()
+    resources = _resources(meter)
+    done = _existing(meter, start)
+    grouped: dict[int, list[Sample]] = defaultdict(list)
+    for series in client.raw_samples(meter.series, t1, interval + gap_seconds):
+        resource = resources.get(_key(meter, series))
+        if resource is None:
+            result.unmatched += 1
+            continue
+        grouped[resource.id].extend(series.samples)
+    baselines = (
+        _baselines(meter, start, interval, [r.id for r in resources.values()])
+        if meter.kind == Kind.COUNTER
+        else {}
+    )
+    rows = []
+    for resource in resources.values():
+        if resource.id in done:
+            continue
+        samples = sorted(grouped.get(resource.id, []), key=lambda sample: sample[0])
+        if not samples and not (resource.reporting and resource.created_at <= start):
+            continue
+        before = next((s for s in reversed(samples) if s[0] <= t0), None)
+        inside = [s for s in samples if t0 < s[0] <= t1]
+        if meter.kind == Kind.COUNTER:
+            baseline = baselines.get(resource.id)
+            if not inside and before is None and baseline is None:
+                # Never measured: a row would start its chain at 0.
+                continue
+            usage = counter_usage(baseline, before, inside, t0, t1, gap_seconds)
+        else:
+            usage = gauge_usage(before, inside, t0, t1, gap_seconds)
+        rows.append(_row(meter, resource, start, end, usage))
+    return rows
+
+
+def _row(meter: Meter, resource: Resource, start: datetime, end: datetime, usage: Usage) -> dict:
+    return {
+        "member_id": resource.member_id,
+        "webspace_id": resource.webspace_id,
+        "resource_type": meter.resource_type.value,
+        "resource_id": resource.id,
+        "resource_name": resource.name,
+        "metric": meter.name,
+        "unit": meter.unit,
+        "period_start": start,
+        "period_end": end,
+        "raw_start": usage.raw_start,
+        "raw_end": usage.raw_end,
+        "quantity": usage.quantity,
+        "quality": usage.quality.value,
+        "samples": usage.samples,
+        "covered_seconds": usage.covered_seconds,
+        "collected_at": utcnow(),
+    }
+
+
+def _key(meter: Meter, series: Series) -> tuple[str, ...]:
+    return tuple(series.labels.get(label, "") for label in meter.resource_labels)
+
+
+def _resources(meter: Meter) -> dict[tuple[str, ...], Resource]:
+    """The meter's resources by the labels that name them in Prometheus, and by id."""
+    if meter.resource_type == ResourceType.DATABASE:
+        query = select(
+            Database.id,
+            Database.name,
+            Database.webspace_id,
+            Database.member_id,
+            Database.created_at,
+            Database.state,
+            Database.engine,
+        ).where(Database.state != State.PENDING)
+        resources = {
+            (engine, name): Resource(ident, name, webspace, member, created, state in REPORTING)
+            for ident, name, webspace, member, created, state, engine in db.session.execute(query)
+        }
+    else:
+        query = select(
+            Webspace.id, Webspace.name, Webspace.member_id, Webspace.created_at, Webspace.state
+        ).where(Webspace.purged_at.is_(None))
+        resources = {
+            (name,): Resource(ident, name, ident, member, created, state in REPORTING)
+            for ident, name, member, created, state in db.session.execute(query)
+        }
+    return resources
+
+
+def _existing(meter: Meter, start: datetime) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(UsageRecord.resource_id).where(
+                UsageRecord.resource_type == meter.resource_type,
+                UsageRecord.metric == meter.name,
+                UsageRecord.period_start == start,
+            )
+        )
+    )
+
+
+def _baselines(
+    meter: Meter, start: datetime, interval: int, resource_ids: list[int]
+) -> dict[int, Decimal]:
+    """Each resource's last reading before the period: where its latest earlier row ended.
+    Almost always that row is the previous period's; older rows are looked up only for the
+    resources without one."""
+    same_meter = (
+        UsageRecord.resource_type == meter.resource_type,
+        UsageRecord.metric == meter.name,
+    )
+    previous = start - timedelta(seconds=interval)
+    baselines = dict(
+        db.session.execute(
+            select(UsageRecord.resource_id, UsageRecord.raw_end).where(
+                *same_meter, UsageRecord.period_start == previous
+            )
+        ).all()
+    )
+    missing = [ident for ident in resource_ids if ident not in baselines]
+    for chunk in (missing[i : i + 500] for i in range(0, len(missing), 500)):
+        latest = (
+            select(UsageRecord.resource_id, func.max(UsageRecord.period_start).label("at"))
+            .where(*same_meter, UsageRecord.period_start < previous)
+            .where(UsageRecord.resource_id.in_(chunk))
+            .group_by(UsageRecord.resource_id)
+            .subquery()
+        )
+        query = (
+            select(UsageRecord.resource_id, UsageRecord.raw_end)
+            .join(
+                latest,
+                and_(
+                    UsageRecord.resource_id == latest.c.resource_id,
+                    UsageRecord.period_start == latest.c.at,
+                ),
+            )
+            .where(*same_meter)
+        )
+        baselines.update(db.session.execute(query).all())
+    return baselines

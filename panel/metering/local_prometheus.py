@@ -1,0 +1,59 @@
+"""The Prometheus `panel run` starts when PANEL_PROMETHEUS_URL is not set: Debian's binary with
+the configuration in monitoring/, its data in the instance folder, listening on loopback."""
+
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+from flask import current_app
+
+from panel.metering.targets import write_host_targets, write_panel_targets
+
+BINARY = "/usr/bin/prometheus"
+
+
+def folder() -> Path:
+    return Path(current_app.instance_path) / "prometheus"
+
+
+def prepare(panel_address: str) -> Path:
+    """The instance's copy of monitoring/ (refreshed on every start) and its targets."""
+    source = Path(current_app.config["MONITORING_DIR"])
+    target = folder()
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "prometheus.yml", target / "prometheus.yml")
+    shutil.copytree(source / "rules", target / "rules", dirs_exist_ok=True)
+    write_panel_targets(panel_address)
+    write_host_targets()
+    return target / "prometheus.yml"
+
+
+def start(panel_address: str, binary: str = BINARY) -> subprocess.Popen | None:
+    """Start it and return the process; None (metering stays off) where Prometheus is missing."""
+    if not Path(binary).exists():
+        return None
+    config = prepare(panel_address)
+    listen = current_app.config["PROMETHEUS_LISTEN"]
+    return subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={folder() / 'data'}",
+            f"--web.listen-address={listen}",
+            "--log.level=warn",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def url() -> str:
+    return f"http://{current_app.config['PROMETHEUS_LISTEN']}"
+
+
+def ready(address: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{address}/-/ready", timeout=timeout) as response:  # noqa: S310
+            return response.status == 200
+    except OSError:
+        return False

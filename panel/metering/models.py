@@ -1,0 +1,86 @@
+"""The usage ledger: one row per resource, metric and period, and a record of each collection."""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from panel.core.models import Base, one_of, utcnow
+
+# Readings and quantities: bytes up to exabytes, byte-hours, CPU seconds with microseconds.
+Quantity = Numeric(30, 6, asdecimal=True)
+
+
+class Quality(StrEnum):
+    COMPLETE = "complete"
+    # Prometheus had no samples for part of the period: a gauge's usage there is unknown; a
+    # counter's usage is caught up in the next period that has samples.
+    GAP = "gap"
+    # The counter went back (its agent lost its state): what it counted since is added whole.
+    RESET = "reset"
+
+
+class ResourceType(StrEnum):
+    WEBSPACE = "webspace"
+    DATABASE = "database"
+
+
+class RunStatus(StrEnum):
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+class UsageRecord(Base):
+    """A resource's measured usage in one period; rows are written once and never changed."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        UniqueConstraint("resource_type", "resource_id", "metric", "period_start"),
+        one_of("quality", Quality),
+        one_of("resource_type", ResourceType),
+        Index("ix_usage_records_member_id", "member_id", "period_start"),
+        Index("ix_usage_records_webspace_id", "webspace_id", "period_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    webspace_id: Mapped[int] = mapped_column(ForeignKey("webspaces.id"))
+    resource_type: Mapped[str] = mapped_column(String(16))
+    resource_id: Mapped[int]
+    # The name when it was measured, so a row reads the same after its resource is gone.
+    resource_name: Mapped[str] = mapped_column(String(64))
+    metric: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[datetime] = mapped_column(index=True)
+    period_end: Mapped[datetime]
+    raw_start: Mapped[Decimal] = mapped_column(Quantity)
+    raw_end: Mapped[Decimal] = mapped_column(Quantity)
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    quality: Mapped[str] = mapped_column(String(12))
+    samples: Mapped[int]
+    covered_seconds: Mapped[int]
+    collected_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member = relationship("Member")
+    webspace = relationship("Webspace")
+
+
+class CollectionRun(Base):
+    """One pass of the collector over a range of periods, kept for the fleet page."""
+
+    __tablename__ = "collection_runs"
+    __table_args__ = (one_of("status", RunStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime | None]
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12))
+    records: Mapped[int] = mapped_column(default=0)
+    gaps: Mapped[int] = mapped_column(default=0)
+    # Series Prometheus had that belong to no resource the panel knows.
+    unmatched: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,86 @@
+"""Usage pages: a member's webspaces over time and the ledger rows behind them; the fleet."""
+
+from datetime import timedelta
+
+from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from sqlalchemy import select
+
+from panel.core.access import require_role, require_view, scope_to_member
+from panel.core.errors import ValidationFailed
+from panel.core.models import utcnow
+from panel.core.roles import Role
+from panel.extensions import db
+from panel.metering import charts, usage
+from panel.metering.meters import METERS
+from panel.webspaces.models import Webspace
+
+bp = Blueprint("metering", __name__)
+OWNERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
+ROWS_SHOWN = 200
+
+
+@bp.get("/usage")
+@login_required
+def overview():
+    require_role(*OWNERS)
+    webspaces = db.session.scalars(
+        scope_to_member(select(Webspace), Webspace.member_id).order_by(Webspace.name)
+    ).all()
+    since = utcnow() - timedelta(days=30)
+    return render_template(
+        "metering/overview.html",
+        webspaces=webspaces,
+        totals=usage.webspace_totals([w.id for w in webspaces], since),
+        meters=METERS,
+    )
+
+
+@bp.get("/webspaces/<int:webspace_id>/usage")
+@login_required
+def webspace_usage(webspace_id: int):
+    webspace = require_view(db.session.get(Webspace, webspace_id))
+    metric = usage.clean_metric(request.args.get("metric")) or "traffic"
+    span = request.args.get("range") or "24h"
+    if span not in usage.RANGES:
+        raise ValidationFailed.field(
+            "range", _l("One of: %(ranges)s.", ranges=", ".join(usage.RANGES))
+        )
+    buckets = usage.chart(webspace.id, metric, span)
+    start = buckets[0].start
+    rows = db.session.scalars(
+        usage.records(webspace_id=webspace.id, metric=metric, start=start).limit(ROWS_SHOWN)
+    ).all()
+    return render_template(
+        "metering/webspace.html",
+        webspace=webspace,
+        meter=METERS[metric],
+        meters=METERS,
+        span=span,
+        spans=usage.RANGES,
+        bars=charts.bars(buckets),
+        chart=charts,
+        total=sum(bucket.quantity for bucket in buckets),
+        rows=rows,
+        rows_shown=ROWS_SHOWN,
+        rates=usage.live_rates(webspace.name),
+    )
+
+
+@bp.get("/admin/usage")
+@login_required
+def fleet():
+    require_role(Role.ADMIN)
+    since = utcnow() - timedelta(days=1)
+    load, load_problem = usage.host_load()
+    return render_template(
+        "metering/fleet.html",
+        meters=METERS,
+        day=usage.totals(None, since, utcnow()),
+        month=usage.totals(None, utcnow() - timedelta(days=30), utcnow()),
+        load=load,
+        load_problem=load_problem,
+        incomplete=usage.incomplete_series(utcnow() - timedelta(days=7)),
+        runs=usage.recent_runs(),
+    )

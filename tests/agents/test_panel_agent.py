@@ -1,0 +1,689 @@
+"""The host agent (agents/panel_agent.py) on folders made here: log reading across partial lines,
+rotation and truncation, the state file and restarts, CPU across slice restarts, the disk walk,
+database sizes, and scrapes that only read what the collectors published."""
+
+import contextlib
+import gzip
+import http.client
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from polling import poll
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENT_FILE = ROOT / "agents" / "panel_agent.py"
+
+_spec = importlib.util.spec_from_file_location("panel_agent", AGENT_FILE)
+agent_module = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(agent_module)
+
+A, B = "abc00", "abd01"
+BYTES = "panel_webspace_http_response_bytes_total"
+REQUESTS = "panel_webspace_http_requests_total"
+UNPARSED = "panel_agent_unparsed_log_lines_total"
+CPU = "panel_webspace_cpu_seconds_total"
+DISK = "panel_webspace_disk_usage_bytes"
+DATABASE = "panel_database_size_bytes"
+LAST = "panel_agent_last_collection_timestamp_seconds"
+ERRORS = "panel_agent_collection_errors_total"
+DURATION = "panel_agent_collection_duration_seconds"
+
+
+@pytest.fixture(autouse=True)
+def transaction():
+    """The agent has no panel database: the shared rolled-back session stays out."""
+    yield None
+
+
+class Host:
+    """A host's folders in tmp_path: logs, homes, cgroups and the agent's state file."""
+
+    def __init__(self, folder: Path):
+        self.logs = folder / "logs"
+        self.homes = folder / "homes"
+        self.cgroups = folder / "cgroup"
+        self.state = folder / "state" / "state.json"
+        for path in (self.logs, self.homes, self.cgroups, self.state.parent):
+            path.mkdir(parents=True)
+
+    def agent(self, engines: dict | None = None):
+        return agent_module.Agent(
+            self.logs, self.homes, self.cgroups, self.state, database_engines=engines or {}
+        )
+
+    def log(self, name: str, text: str, file: str = "access.log") -> Path:
+        """Append TEXT to the webspace's log FILE (as nginx appends)."""
+        path = self.logs / name / file
+        path.parent.mkdir(exist_ok=True)
+        with path.open("a") as handle:
+            handle.write(text)
+        return path
+
+    def rotate(self, name: str) -> None:
+        """What logrotate does with delaycompress and create: .1 compressed away, access.log
+        renamed to .1, a new empty access.log."""
+        folder = self.logs / name
+        with contextlib.suppress(FileNotFoundError):
+            (folder / "access.log.1").rename(folder / "access.log.2.gz")
+        (folder / "access.log").rename(folder / "access.log.1")
+        (folder / "access.log").touch()
+
+    def cpu(self, name: str, usec: int | None) -> None:
+        """The webspace's slice with USAGE_USEC, or no slice (None)."""
+        folder = self.cgroups / "webspace.slice" / f"webspace-{name}.slice"
+        if usec is None:
+            (folder / "cpu.stat").unlink()
+            folder.rmdir()
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "cpu.stat").write_text(
+            f"usage_usec {usec}\nuser_usec {usec // 2}\nsystem_usec {usec // 2}\n"
+        )
+
+
+@pytest.fixture
+def host(tmp_path) -> Host:
+    return Host(tmp_path)
+
+
+def line(sent: int, request: str = "GET / HTTP/1.1", agent: str = "curl/7.88.1") -> str:
+    """A line in the webspace log format, as nginx writes it."""
+    return f'site.test 198.18.0.1 [2024-05-01T12:00:00+00:00] "{request}" 200 {sent} "{agent}"\n'
+
+
+def scrape(agent) -> dict:
+    """{(sample name, labels): value} of what a scrape returns now."""
+    text = generate_latest(agent.registry).decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: dict, name: str, **labels) -> float | None:
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def traffic(agent, name: str = A) -> tuple[float | None, float | None]:
+    samples = scrape(agent)
+    return value(samples, BYTES, webspace=name), value(samples, REQUESTS, webspace=name)
+
+
+def test_bytes_and_requests_are_the_sums_of_the_logged_lines(host):
+    host.log(A, line(100) + line(2500) + line(0))
+    host.log(B, line(7))
+    agent = host.agent()
+    assert agent.run_pass("logs")
+    assert traffic(agent, A) == (2600, 3)
+    assert traffic(agent, B) == (7, 1)
+
+    host.log(A, line(11) + line(22))
+    assert agent.run_pass("logs")
+    assert traffic(agent, A) == (2633, 5)
+    assert traffic(agent, B) == (7, 1)
+    assert value(scrape(agent), UNPARSED, webspace=A) == 0
+
+
+def test_escaped_quotes_parse_and_lines_of_another_format_are_counted_apart(host):
+    escaped = line(
+        300, request="GET /a\\x22b?q=\\x5C HTTP/1.1", agent="Mozilla \\x22quoted\\x22 \\xC3\\xA4"
+    )
+    bare_quote = line(5000, request='GET /a"b HTTP/1.1')
+    combined = '198.18.0.1 - - [01/May/2024:12:00:00 +0000] "GET / HTTP/1.1" 200 612 "-" "curl"\n'
+    host.log(A, escaped + bare_quote + combined + "\n" + line(1, request="", agent="-"))
+    agent = host.agent()
+    agent.run_pass("logs")
+    samples = scrape(agent)
+    assert traffic(agent) == (301, 2)
+    assert value(samples, UNPARSED, webspace=A) == 3
+
+
+def test_a_partial_last_line_waits_for_its_end(host):
+    whole = line(1234)
+    host.log(A, line(1) + whole[:20])
+    agent = host.agent()
+    agent.run_pass("logs")
+    assert traffic(agent) == (1, 1)
+    host.log(A, whole[20:-1])
+    agent.run_pass("logs")
+    assert traffic(agent) == (1, 1)
+    host.log(A, "\n")
+    agent.run_pass("logs")
+    assert traffic(agent) == (1235, 2)
+    assert value(scrape(agent), UNPARSED, webspace=A) == 0
+
+
+def test_rotation_finishes_the_old_file_then_reads_the_new_one(host):
+    host.log(A, line(1) + line(2))
+    agent = host.agent()
+    agent.run_pass("logs")
+    assert traffic(agent) == (3, 2)
+
+    # Written after the last read, before logrotate renamed the file.
+    host.log(A, line(4))
+    host.rotate(A)
+    # nginx writes on into the renamed file until it reopens its logs.
+    host.log(A, line(8), file="access.log.1")
+    host.log(A, line(16))
+    agent.run_pass("logs")
+    assert traffic(agent) == (31, 5)
+
+    # Still before the reopen: the old file keeps getting lines, and they count.
+    host.log(A, line(32), file="access.log.1")
+    host.log(A, line(64))
+    agent.run_pass("logs")
+    assert traffic(agent) == (127, 7)
+
+    # The next rotation compresses the old file away; the one before is finished first.
+    host.log(A, line(128))
+    host.rotate(A)
+    host.log(A, line(256))
+    agent.run_pass("logs")
+    assert traffic(agent) == (511, 9)
+    agent.run_pass("logs")
+    assert traffic(agent) == (511, 9)
+
+
+def test_a_rotation_without_a_new_file_yet_loses_nothing(host):
+    host.log(A, line(1))
+    agent = host.agent()
+    agent.run_pass("logs")
+    host.log(A, line(2))
+    (host.logs / A / "access.log").rename(host.logs / A / "access.log.1")
+    agent.run_pass("logs")
+    assert traffic(agent) == (3, 2)
+    host.log(A, line(4), file="access.log.1")
+    host.log(A, line(8))
+    agent.run_pass("logs")
+    assert traffic(agent) == (15, 4)
+
+
+def test_a_truncated_file_is_read_from_its_start(host):
+    path = host.log(A, line(1000) + line(2000) + line(3000))
+    agent = host.agent()
+    agent.run_pass("logs")
+    assert traffic(agent) == (6000, 3)
+    with path.open("w") as handle:
+        handle.write(line(5))
+    agent.run_pass("logs")
+    assert traffic(agent) == (6005, 4)
+
+
+def test_the_state_is_written_before_the_totals_are_published(host, monkeypatch):
+    host.log(A, line(10))
+    agent = host.agent()
+    seen = []
+    publish = agent._publish
+
+    def checked(collector, published):
+        if collector in ("logs", "cpu"):
+            persisted = json.loads(host.state.read_text())[collector]
+            assert persisted == published
+            seen.append(collector)
+        publish(collector, published)
+
+    monkeypatch.setattr(agent, "_publish", checked)
+    host.cpu(A, 1_000_000)
+    assert agent.run_pass("logs")
+    assert agent.run_pass("cpu")
+    assert seen == ["logs", "cpu"]
+
+
+def test_a_failed_write_publishes_nothing_and_a_restart_counts_each_line_once(host, monkeypatch):
+    host.log(A, line(10) + line(20))
+    first = host.agent()
+    assert first.run_pass("logs")
+    assert traffic(first) == (30, 2)
+
+    host.log(A, line(40))
+    with monkeypatch.context() as patch:
+
+        def full_disk(path, data):
+            raise OSError(28, "No space left on device")
+
+        patch.setattr(agent_module, "write_atomically", full_disk)
+        assert not first.run_pass("logs")
+    # Not persisted, so not published: a restart could not go below it.
+    assert traffic(first) == (30, 2)
+    assert value(scrape(first), ERRORS, collector="logs") == 1
+
+    assert first.run_pass("logs")
+    assert traffic(first) == (70, 3)
+    host.log(A, line(80) + line(160)[:10])
+
+    # The agent restarts (a new object on the same state file): before its first pass it
+    # exports what the old one published, then counts only the lines written since.
+    second = host.agent()
+    assert traffic(second) == (70, 3)
+    second.run_pass("logs")
+    assert traffic(second) == (150, 4)
+    host.log(A, line(160)[10:])
+    second.run_pass("logs")
+    assert traffic(second) == (310, 5)
+    assert traffic(host.agent()) == (310, 5)
+
+
+def test_an_unreadable_state_file_is_moved_aside(host):
+    host.state.write_text("{not json")
+    host.log(A, line(5))
+    agent = host.agent()
+    assert host.state.with_name("state.json.unreadable").read_text() == "{not json"
+    agent.run_pass("logs")
+    assert traffic(agent) == (5, 1)
+    assert json.loads(host.state.read_text())["logs"][A]["bytes"] == 5
+
+
+def test_cpu_total_runs_on_across_slice_restarts_and_agent_restarts(host):
+    (host.homes / A).mkdir()
+    agent = host.agent()
+    host.cpu(A, 1_000_000)
+    agent.run_pass("cpu")
+    assert value(scrape(agent), CPU, webspace=A) == 1.0
+    host.cpu(A, 3_000_000)
+    agent.run_pass("cpu")
+    assert value(scrape(agent), CPU, webspace=A) == 3.0
+    # Slice stopped: the total stays.
+    host.cpu(A, None)
+    agent.run_pass("cpu")
+    assert value(scrape(agent), CPU, webspace=A) == 3.0
+    # Started again: its new usage counts from 0.
+    host.cpu(A, 500_000)
+    agent.run_pass("cpu")
+    assert value(scrape(agent), CPU, webspace=A) == 3.5
+    # A reading lower than the last one: the slice was restarted between two passes.
+    host.cpu(A, 200_000)
+    agent.run_pass("cpu")
+    assert value(scrape(agent), CPU, webspace=A) == 3.7
+
+    restarted = host.agent()
+    assert value(scrape(restarted), CPU, webspace=A) == 3.7
+    host.cpu(A, 1_200_000)
+    restarted.run_pass("cpu")
+    assert value(scrape(restarted), CPU, webspace=A) == 4.7
+
+
+def test_a_slice_replaced_between_passes_counts_whole_even_when_higher():
+    entry = agent_module.advance_cpu(agent_module.new_cpu_entry(), (111, 2_000_000))
+    assert entry["total_usec"] == 2_000_000
+    # Same reading trend but another cgroup (a new slice): its whole usage is new.
+    assert agent_module.advance_cpu(entry, (222, 2_500_000))["total_usec"] == 4_500_000
+    assert agent_module.advance_cpu(entry, (111, 2_500_000))["total_usec"] == 2_500_000
+
+
+def test_cpu_is_read_from_the_unified_hierarchy_where_v1_is_mounted_too(host):
+    (host.homes / A).mkdir()
+    (host.cgroups / "cgroup.controllers").write_text("cpu memory pids\n")
+    host.cpu(A, 1_000_000)
+    agent = host.agent()
+    agent.run_pass("cpu")
+    assert value(scrape(agent), CPU, webspace=A) == 1.0
+    # Hybrid: v1 controllers side by side with the v2 tree in unified/.
+    (host.cgroups / "cgroup.controllers").rename(host.cgroups / "cgroup.clone_children")
+    unified = host.cgroups / "unified" / "webspace.slice" / f"webspace-{A}.slice"
+    unified.mkdir(parents=True)
+    (host.cgroups / "unified" / "cgroup.controllers").write_text("")
+    (unified / "cpu.stat").write_text("usage_usec 250000\n")
+    agent.run_pass("cpu")
+    assert value(scrape(agent), CPU, webspace=A) == 1.25
+
+
+def du(path: Path) -> int:
+    """Allocated bytes by coreutils' du: hard links once, symbolic links not followed."""
+    output = subprocess.run(
+        ["du", "-s", "--block-size=1", str(path)], capture_output=True, text=True, check=True
+    )
+    return int(output.stdout.split()[0])
+
+
+def test_disk_usage_counts_each_inode_once_and_follows_no_link(host, tmp_path):
+    home = host.homes / A
+    (home / "domains" / "site" / "htdocs").mkdir(parents=True)
+    data = home / "domains" / "site" / "htdocs" / "data.bin"
+    data.write_bytes(os.urandom(256 * 1024))
+    (home / "small.txt").write_text("x")
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes(os.urandom(4 * 1024 * 1024))
+    (home / "link-to-outside").symlink_to(outside)
+    (home / "link-to-domains").symlink_to(home / "domains")
+    agent = host.agent()
+    agent.run_pass("disk")
+    before = value(scrape(agent), DISK, webspace=A)
+    assert before == du(home)
+    assert 256 * 1024 < before < 1024 * 1024
+
+    os.link(data, home / "hardlink.bin")
+    agent.run_pass("disk")
+    assert value(scrape(agent), DISK, webspace=A) == before == du(home)
+
+
+def test_files_vanishing_during_the_walk_do_not_fail_it(host, monkeypatch):
+    home = host.homes / A
+    gone_folder = home / "gone-folder"
+    gone_folder.mkdir(parents=True)
+    (gone_folder / "f").write_bytes(b"y" * 10000)
+    (home / "gone.txt").write_bytes(b"x" * 10000)
+    (home / "kept.txt").write_bytes(b"z" * 10000)
+    folder_blocks = os.lstat(gone_folder).st_blocks * 512
+    scandir = os.scandir
+
+    def vanishing(path):
+        # A file removed after the home was listed, a folder removed before it is listed.
+        if Path(path) == gone_folder:
+            (gone_folder / "f").unlink()
+            gone_folder.rmdir()
+            return scandir(path)
+        if Path(path) != home:
+            return scandir(path)
+        with scandir(path) as listing:
+            entries = list(listing)
+        (home / "gone.txt").unlink()
+        return contextlib.nullcontext(entries)
+
+    monkeypatch.setattr(agent_module.os, "scandir", vanishing)
+    agent = host.agent()
+    assert agent.run_pass("disk")
+    monkeypatch.undo()
+    # The folder was there when the walk saw its entry in the home.
+    assert value(scrape(agent), DISK, webspace=A) == du(home) + folder_blocks
+
+
+def test_database_output_is_parsed():
+    assert agent_module.parse_mariadb("abc00_shop\t16384\nmysql\t2154496\nabc00_empty\t0\n") == {
+        "abc00_shop": 16384,
+        "mysql": 2154496,
+        "abc00_empty": 0,
+    }
+    assert agent_module.parse_postgresql("postgres|7631663\nabc00_blog|7767827\n") == {
+        "postgres": 7631663,
+        "abc00_blog": 7767827,
+    }
+    assert agent_module.parse_mariadb("") == {}
+    with pytest.raises(ValueError):
+        agent_module.parse_postgresql("ERROR:  something\n")
+
+
+def fake_command(folder: Path, name: str, output: str) -> Path:
+    """An executable NAME in FOLDER that records its arguments and prints OUTPUT."""
+    folder.mkdir(exist_ok=True)
+    script = folder / name
+    script.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > "{folder}/{name}.args"\nprintf "{output}"\n'
+    )
+    script.chmod(0o755)
+    return folder / f"{name}.args"
+
+
+def test_database_sizes_come_from_the_engines_clients(tmp_path, monkeypatch):
+    bin_folder = tmp_path / "bin"
+    mysql_args = fake_command(bin_folder, "mysql", "abc00_shop\\t16384\\nmysql\\t99\\n")
+    runuser_args = fake_command(bin_folder, "runuser", "abc00_blog|7767827\\n")
+    fake_command(bin_folder, "psql", "")
+    monkeypatch.setenv("PATH", str(bin_folder))
+    sockets = tmp_path / "run"
+    sockets.mkdir()
+    monkeypatch.setattr(agent_module, "MARIADB_SOCKET", sockets / "mysqld.sock")
+    monkeypatch.setattr(agent_module, "POSTGRESQL_SOCKETS", sockets)
+    # Installed but not running: nothing asked, no error.
+    assert agent_module.mariadb_sizes() is None
+    assert agent_module.postgresql_sizes() is None
+
+    (sockets / "mysqld.sock").touch()
+    (sockets / ".s.PGSQL.5432").touch()
+    assert agent_module.mariadb_sizes() == {"abc00_shop": 16384, "mysql": 99}
+    assert mysql_args.read_text().splitlines() == [
+        "--batch",
+        "--skip-column-names",
+        "-e",
+        agent_module.MARIADB_QUERY,
+    ]
+    assert "LEFT JOIN information_schema.tables" in agent_module.MARIADB_QUERY
+    assert agent_module.postgresql_sizes() == {"abc00_blog": 7767827}
+    assert runuser_args.read_text().splitlines() == [
+        *("-u", "postgres", "--", "psql", "-XAtq", "-c"),
+        agent_module.POSTGRESQL_QUERY,
+    ]
+
+    (bin_folder / "mysql").write_text("#!/bin/sh\necho 'ERROR 2002: cannot connect' >&2\nexit 1\n")
+    with pytest.raises(RuntimeError, match="ERROR 2002: cannot connect"):
+        agent_module.mariadb_sizes()
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing"))
+    assert agent_module.mariadb_sizes() is None
+
+
+def test_only_databases_of_existing_webspaces_are_exported(host):
+    for name in (A, B):
+        (host.homes / name).mkdir()
+
+    def broken():
+        raise RuntimeError("psql exited with 2: connection refused")
+
+    engines = {
+        "mariadb": lambda: {"abc00_shop": 16384, "mysql": 1, "abc00": 5, "zzz99_x": 7},
+        "postgresql": lambda: {"abd01_blog": 8192, "postgres": 2, "abc00shop": 3},
+    }
+    agent = host.agent(engines)
+    assert agent.run_pass("databases")
+    databases = {key: size for key, size in scrape(agent).items() if key[0] == DATABASE}
+    assert databases == {
+        (DATABASE, (("database", "abc00_shop"), ("engine", "mariadb"), ("webspace", A))): 16384,
+        (DATABASE, (("database", "abd01_blog"), ("engine", "postgresql"), ("webspace", B))): 8192,
+    }
+
+    # An engine that is not there is no error; one whose query fails is.
+    engines["mariadb"] = lambda: None
+    assert agent.run_pass("databases")
+    engines["postgresql"] = broken
+    assert not agent.run_pass("databases")
+    samples = scrape(agent)
+    assert value(samples, ERRORS, collector="databases") == 1
+    assert not any(key[0] == DATABASE for key in samples)
+
+
+def test_webspaces_are_the_folders_named_like_one(host):
+    for name in (A, "lost+found", "abc0", "ABC00", "abc000"):
+        (host.homes / name).mkdir()
+    (host.logs / B).mkdir()
+    (host.logs / "abe02").write_text("a file, not a folder")
+    (host.homes / "abf03").symlink_to(host.homes / A)
+    assert host.agent().webspaces() == [A, B]
+
+
+def test_a_webspace_that_is_gone_leaves_the_metrics(host):
+    host.log(A, line(5))
+    host.log(B, line(6))
+    agent = host.agent()
+    agent.run_pass("logs")
+    assert traffic(agent, B) == (6, 1)
+    for path in (host.logs / B).iterdir():
+        path.unlink()
+    (host.logs / B).rmdir()
+    agent.run_pass("logs")
+    assert traffic(agent, B) == (None, None)
+    assert traffic(agent, A) == (5, 1)
+    assert B not in json.loads(host.state.read_text())["logs"]
+
+
+def test_collector_health_is_exported(host, monkeypatch):
+    agent = host.agent()
+    samples = scrape(agent)
+    assert all(value(samples, LAST, collector=name) == 0 for name in agent_module.COLLECTORS)
+    assert agent.run_pass("logs")
+    first = value(scrape(agent), LAST, collector="logs")
+    assert first > 1.6e9
+
+    def unreadable(folder, entry):
+        raise PermissionError(13, "Permission denied")
+
+    host.log(A, line(1))
+    monkeypatch.setattr(agent_module, "advance_log", unreadable)
+    assert not agent.run_pass("logs")
+    samples = scrape(agent)
+    assert value(samples, LAST, collector="logs") == first
+    assert value(samples, ERRORS, collector="logs") == 1
+    assert value(samples, DURATION, collector="logs") >= 0
+
+
+@contextlib.contextmanager
+def serving(agent):
+    server = agent_module.http_server("127.0.0.1:0", agent.registry)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def http_get(port: int, path: str = "/metrics", **headers) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.body = response.read()
+        return response
+    finally:
+        connection.close()
+
+
+def http_metrics(port: int) -> str:
+    response = http_get(port)
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    return response.body.decode()
+
+
+def test_a_scrape_only_reads_what_the_collectors_published(host, monkeypatch):
+    calls = []
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls.append(name)
+            return function(*args, **kwargs)
+
+        monkeypatch.setattr(agent_module, name, wrapper)
+
+    for name in ("advance_log", "cpu_reading", "disk_usage", "read_complete_lines"):
+        counted(name, getattr(agent_module, name))
+    (host.homes / A).mkdir()
+    host.log(A, line(42))
+    host.cpu(A, 2_000_000)
+    agent = host.agent({"mariadb": lambda: calls.append("mariadb") or {"abc00_x": 1}})
+    monkeypatch.setattr(agent, "webspaces", lambda: calls.append("webspaces") or [A])
+    with serving(agent) as port:
+        text = http_metrics(port)
+        assert calls == []
+        assert f'{BYTES}{{webspace="{A}"}}' not in text
+        for collector in agent_module.COLLECTORS:
+            agent.run_pass(collector)
+        ran = list(calls)
+        for _ in range(3):
+            text = http_metrics(port)
+        assert calls == ran
+        compressed = http_get(port, **{"Accept-Encoding": "gzip"})
+        assert compressed.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(compressed.body).decode() == text
+        assert http_get(port, "/other").status == 404
+        assert calls == ran
+    assert f'{BYTES}{{webspace="{A}"}} 42.0' in text
+    assert f'{CPU}{{webspace="{A}"}} 2.0' in text
+    assert f'{DATABASE}{{database="abc00_x",engine="mariadb",webspace="{A}"}} 1.0' in text
+
+
+def test_metric_names_and_labels_are_the_contracts(host):
+    (host.homes / A).mkdir()
+    host.log(A, line(1))
+    host.cpu(A, 1)
+    agent = host.agent({"postgresql": lambda: {"abc00_db": 1}})
+    for collector in agent_module.COLLECTORS:
+        agent.run_pass(collector)
+    text = generate_latest(agent.registry).decode()
+    families = {
+        family.name: (family.type, {tuple(sorted(s.labels)) for s in family.samples})
+        for family in text_string_to_metric_families(text)
+    }
+    webspace, collector = {("webspace",)}, {("collector",)}
+    assert families == {
+        "panel_webspace_disk_usage_bytes": ("gauge", webspace),
+        "panel_webspace_http_response_bytes": ("counter", webspace),
+        "panel_webspace_http_requests": ("counter", webspace),
+        "panel_webspace_cpu_seconds": ("counter", webspace),
+        "panel_database_size_bytes": ("gauge", {("database", "engine", "webspace")}),
+        "panel_agent_last_collection_timestamp_seconds": ("gauge", collector),
+        "panel_agent_collection_errors": ("counter", collector),
+        "panel_agent_collection_duration_seconds": ("gauge", collector),
+        "panel_agent_unparsed_log_lines": ("counter", webspace),
+    }
+    names = {name for name, _ in scrape(agent)}
+    assert names == {
+        BYTES,
+        REQUESTS,
+        UNPARSED,
+        CPU,
+        DISK,
+        DATABASE,
+        LAST,
+        ERRORS,
+        DURATION,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_service_serves_collects_and_stops_on_sigterm(host, tmp_path):
+    host.log(A, line(321))
+    port = free_port()
+    # No database client on PATH: the database collector finds no engine.
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(AGENT_FILE),
+            *("--listen", f"127.0.0.1:{port}", "--log-root", str(host.logs)),
+            *("--home-root", str(host.homes), "--cgroup-root", str(host.cgroups)),
+            *("--state", str(host.state), "--interval", "0.2"),
+        ],
+        env={"PATH": str(tmp_path / "no-bin")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+
+        def served() -> str | None:
+            try:
+                text = http_metrics(port)
+            except OSError:
+                return None
+            return text if f'{BYTES}{{webspace="{A}"}} 321.0' in text else None
+
+        poll(served, 10, "the agent does not serve the logged bytes")
+        host.log(A, line(1000))
+        poll(
+            lambda: f'{BYTES}{{webspace="{A}"}} 1321.0' in http_metrics(port),
+            10,
+            "the agent does not collect on its interval",
+        )
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, output
+    assert "stopping" in output
+    assert json.loads(host.state.read_text())["logs"][A]["bytes"] == 1321
