@@ -125,7 +125,8 @@ def urls(rule, arguments: dict) -> list[str]:
     """Every URL of the rule: each choice of an any() part, real ids where the world has them,
     a placeholder elsewhere (the CSRF check comes before the view looks anything up)."""
     choices = []
-    for name in sorted(rule.arguments):
+    # A default (e.g. a member's own page without their id) is no part of the path.
+    for name in sorted(rule.arguments - set(rule.defaults or {})):
         converter = rule._converters[name]
         if isinstance(converter, AnyConverter):
             choices.append([(name, item) for item in sorted(converter.items)])
