@@ -175,6 +175,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/webspaces/<int:webspace_id>/<any(suspend, unsuspend, purge):change>"): admins(
         WEBSPACES
     ),
+    ("POST", "/webspaces/<int:webspace_id>/customer"): owners(WEBSPACES, form={"customer": ""}),
     ("POST", "/webspaces/<int:webspace_id>/domains"): owners(422),
     ("POST", "/domains/<int:domain_id>/<any(verify, delete):change>"): owners(WEBSPACES),
     ("POST", "/webspaces/<int:webspace_id>/databases"): owners(422),
@@ -270,6 +271,9 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/webspaces/<int:webspace_id>"): api(owners(200)),
     ("PATCH", "/api/v1/webspaces/<int:webspace_id>"): api(admins(200, json={"max_users": 3})),
     ("DELETE", "/api/v1/webspaces/<int:webspace_id>"): api(owners(202)),
+    ("PUT", "/api/v1/webspaces/<int:webspace_id>/customer"): api(
+        owners(200, customer=403, json={"customer_id": None})
+    ),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/restore"): api(owners(409)),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/suspend"): api(admins(202)),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/unsuspend"): api(admins(409)),

@@ -19,6 +19,7 @@ blp = ApiBlueprint("api_usage", __name__, url_prefix="/api/v1/usage", descriptio
 
 class UsageQuerySchema(Schema):
     webspace = Id(metadata={"description": "only this webspace's rows"})
+    customer = Id(metadata={"description": "only the rows of webspaces serving this customer"})
     metric = fields.String(validate=validate.OneOf(list(METERS)))
     from_ = UtcDateTime(data_key="from", metadata={"description": "periods starting from"})
     to = UtcDateTime(metadata={"description": "periods starting before"})
@@ -56,10 +57,16 @@ def _utc(moment):
 @blp.paginate()
 @errors(blp, 404)
 def list_usage(query, pagination_parameters):
-    """Ledger rows the caller may see: a member its own, an admin everyone's."""
+    """Ledger rows the caller may see: a member (a reseller too) its own, an admin everyone's."""
     webspace_id = query.get("webspace")
     if webspace_id is not None:
         require_view(db.session.get(Webspace, webspace_id))
     start, end = usage.clean_span(_utc(query.get("from_")), _utc(query.get("to")))
-    stmt = usage.records(webspace_id=webspace_id, metric=query.get("metric"), start=start, end=end)
+    stmt = usage.records(
+        webspace_id=webspace_id,
+        customer_id=query.get("customer"),
+        metric=query.get("metric"),
+        start=start,
+        end=end,
+    )
     return page_of(stmt, pagination_parameters)

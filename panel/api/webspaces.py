@@ -13,7 +13,7 @@ from panel.core.access import require_change, require_view, scope_to_member
 from panel.core.errors import NotFound, ValidationFailed
 from panel.core.roles import Role
 from panel.extensions import db
-from panel.webspaces import databases, domains, operations, site_users
+from panel.webspaces import customers, databases, domains, operations, site_users
 from panel.webspaces.models import Database, DatabaseEngine, Domain, SiteUser, State, Webspace
 from panel.webspaces.names import display_domain
 
@@ -49,6 +49,12 @@ class WebspaceSchema(ResourceSchema):
     quota_mib = fields.Integer(dump_only=True)
     quota_enforced = fields.Boolean(dump_only=True, allow_none=True)
     uid = fields.Integer(dump_only=True, allow_none=True)
+    customer_id = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        attribute="customer_user_id",
+        metadata={"description": "the reseller's customer it serves"},
+    )
     deleted_at = UtcDateTime(dump_only=True, allow_none=True)
     purge_after = UtcDateTime(dump_only=True, allow_none=True)
 
@@ -66,6 +72,15 @@ class LimitsSchema(InputSchema):
     max_databases = fields.Integer(strict=True, validate=validate.Range(0, 100))
     max_users = fields.Integer(strict=True, validate=validate.Range(0, 100))
     quota_mib = fields.Integer(strict=True, validate=validate.Range(1, 10 * 1024 * 1024))
+
+
+class CustomerSchema(InputSchema):
+    customer_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        strict=True,
+        metadata={"description": "one of the member's customer accounts, or null for none"},
+    )
 
 
 class WebspaceQuerySchema(Schema):
@@ -208,6 +223,15 @@ def get_webspace(webspace_id):
 @errors(blp, 404)
 def update_limits(data, webspace_id):
     return operations.update_limits(_webspace(webspace_id), data)
+
+
+@blp.route("/webspaces/<int:webspace_id>/customer", methods=["PUT"], roles=OWNERS)
+@blp.arguments(CustomerSchema)
+@blp.response(200, WebspaceSchema)
+@errors(blp, 404)
+def assign_customer(data, webspace_id):
+    """Name the reseller's customer the webspace serves; its usage then counts for them."""
+    return customers.assign_customer(_webspace(webspace_id, change=True), data["customer_id"])
 
 
 @blp.route("/webspaces/<int:webspace_id>", methods=["DELETE"])

@@ -14,6 +14,7 @@ from panel.core.models import utcnow
 from panel.extensions import db
 from panel.metering.meters import METERS
 from panel.metering.models import CollectionRun, Quality, UsageRecord
+from panel.webspaces.models import Webspace
 
 # The page's ranges: how far back, and the width of one bar.
 RANGES = {
@@ -49,6 +50,7 @@ def clean_span(start: datetime | None, end: datetime | None) -> tuple[datetime |
 def records(
     *,
     webspace_id: int | None = None,
+    customer_id: int | None = None,
     metric: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
@@ -58,6 +60,9 @@ def records(
     query = scope_to_member(select(UsageRecord), UsageRecord.member_id)
     if webspace_id is not None:
         query = query.where(UsageRecord.webspace_id == webspace_id)
+    if customer_id is not None:
+        serving = select(Webspace.id).where(Webspace.customer_user_id == customer_id)
+        query = query.where(UsageRecord.webspace_id.in_(serving))
     if metric is not None:
         query = query.where(UsageRecord.metric == metric)
     if start is not None:
@@ -112,6 +117,24 @@ def webspace_totals(webspace_ids: list[int], start: datetime) -> dict[int, dict[
     result: dict[int, dict[str, Decimal]] = {ident: {} for ident in webspace_ids}
     for webspace_id, metric, quantity in rows:
         result[webspace_id][metric] = Decimal(quantity)
+    return result
+
+
+def customer_totals(member_id: int, start: datetime) -> dict[int, dict[str, Decimal]]:
+    """Usage per metric since then of the member's webspaces, per customer they serve."""
+    rows = db.session.execute(
+        select(Webspace.customer_user_id, UsageRecord.metric, func.sum(UsageRecord.quantity))
+        .join(Webspace, UsageRecord.webspace_id == Webspace.id)
+        .where(
+            UsageRecord.member_id == member_id,
+            Webspace.customer_user_id.is_not(None),
+            UsageRecord.period_start >= start,
+        )
+        .group_by(Webspace.customer_user_id, UsageRecord.metric)
+    )
+    result: dict[int, dict[str, Decimal]] = {}
+    for customer_id, metric, quantity in rows:
+        result.setdefault(customer_id, {})[metric] = Decimal(quantity)
     return result
 
 

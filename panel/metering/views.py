@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from panel.core.access import require_role, require_view, scope_to_member
 from panel.core.errors import ValidationFailed
@@ -14,6 +15,7 @@ from panel.core.roles import Role
 from panel.extensions import db
 from panel.metering import charts, usage
 from panel.metering.meters import METERS
+from panel.webspaces.customers import customers_of
 from panel.webspaces.models import Webspace
 
 bp = Blueprint("metering", __name__)
@@ -26,13 +28,19 @@ ROWS_SHOWN = 200
 def overview():
     require_role(*OWNERS)
     webspaces = db.session.scalars(
-        scope_to_member(select(Webspace), Webspace.member_id).order_by(Webspace.name)
+        scope_to_member(select(Webspace), Webspace.member_id)
+        .options(joinedload(Webspace.customer))
+        .order_by(Webspace.name)
     ).all()
     since = utcnow() - timedelta(days=30)
+    # A reseller's own member record: the usage of the webspaces that serve each customer.
+    member = current_user.member if current_user.role == Role.RESELLER else None
     return render_template(
         "metering/overview.html",
         webspaces=webspaces,
         totals=usage.webspace_totals([w.id for w in webspaces], since),
+        customers=customers_of(member) if member else [],
+        customer_totals=usage.customer_totals(member.id, since) if member else {},
         meters=METERS,
     )
 

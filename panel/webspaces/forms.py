@@ -17,6 +17,10 @@ class AdminWebspaceForm(WebspaceForm):
     host = SelectField(_l("Host"), validate_choice=False)
 
 
+class CustomerForm(FlaskForm):
+    customer = SelectField(_l("Serves the customer"), validate_choice=False)
+
+
 class DomainForm(FlaskForm):
     name = StringField(_l("Domain"), validators=[DataRequired(), Length(max=300)])
     www_alias = BooleanField(_l("Also answer for www."))

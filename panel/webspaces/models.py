@@ -66,6 +66,12 @@ class Webspace(CreatedAt, Base):
     quota_enforced: Mapped[bool | None]
     uid: Mapped[int | None]
     last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    # The reseller's customer the webspace serves: the reseller's member still owns and pays for
+    # it, and sees the usage per customer. Not `customer_id`, which would hand the customer the
+    # webspace itself (panel.core.access).
+    customer_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     # Set while an admin has it suspended, deleted or not: a restore brings it back suspended.
     suspended_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
@@ -75,6 +81,7 @@ class Webspace(CreatedAt, Base):
     member = relationship("Member")
     host = relationship("Host")
     last_job = relationship("Job", foreign_keys=[last_job_id])
+    customer = relationship("User", foreign_keys=[customer_user_id])
     domains = relationship("Domain", back_populates="webspace", order_by="Domain.name")
     databases = relationship("Database", back_populates="webspace", order_by="Database.name")
     users = relationship("SiteUser", back_populates="webspace", order_by="SiteUser.name")

@@ -14,7 +14,7 @@ from panel.core.forms import run_from_button, show_errors
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
-from panel.webspaces import databases, domains, forms, operations, site_users
+from panel.webspaces import customers, databases, domains, forms, operations, site_users
 from panel.webspaces.models import Database, Domain, SiteUser, State, Webspace
 
 bp = Blueprint("webspaces", __name__)
@@ -106,8 +106,19 @@ def webspace_create():
     return page, 422
 
 
+def _customer_form(webspace: Webspace, formdata=None) -> forms.CustomerForm:
+    """The choice among the customers of the webspace's member (shown where it resells)."""
+    choices = customers.customers_of(webspace.member)
+    form = forms.CustomerForm(formdata=formdata, customer=str(webspace.customer_user_id or ""))
+    form.customer.choices = [SelectChoice("", _("none (the member's own)"))] + [
+        SelectChoice(str(user.id), user.display_name or user.email) for user in choices
+    ]
+    return form
+
+
 def _detail(webspace: Webspace, status: int = 200, **forms_given):
     shown = {
+        "customer_form": _customer_form(webspace),
         "domain_form": forms.DomainForm(formdata=None),
         "database_form": forms.DatabaseForm(formdata=None),
         "user_form": forms.SiteUserForm(formdata=None),
@@ -147,6 +158,22 @@ def webspace_admin_change(webspace_id: int, change: str):
     }[change]
     _run(act, record)
     return _back(webspace_id)
+
+
+@bp.post("/webspaces/<int:webspace_id>/customer")
+@login_required
+def webspace_customer(webspace_id: int):
+    record = _webspace(webspace_id, change=True)
+    form = _customer_form(record, request.form)
+    if form.validate_on_submit():
+        try:
+            customers.assign_customer(record, form.customer.data)
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return _back(webspace_id)
+    return _detail(record, 422, customer_form=form)
 
 
 def _run(act, *args) -> None:
