@@ -425,6 +425,20 @@ def close_period(period: BillingPeriod) -> BillingPeriod:
     return period
 
 
+def _creditable(invoice: Invoice) -> Decimal:
+    """The invoice's net with its supplementary invoices, less its credit notes (drafts too)."""
+    corrections = dict(
+        db.session.execute(
+            select(Invoice.kind, func.sum(Invoice.net))
+            .where(Invoice.corrects_id == invoice.id)
+            .group_by(Invoice.kind)
+        ).all()
+    )
+    added = Decimal(corrections.get(InvoiceKind.SUPPLEMENTARY.value) or 0)
+    credited = Decimal(corrections.get(InvoiceKind.CREDIT_NOTE.value) or 0)
+    return invoice.net + added - credited
+
+
 def correct(invoice: Invoice, amount: Any, description: Any) -> Invoice:
     """A draft credit note (a negative correction) or supplementary invoice (a positive one)
     for an issued invoice; the invoice itself never changes."""
@@ -439,6 +453,11 @@ def correct(invoice: Invoice, amount: Any, description: Any) -> Invoice:
         raise ValidationFailed.field("amount", _l("An amount in euros, like -12.50."))
     kind = InvoiceKind.CREDIT_NOTE if value < 0 else InvoiceKind.SUPPLEMENTARY
     net = clean_amount("amount", abs(value))
+    left = _creditable(invoice)
+    if kind == InvoiceKind.CREDIT_NOTE and net > left:
+        raise ValidationFailed.field(
+            "amount", _l("At most %(amount)s EUR of this invoice is left to credit.", amount=left)
+        )
     line = _fixed_line(description, Decimal(1), "EUR", net)
     mandate_id = db.session.scalar(
         select(func.max(Mandate.id)).where(

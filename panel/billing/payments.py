@@ -18,7 +18,7 @@ from schwifty.exceptions import (
 )
 from sepaxml import SepaDD
 from sepaxml.validation import ValidationError as SepaValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from stdnum.eu import at_02
@@ -378,8 +378,16 @@ def direct_debit(invoices: Iterable[Invoice], collection_date: Any) -> DirectDeb
     )
     db.session.add(debit)
     db.session.flush()
-    for invoice in chosen:
-        invoice.direct_debit_id = debit.id
+    # Claimed only where still free: another file made meanwhile may have taken an invoice.
+    claimed = db.session.execute(
+        update(Invoice)
+        .where(Invoice.id.in_([invoice.id for invoice in chosen]))
+        .where(Invoice.direct_debit_id.is_(None))
+        .values(direct_debit_id=debit.id)
+    ).rowcount
+    if claimed != len(chosen):
+        db.session.rollback()
+        raise Conflict(_l("Another direct debit took some of these invoices meanwhile."))
     record(
         "billing.direct_debit.create",
         debit,

@@ -222,3 +222,22 @@ def test_a_correction_is_taxed_like_the_invoice_it_corrects(members, period):
     with acting("cli"):
         credit = operations.correct(issued[one.id], "-10.00", "Goodwill")
     assert not credit.reverse_charge and credit.vat == Decimal("1.90")
+
+
+def test_credit_notes_never_credit_more_than_the_invoice_and_its_supplements(members, period):
+    with acting("cli"):
+        operations.add_pool(period, "Uplink", "100.00", "traffic")
+        operations.run_period(period)
+        invoice = operations.issue(period)[0]
+        net = invoice.net
+        operations.correct(invoice, f"-{net - Decimal('1.00')}", "Most of it")
+        before = count(Invoice)
+        with pytest.raises(ValidationFailed) as refused:
+            operations.correct(invoice, "-1.01", "Too much")
+        assert refused.value.fields == {
+            "amount": ["At most 1.00 EUR of this invoice is left to credit."]
+        }
+        assert count(Invoice) == before
+        operations.correct(invoice, "5.00", "Forgotten")
+        last = operations.correct(invoice, "-6.00", "The rest, supplement included")
+    assert last.kind == "credit_note" and last.net == Decimal("6.00")

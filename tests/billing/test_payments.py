@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sepaxml
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from panel.billing import payments
 from panel.billing.models import BankAccount, DirectDebit, Invoice, Mandate
@@ -659,3 +659,20 @@ def test_an_invoice_issued_before_the_mandate_stays_a_transfer(member_of, invoic
         payments.create_mandate(member, account, utcnow().date())
     assert invoice not in payments.collectable(period)
     assert invoice.mandate_id is None
+
+
+def test_an_invoice_another_file_took_meanwhile_is_not_collected_twice(billed):
+    collect, _, _ = billed
+    with acting("cli"):
+        first = payments.direct_debit(collect[:1], tomorrow())
+        stale = collect[1]
+        assert stale.direct_debit_id is None
+        # Another worker's file takes it behind this session's back.
+        db.session.execute(
+            update(Invoice.__table__)
+            .where(Invoice.__table__.c.id == stale.id)
+            .values(direct_debit_id=first.id)
+        )
+        with pytest.raises(Conflict, match="took some of these invoices"):
+            payments.direct_debit(collect[1:], tomorrow())
+    assert rows(DirectDebit) == 1
