@@ -11,6 +11,7 @@ python3-prometheus-client (0.16 and later). See README.md beside this file."""
 import argparse
 import contextlib
 import gzip
+import hmac
 import json
 import logging
 import os
@@ -553,9 +554,18 @@ class MetricsRequestHandler(BaseHTTPRequestHandler):
     OpenMetrics in its newer versions."""
 
     registry: CollectorRegistry
+    # With a token, only a caller that sends it as a bearer token is answered: the usage of
+    # every webspace must not be readable by the webspaces' own processes on this host.
+    token: bytes | None = None
     content_type = "text/plain; version=0.0.4; charset=utf-8"
 
     def do_GET(self) -> None:
+        if not self._authorized():
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Bearer realm="panel-agent"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if urlsplit(self.path).path != "/metrics":
             self.send_error(404)
             return
@@ -569,11 +579,27 @@ class MetricsRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _authorized(self) -> bool:
+        if self.token is None:
+            return True
+        sent = self.headers.get("Authorization", "").encode()
+        return hmac.compare_digest(sent, b"Bearer " + self.token)
+
     def log_message(self, format, *args) -> None:
         """Scrapes are not logged."""
 
 
-def http_server(listen: str, registry: CollectorRegistry) -> ThreadingHTTPServer:
+def read_token(path: Path) -> bytes:
+    """The bearer token scrapers must send: the file's first line, which must not be empty."""
+    token = path.read_bytes().strip()
+    if not token or b"\n" in token:
+        raise SystemExit(f"{path}: expected one line, the token")
+    return token
+
+
+def http_server(
+    listen: str, registry: CollectorRegistry, token: bytes | None = None
+) -> ThreadingHTTPServer:
     """The metrics endpoint on LISTEN (host:port; [::]:port for IPv6), bound at once."""
     host, _, port = listen.rpartition(":")
     host = host.strip("[]")
@@ -581,7 +607,7 @@ def http_server(listen: str, registry: CollectorRegistry) -> ThreadingHTTPServer
     class Server(ThreadingHTTPServer):
         address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
-    handler = type("Handler", (MetricsRequestHandler,), {"registry": registry})
+    handler = type("Handler", (MetricsRequestHandler,), {"registry": registry, "token": token})
     return Server((host, int(port)), handler)
 
 
@@ -595,6 +621,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--interval", type=float, default=15, help="seconds, logs and CPU")
     parser.add_argument("--disk-interval", type=float, default=300, help="seconds")
     parser.add_argument("--database-interval", type=float, default=300, help="seconds")
+    parser.add_argument(
+        "--token-file", type=Path, help="answer only scrapers that send this bearer token"
+    )
     return parser.parse_args(argv)
 
 
@@ -613,7 +642,8 @@ def main(argv: list[str] | None = None) -> None:
             "databases": args.database_interval,
         },
     )
-    server = http_server(args.listen, agent.registry)
+    token = read_token(args.token_file) if args.token_file else None
+    server = http_server(args.listen, agent.registry, token)
     stopping = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stopping.set())

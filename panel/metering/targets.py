@@ -1,5 +1,7 @@
-"""Prometheus' scrape targets from the host inventory (file_sd JSON), and the panel's own."""
+"""Prometheus' scrape targets from the host inventory (file_sd JSON), the panel's own, and the
+bearer token Prometheus sends the host agents."""
 
+import hashlib
 import ipaddress
 import json
 import os
@@ -39,6 +41,24 @@ def write_host_targets() -> Path:
 
 def write_panel_targets(address: str) -> Path:
     return _write(targets_dir() / "panel.json", panel_targets(address))
+
+
+def agent_token() -> str:
+    """The agents' scrape token, derived from the panel's secret: the agent job hands it to the
+    hosts, and panel.yml computes the same for the Prometheus it installs."""
+    secret = current_app.config["SECRET_KEY"]
+    return hashlib.sha256(f"panel-agent-token:{secret}".encode()).hexdigest()
+
+
+def write_agent_token() -> Path:
+    """targets/agent-token, which prometheus.yml names as the agent job's credentials file."""
+    path = targets_dir() / "agent-token"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w") as out:
+        out.write(agent_token() + "\n")
+    os.replace(temporary, path)
+    return path
 
 
 def _address(address: str) -> str:

@@ -1,5 +1,6 @@
 """The actions the worker knows, each one playbook. Features add theirs with register()."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -11,6 +12,8 @@ class Action:
     description: str = ""
     # Its successful runs report host facts (set_stats `hosts`) that refresh the inventory.
     reports_facts: bool = False
+    # Secret extra vars made when the job runs: derived, so never stored with the job.
+    secrets: Callable[[], dict] | None = None
 
 
 ACTIONS: dict[str, Action] = {}
@@ -21,11 +24,24 @@ def register(action: Action) -> Action:
     return action
 
 
+def _agent_secrets() -> dict:
+    # Imported here: metering builds on provisioning, not the other way round.
+    from panel.metering.targets import agent_token
+
+    return {"agent_token": agent_token()}
+
+
 for _action in (
     Action("ping", "ping.yml", True, "Check the connection and refresh the facts", True),
     Action("apt-upgrade", "apt-upgrade.yml", True, "Install Debian updates"),
     Action("reboot", "reboot.yml", True, "Reboot and wait until the host is back"),
-    Action("agent", "agent.yml", True, "Install or update the metering agent and node_exporter"),
+    Action(
+        "agent",
+        "agent.yml",
+        True,
+        "Install or update the metering agent and node_exporter",
+        secrets=_agent_secrets,
+    ),
 ):
     register(_action)
 

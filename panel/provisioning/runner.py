@@ -23,6 +23,7 @@ from panel.extensions import db
 from panel.hosts.inventory import known_hosts_text, runner_inventory
 from panel.hosts.models import Host
 from panel.hosts.operations import mark_seen
+from panel.provisioning.actions import ACTIONS
 from panel.provisioning.folders import job_folder
 from panel.provisioning.models import HostLock, Job, JobEvent, JobStatus
 from panel.provisioning.operations import finish_job
@@ -233,6 +234,9 @@ def run_job(job_id: int, worker_id: str) -> str:
         return outcome
     job = db.session.get(Job, job_id)
     secrets = json.loads(job.secret_vars) if job.secret_vars else {}
+    definition = ACTIONS.get(job.action)
+    if definition is not None and definition.secrets is not None:
+        secrets |= definition.secrets()
     db.session.commit()
     sink = EventSink(job_id, [str(value) for value in secrets.values()])
     heartbeat = Heartbeat(job_id, current_app.config["JOB_HEARTBEAT"], sink)

@@ -5,7 +5,6 @@ database sizes, and scrapes that only read what the collectors published."""
 import contextlib
 import gzip
 import http.client
-import importlib.util
 import json
 import os
 import signal
@@ -16,16 +15,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from agent_source import AGENT_FILE
+from agent_source import panel_agent as agent_module
 from polling import poll
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-
-ROOT = Path(__file__).resolve().parents[2]
-AGENT_FILE = ROOT / "agents" / "panel_agent.py"
-
-_spec = importlib.util.spec_from_file_location("panel_agent", AGENT_FILE)
-agent_module = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(agent_module)
 
 A, B = "abc00", "abd01"
 BYTES = "panel_webspace_http_response_bytes_total"
@@ -535,8 +529,8 @@ def test_collector_health_is_exported(host, monkeypatch):
 
 
 @contextlib.contextmanager
-def serving(agent):
-    server = agent_module.http_server("127.0.0.1:0", agent.registry)
+def serving(agent, token: bytes | None = None):
+    server = agent_module.http_server("127.0.0.1:0", agent.registry, token)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -557,8 +551,8 @@ def http_get(port: int, path: str = "/metrics", **headers) -> http.client.HTTPRe
         connection.close()
 
 
-def http_metrics(port: int) -> str:
-    response = http_get(port)
+def http_metrics(port: int, token: str | None = None) -> str:
+    response = http_get(port, **({"Authorization": f"Bearer {token}"} if token else {}))
     assert response.status == 200
     assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     return response.body.decode()
@@ -645,9 +639,31 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def test_only_a_scraper_with_the_token_is_answered(host):
+    agent = host.agent()
+    host.log(A, line(7))
+    agent.run_pass("logs")
+    with serving(agent, b"s3cret-token") as port:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret-token"}):
+            refused = http_get(port, **headers)
+            assert refused.status == 401, headers
+            assert refused.headers["WWW-Authenticate"].startswith("Bearer") and not refused.body
+        assert f'{BYTES}{{webspace="{A}"}} 7.0' in http_metrics(port, "s3cret-token")
+
+
+@pytest.mark.parametrize("content", ["", "\n", "one\ntwo\n"])
+def test_a_token_file_without_one_token_stops_the_agent(tmp_path, content):
+    path = tmp_path / "token"
+    path.write_text(content)
+    with pytest.raises(SystemExit, match="expected one line"):
+        agent_module.read_token(path)
+
+
 def test_the_service_serves_collects_and_stops_on_sigterm(host, tmp_path):
     host.log(A, line(321))
     port = free_port()
+    token = tmp_path / "token"
+    token.write_text("service-token\n")
     # No database client on PATH: the database collector finds no engine.
     process = subprocess.Popen(
         [
@@ -655,7 +671,7 @@ def test_the_service_serves_collects_and_stops_on_sigterm(host, tmp_path):
             str(AGENT_FILE),
             *("--listen", f"127.0.0.1:{port}", "--log-root", str(host.logs)),
             *("--home-root", str(host.homes), "--cgroup-root", str(host.cgroups)),
-            *("--state", str(host.state), "--interval", "0.2"),
+            *("--state", str(host.state), "--interval", "0.2", "--token-file", str(token)),
         ],
         env={"PATH": str(tmp_path / "no-bin")},
         stdout=subprocess.PIPE,
@@ -666,7 +682,7 @@ def test_the_service_serves_collects_and_stops_on_sigterm(host, tmp_path):
 
         def served() -> str | None:
             try:
-                text = http_metrics(port)
+                text = http_metrics(port, "service-token")
             except OSError:
                 return None
             return text if f'{BYTES}{{webspace="{A}"}} 321.0' in text else None
@@ -674,7 +690,7 @@ def test_the_service_serves_collects_and_stops_on_sigterm(host, tmp_path):
         poll(served, 10, "the agent does not serve the logged bytes")
         host.log(A, line(1000))
         poll(
-            lambda: f'{BYTES}{{webspace="{A}"}} 1321.0' in http_metrics(port),
+            lambda: f'{BYTES}{{webspace="{A}"}} 1321.0' in http_metrics(port, "service-token"),
             10,
             "the agent does not collect on its interval",
         )

@@ -8,6 +8,7 @@ import math
 import shutil
 import socket
 import subprocess
+import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from agent_source import panel_agent
 from polling import poll
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -29,6 +31,7 @@ TIMEOUT = 15
 HTTP_TIMEOUT = 5
 LOOPBACK_V4 = "127.0.0.1"
 LOOPBACK_V6 = "::1"
+AGENT_TOKEN = "agent-scrape-token"
 
 
 @pytest.fixture(autouse=True)
@@ -43,12 +46,19 @@ def _promtool(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_configuration_is_valid():
-    checked = _promtool("check", "config", "monitoring/prometheus.yml")
+def test_the_configuration_is_valid(tmp_path):
+    # As installed: with the agents' token file, which the repository does not hold.
+    copy = tmp_path / "monitoring"
+    shutil.copytree(MONITORING, copy)
+    (copy / "targets").mkdir(exist_ok=True)
+    missing = _promtool("check", "config", str(copy / "prometheus.yml"))
+    assert missing.returncode != 0 and "agent-token" in missing.stdout + missing.stderr
+    (copy / "targets" / "agent-token").write_text("stand-in\n")
+    checked = _promtool("check", "config", str(copy / "prometheus.yml"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     # The rules it names are found and checked too.
-    assert "Checking monitoring/rules/recording.yml" in checked.stdout
-    assert "Checking monitoring/rules/alerts.yml" in checked.stdout
+    assert f"Checking {copy}/rules/recording.yml" in checked.stdout
+    assert f"Checking {copy}/rules/alerts.yml" in checked.stdout
 
 
 def test_the_rules_are_valid():
@@ -87,7 +97,8 @@ def test_every_rule_has_a_unit_test():
 class _Fixed:
     """A registry's collector with fixed gauge values and counters that grow with every scrape."""
 
-    def __init__(self, gauges: dict, counters: dict):
+    def __init__(self, gauges: dict, counters: dict, job: str = ""):
+        self.job = job
         self.gauges = gauges
         self.counters = counters
         self.scrapes = 0
@@ -113,6 +124,7 @@ def _agent(webspaces: dict[str, int]) -> _Fixed:
     return _Fixed(
         {"panel_webspace_disk_usage_bytes": [({"webspace": w}, b) for w, b in webspaces.items()]},
         {"panel_webspace_http_response_bytes_total": [({"webspace": w}, 1000) for w in webspaces]},
+        job="agent",
     )
 
 
@@ -143,9 +155,15 @@ def exporters() -> Iterator[dict[str, int]]:
     def serve(collector: _Fixed, address: str, port: int = 0) -> int:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(collector)
-        server, _ = start_http_server(port, addr=address, registry=registry)
+        if collector.job == "agent":
+            # The agent's own server, which answers only Prometheus' bearer token.
+            host = f"[{address}]" if ":" in address else address
+            server = panel_agent.http_server(f"{host}:{port}", registry, AGENT_TOKEN.encode())
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        else:
+            server, _ = start_http_server(port, addr=address, registry=registry)
         servers.append(server)
-        return server.server_port
+        return server.server_address[1]
 
     def on_both(v4: _Fixed, v6: _Fixed) -> int:
         # The relabeling gives both hosts of a job the same port: find one free on both.
@@ -191,6 +209,7 @@ def _test_copy(folder: Path, ports: dict[str, int]) -> Path:
     (targets / "hosts.json").write_text(json.dumps(hosts))
     panel = [{"targets": [f"{LOOPBACK_V4}:{ports['panel']}"], "labels": {"host": "panel"}}]
     (targets / "panel.json").write_text(json.dumps(panel))
+    (targets / "agent-token").write_text(f"{AGENT_TOKEN}\n")
     return folder / "prometheus.yml"
 
 

@@ -6,6 +6,7 @@ order on shared state."""
 import base64
 import http.client
 import re
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +24,13 @@ SITE = "agent-site.test"
 HOME = f"/home/webspaces/{NAME}"
 LOGS = f"/var/log/webspaces/{NAME}"
 FILE_SIZE = 10_000
-AGENT_VARS = {"agent_interval": 1, "agent_disk_interval": 2, "agent_database_interval": 2}
+TOKEN = secrets.token_hex(32)
+AGENT_VARS = {
+    "agent_token": TOKEN,
+    "agent_interval": 1,
+    "agent_disk_interval": 2,
+    "agent_database_interval": 2,
+}
 METRICS_TIMEOUT = 30
 BYTES = "panel_webspace_http_response_bytes_total"
 REQUESTS = "panel_webspace_http_requests_total"
@@ -67,10 +74,11 @@ class Bed:
         assert status == 0, f"{command}: exit {status}\n{output}"
         return output
 
-    def get(self, port: int, path: str) -> tuple[int, str]:
+    def get(self, port: int, path: str, token: str | None = None) -> tuple[int, str]:
         connection = http.client.HTTPConnection(self.address, port, timeout=10)
         try:
-            connection.request("GET", path)
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            connection.request("GET", path, headers=headers)
             response = connection.getresponse()
             return response.status, response.read().decode(errors="replace")
         finally:
@@ -79,7 +87,7 @@ class Bed:
     def metrics(self) -> dict:
         """{(sample name, labels): value} the agent exports now, scraped over the network as
         Prometheus scrapes it."""
-        status, text = self.get(9835, "/metrics")
+        status, text = self.get(9835, "/metrics", TOKEN)
         assert status == 200, text
         return {
             (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -135,7 +143,8 @@ def test_the_agent_counts_what_nginx_logged(bed):
         f"printf %s {body} | runuser -u {NAME} -- tee {HOME}/domains/{SITE}/htdocs/file.bin "
         ">/dev/null"
     )
-    bed.play("agent.yml", **AGENT_VARS)
+    installed = bed.play("agent.yml", **AGENT_VARS)
+    assert TOKEN not in installed.stdout.read()
     unit = bed.ok(
         "systemctl show panel-agent --property=ActiveState,ProtectSystem,ProtectHome,"
         "NoNewPrivileges,PrivateTmp,ReadWritePaths"
@@ -150,6 +159,14 @@ def test_the_agent_counts_what_nginx_logged(bed):
     ):
         assert setting in unit.splitlines(), unit
     assert bed.ok("stat -c '%a %U' /var/lib/panel-agent").split() == ["700", "root"]
+    assert bed.ok("stat -c '%a %U' /etc/panel-agent/token").split() == ["600", "root"]
+    # Without the token, from outside or from a webspace on the host: nothing.
+    assert bed.get(9835, "/metrics")[0] == 401
+    assert bed.get(9835, "/metrics", "wrong")[0] == 401
+    status = bed.ok(
+        f"runuser -u {NAME} -- curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:9835/metrics"
+    )
+    assert status == "401"
 
     bed.serve(5)
     sent, lines = bed.wait_for_counters("access.log")

@@ -340,6 +340,18 @@ def test_prometheus_runs_the_monitoring_configuration(first_run, project, on_hos
     }
 
 
+def test_prometheus_holds_the_token_the_panels_agent_jobs_hand_out(first_run, on_host):
+    # The panel's derivation (panel.metering.targets.agent_token) from the deployed secret.
+    status, secret = on_host("sed -n 's/^PANEL_SECRET_KEY=//p' /etc/panel/env")
+    secret = secret.strip().strip('"')  # env.j2 quotes; a token_urlsafe value needs no escapes
+    assert status == 0 and secret, secret
+    expected = hashlib.sha256(f"panel-agent-token:{secret}".encode()).hexdigest()
+    token = f"{TARGETS}/agent-token"
+    status, output = on_host(f"stat -c '%U:%G %a' {token} && cat {token}")
+    assert status == 0, output
+    assert output.split() == ["root:prometheus", "640", expected]
+
+
 def test_prometheus_scrapes_the_panel_directly(first_run, on_host):
     def panel_target() -> dict | None:
         targets = _prometheus(on_host, "targets?state=active")["activeTargets"]
