@@ -21,6 +21,22 @@ from panel.hosts.models import Host, HostState
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    """argon2id at its lowest cost: the tests make thousands of accounts, and the production
+    cost (some 0.13 s of CPU a hash) would be most of the suite's time. Hashes keep their
+    parameters, so verifying works across both; the live panels of the host tests keep theirs."""
+    from argon2 import PasswordHasher
+
+    from panel.accounts import passwords
+
+    production = passwords._hasher, passwords._DUMMY_HASH
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    passwords._DUMMY_HASH = passwords._hasher.hash("not a password of anybody")
+    yield
+    passwords._hasher, passwords._DUMMY_HASH = production
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     wanted = os.environ.get("PANEL_TEST_DATABASE_URL", "")

@@ -1,11 +1,22 @@
+import os
+
 import pytest
 from e2e_support import live_panel as start_live_panel
 
+# The two deployments the panel has: the embedded default (SQLite, Huey on SQLite) and
+# production (PostgreSQL, Huey on Redis). The run on each database boots the hosts for its own;
+# together they cover both queue storages.
+QUEUES = (
+    ["redis"]
+    if os.environ.get("PANEL_TEST_DATABASE_URL", "").startswith("postgresql")
+    else ["sqlite"]
+)
 
-@pytest.fixture(scope="module", params=["sqlite", "redis"], ids=lambda queue: f"queue-{queue}")
+
+@pytest.fixture(scope="module", params=QUEUES, ids=lambda queue: f"queue-{queue}")
 def live_panel(request, tmp_path_factory):
     """A panel with its own database, a three-host testbed and a running worker (see
-    e2e_support), once per queue storage."""
+    e2e_support), with the queue storage of its database's deployment."""
     with start_live_panel(tmp_path_factory.mktemp("live"), request.param) as live:
         yield live
 
