@@ -309,7 +309,7 @@ def _draft(
         member_id=member.id,
         period_id=period.id,
         reverse_charge=charge,
-        buyer=_buyer(member),
+        buyer=buyer_details(member),
         mandate_id=mandate_id,
         net=net,
         vat=vat,
@@ -337,7 +337,8 @@ def _insert_lines(drafts: list[tuple[Invoice, list[dict]]]) -> None:
         db.session.execute(insert(InvoiceLine), rows)
 
 
-def _buyer(member: Member) -> dict:
+def buyer_details(member: Member) -> dict:
+    """The buyer as the invoice keeps it: the member's details on the day it was drafted."""
     return {
         "number": member.number,
         "name": member.name,

@@ -24,6 +24,7 @@ from panel.billing.models import (
     InvoiceLine,
     Mandate,
 )
+from panel.billing.operations import buyer_details
 from panel.billing.pdf import invoice_pdf
 from panel.billing.rating import percent_of
 from panel.coop.models import Member
@@ -109,16 +110,7 @@ def make_invoice(make_member, seller):
             number=f"2026-000{next(numbers)}",
             issued_at=ISSUED,
             reverse_charge=reverse_charge,
-            buyer={
-                "number": member.number,
-                "name": member.name,
-                "street": member.street,
-                "postal_code": member.postal_code,
-                "city": member.city,
-                "country": member.country,
-                "email": member.email,
-                "vat_id": member.vat_id,
-            },
+            buyer=buyer_details(member),
             **fields,
         )
         db.session.add(invoice)
