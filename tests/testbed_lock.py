@@ -1,5 +1,6 @@
-"""There is one testbed per machine: every test that boots one holds the machine lock, and turns
-a SIGTERM into an interrupt so that its teardown still takes the testbed down."""
+"""There is one testbed per lane (PANEL_TESTBED_LANE) on a machine: every test that boots one
+holds the lane's lock, and turns a SIGTERM into an interrupt so that its teardown still takes the
+testbed down."""
 
 import contextlib
 import fcntl
@@ -8,14 +9,22 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-MACHINE_LOCK = Path("/run/panel-engine-tests.lock")
+from panel.testbed import LANE
+
 LOCK_WAIT = 1200
 
 
+def lock_path(lane: int) -> Path:
+    """One lock per testbed lane (PANEL_TESTBED_LANE): runs in different lanes do not wait."""
+    return Path(
+        "/run/panel-engine-tests.lock" if lane == 0 else f"/run/panel-engine-tests-{lane}.lock"
+    )
+
+
 @contextlib.contextmanager
-def machine_lock() -> Iterator[None]:
-    """One testbed at a time on this machine: another test run that needs it waits for this one."""
-    with MACHINE_LOCK.open("w") as handle:
+def machine_lock(lane: int = LANE) -> Iterator[None]:
+    """One testbed at a time in a lane: another test run that needs it waits for this one."""
+    with lock_path(lane).open("w") as handle:
         deadline = time.monotonic() + LOCK_WAIT
         while True:
             try:

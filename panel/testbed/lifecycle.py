@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from panel.testbed import PREFIX, TestbedError, machine, network, ssh
+from panel.testbed import LANE, PREFIX, TestbedError, machine, network, ssh
 from panel.testbed import state as saved
 from panel.testbed.identity import fingerprint, write_identity
 from panel.testbed.image import ensure_image
 
-LOCK = Path("/run/panel-testbed.lock")
+LOCK = Path("/run/panel-testbed.lock" if LANE == 0 else f"/run/panel-testbed-{LANE}.lock")
 SSH_PORT = 22
 NSPAWN_PROPAGATE = Path("/run/systemd/nspawn/propagate")
 
@@ -32,7 +32,7 @@ class HostStatus:
 
 @contextmanager
 def _locked() -> Iterator[None]:
-    """One `up` or `down` at a time on this machine."""
+    """One `up` or `down` at a time in this lane."""
     with LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield

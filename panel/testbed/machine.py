@@ -193,11 +193,11 @@ def testbed_cgroups() -> list[Path]:
 
 
 def testbed_mounts() -> list[str]:
-    """Mount points under RUN_DIR, deepest first."""
+    """This lane's mount points under RUN_DIR, deepest first."""
     points = [
         line.split()[1] for line in Path("/proc/mounts").read_text().splitlines() if line.strip()
     ]
-    ours = [point for point in points if point.startswith(f"{RUN_DIR}/")]
+    ours = [point for point in points if point.startswith(f"{RUN_DIR}/{PREFIX}")]
     return sorted(set(ours), key=len, reverse=True)
 
 

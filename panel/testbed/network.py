@@ -4,7 +4,7 @@ A bridge (rather than a routed /31 per host) puts every host and the machine on 
 reach each other and the machine without the machine ever forwarding a packet. Hosts get no
 default route and no CAP_NET_ADMIN to add one, so nothing leaves the testbed. IPv6 stays enabled
 (nginx's default site listens on [::]) but no interface generates a link-local address, so
-198.18.0.0/24 (inside 198.18.0.0/15, reserved for network tests) holds the only addresses.
+198.18.<lane>.0/24 (inside 198.18.0.0/15, reserved for network tests) holds the only addresses.
 """
 
 import ipaddress
@@ -12,10 +12,10 @@ import json
 import subprocess
 from pathlib import Path
 
-from panel.testbed import PREFIX, TestbedError
+from panel.testbed import LANE, PREFIX, TestbedError
 
 BRIDGE = f"{PREFIX}-br"
-SUBNET = ipaddress.ip_network("198.18.0.0/24")
+SUBNET = ipaddress.ip_network(f"198.18.{LANE}.0/24")
 GATEWAY = SUBNET.network_address + 1
 FIRST_HOST = 10
 MAX_HOSTS = 32

@@ -21,10 +21,11 @@ from panel.core.audit import acting
 from panel.extensions import db
 from panel.metering import ledger, local_prometheus, usage
 from panel.metering.models import Quality, UsageRecord
+from panel.testbed import PREFIX
 
 pytestmark = pytest.mark.testbed
 
-HOST = "pnltb1"
+HOST = f"{PREFIX}1"
 SITE = "meter.example"
 INTERVAL = 10
 SETTINGS = {"METERING_INTERVAL": INTERVAL, "METERING_DELAY": 2, "METERING_GAP_SECONDS": 4}

@@ -22,6 +22,7 @@ from panel.core.audit import AuditEntry
 from panel.extensions import db
 from panel.hosts.models import Host
 from panel.provisioning.models import FINISHED, HostLock, Job
+from panel.testbed import PREFIX
 
 pytestmark = pytest.mark.testbed
 
@@ -31,7 +32,7 @@ def task_events(job: dict, event: str) -> set[tuple[str, str]]:
 
 
 def test_ping_on_two_hosts_succeeds_and_a_rerun_changes_nothing(live):
-    hosts = ["pnltb1", "pnltb2"]
+    hosts = [f"{PREFIX}1", f"{PREFIX}2"]
     for host in hosts:
         assert live.on_host(host, f"rm -f {MARKER}")[0] == 0
 
@@ -81,10 +82,10 @@ def wait_for_task(live, job_id: int, task: str, host: str) -> None:
 
 
 def test_a_killed_worker_leaves_a_lost_job_that_a_retry_redoes(live):
-    live.set_sleep("pnltb3", 30)
-    job_id = live.run_job("ping", ["pnltb3"])
+    live.set_sleep(f"{PREFIX}3", 30)
+    job_id = live.run_job("ping", [f"{PREFIX}3"])
     live.wait_for_job(job_id, "running")
-    wait_for_task(live, job_id, "Wait", "pnltb3")
+    wait_for_task(live, job_id, "Wait", f"{PREFIX}3")
     folder = job_folder(job_id)
     assert folder, "no process of the job's ansible-runner run found"
     assert playbooks_in(folder)
@@ -100,54 +101,54 @@ def test_a_killed_worker_leaves_a_lost_job_that_a_retry_redoes(live):
     lost = live.wait_for_job(job_id, "lost", timeout=LOST_AFTER + 10)
     assert time.monotonic() - started < LOST_AFTER + 3
     assert f":{killed} sent no heartbeat" in lost["reason"] and "retry" in lost["reason"]
-    assert "pnltb3" not in live.read(locks)
+    assert f"{PREFIX}3" not in live.read(locks)
     # The killed job could not clean up: its folder holds the panel's SSH key in the clear.
     poll(lambda: not Path(folder).exists(), 10, f"the lost job's {folder} is left")
     hosts = {h["name"]: h["state"] for h in live.client().get("/api/v1/hosts").json}
-    assert hosts["pnltb3"] == "ready"
+    assert hosts[f"{PREFIX}3"] == "ready"
 
-    live.set_sleep("pnltb3", 0)
+    live.set_sleep(f"{PREFIX}3", 0)
     response = live.client().post(f"/api/v1/jobs/{job_id}/retry")
     assert response.status_code == 202, response.get_data(as_text=True)
     assert response.json["retry_of_id"] == job_id and response.json["id"] != job_id
     retried = live.wait_for_job(response.json["id"], "successful")
-    assert retried["hosts"] == ["pnltb3"] and sorted(retried["stats"]["ok"]) == ["pnltb3"]
+    assert retried["hosts"] == [f"{PREFIX}3"] and sorted(retried["stats"]["ok"]) == [f"{PREFIX}3"]
     assert live.job(job_id)["status"] == "lost"
 
 
 def test_a_cut_host_fails_as_unreachable_and_a_later_ping_brings_it_back(live):
-    cut = live.hosts["pnltb2"]
+    cut = live.hosts[f"{PREFIX}2"]
     # A shared connection would first wait for its keepalives to fail (a minute).
-    live.close_connections("pnltb2")
+    live.close_connections(f"{PREFIX}2")
     subprocess.run(["ip", "link", "set", cut.veth, "down"], check=True)
     try:
         started = time.monotonic()
-        failed = live.wait_for_job(live.run_job("ping", ["pnltb1", "pnltb2"]), "failed")
+        failed = live.wait_for_job(live.run_job("ping", [f"{PREFIX}1", f"{PREFIX}2"]), "failed")
         took = time.monotonic() - started
     finally:
         subprocess.run(["ip", "link", "set", cut.veth, "up"], check=True)
     assert took < CONNECT_TIMEOUT + 20
-    assert failed["reason"].startswith("unreachable: pnltb2:"), failed["reason"]
-    assert "pnltb1" not in failed["reason"]
-    assert failed["stats"]["dark"] == {"pnltb2": 1}
-    assert "pnltb2" not in failed["stats"]["ok"]
-    assert not {host for _, host in task_events(failed, "runner_on_ok")} & {"pnltb2"}
-    assert ("Mark the host", "pnltb2") in task_events(failed, "runner_on_unreachable")
+    assert failed["reason"].startswith(f"unreachable: {PREFIX}2:"), failed["reason"]
+    assert f"{PREFIX}1" not in failed["reason"]
+    assert failed["stats"]["dark"] == {f"{PREFIX}2": 1}
+    assert f"{PREFIX}2" not in failed["stats"]["ok"]
+    assert not {host for _, host in task_events(failed, "runner_on_ok")} & {f"{PREFIX}2"}
+    assert ("Mark the host", f"{PREFIX}2") in task_events(failed, "runner_on_unreachable")
     hosts = {h["name"]: h for h in live.client().get("/api/v1/hosts").json}
-    assert hosts["pnltb2"]["state"] == "unreachable"
-    assert "unreachable" in hosts["pnltb2"]["state_reason"]
-    assert hosts["pnltb1"]["state"] == "ready"
+    assert hosts[f"{PREFIX}2"]["state"] == "unreachable"
+    assert "unreachable" in hosts[f"{PREFIX}2"]["state_reason"]
+    assert hosts[f"{PREFIX}1"]["state"] == "ready"
     assert not live.read(locks)
 
-    live.wait_for_job(live.run_job("ping", ["pnltb2"]), "successful")
+    live.wait_for_job(live.run_job("ping", [f"{PREFIX}2"]), "successful")
     hosts = {h["name"]: h for h in live.client().get("/api/v1/hosts").json}
-    assert (hosts["pnltb2"]["state"], hosts["pnltb2"]["state_reason"]) == ("ready", "")
+    assert (hosts[f"{PREFIX}2"]["state"], hosts[f"{PREFIX}2"]["state_reason"]) == ("ready", "")
 
 
 def test_cancel_stops_a_running_playbook(live):
-    live.set_sleep("pnltb1", 30)
-    job_id = live.run_job("ping", ["pnltb1"])
-    wait_for_task(live, job_id, "Wait", "pnltb1")
+    live.set_sleep(f"{PREFIX}1", 30)
+    job_id = live.run_job("ping", [f"{PREFIX}1"])
+    wait_for_task(live, job_id, "Wait", f"{PREFIX}1")
     folder = job_folder(job_id)
     assert len(playbooks_in(folder)) >= 2, "no task worker next to ansible-playbook"
 
@@ -157,7 +158,7 @@ def test_cancel_stops_a_running_playbook(live):
     canceled = live.wait_for_job(job_id, "canceled", timeout=20)
     assert time.monotonic() - asked < 8
     assert canceled["reason"] == "canceled while running"
-    assert "pnltb1" not in live.read(locks)
+    assert f"{PREFIX}1" not in live.read(locks)
     assert not processes_mentioning(folder)
     assert live.client().post(f"/api/v1/jobs/{job_id}/cancel").status_code == 409
 
@@ -165,8 +166,8 @@ def test_cancel_stops_a_running_playbook(live):
 def test_jobs_on_one_host_never_overlap_jobs_on_two_hosts_do(live):
     for host in live.hosts:
         live.set_sleep(host, 3)
-    same = [live.run_job("ping", ["pnltb1"]), live.run_job("ping", ["pnltb1"])]
-    other = [live.run_job("ping", ["pnltb2"]), live.run_job("ping", ["pnltb3"])]
+    same = [live.run_job("ping", [f"{PREFIX}1"]), live.run_job("ping", [f"{PREFIX}1"])]
+    other = [live.run_job("ping", [f"{PREFIX}2"]), live.run_job("ping", [f"{PREFIX}3"])]
     jobs = [live.wait_for_job(job_id, "successful") for job_id in same + other]
     spans = [
         (datetime.fromisoformat(job["started_at"]), datetime.fromisoformat(job["finished_at"]))
@@ -179,7 +180,7 @@ def test_jobs_on_one_host_never_overlap_jobs_on_two_hosts_do(live):
 
 
 def test_a_wrong_host_key_is_refused_when_adding_and_fails_a_job(live):
-    other, victim = live.hosts["pnltb1"], live.hosts["pnltb3"]
+    other, victim = live.hosts[f"{PREFIX}1"], live.hosts[f"{PREFIX}3"]
     audit_before = live.read(lambda: db.session.scalar(select(func.count(AuditEntry.id))))
     added = live.cli(
         "hosts", "add", "pnlx", victim.address, "--fingerprint", other.fingerprint, check=False
@@ -190,15 +191,15 @@ def test_a_wrong_host_key_is_refused_when_adding_and_fails_a_job(live):
     audit_after = live.read(lambda: db.session.scalar(select(func.count(AuditEntry.id))))
     assert audit_after == audit_before
 
-    assert live.on_host("pnltb3", f"rm -f {MARKER}")[0] == 0
-    live.close_connections("pnltb3")
+    assert live.on_host(f"{PREFIX}3", f"rm -f {MARKER}")[0] == 0
+    live.close_connections(f"{PREFIX}3")
 
     def pinned() -> str:
-        return db.session.scalar(select(Host.host_key).where(Host.name == "pnltb3"))
+        return db.session.scalar(select(Host.host_key).where(Host.name == f"{PREFIX}3"))
 
     def pin(key: str) -> None:
         def write():
-            db.session.execute(update(Host).where(Host.name == "pnltb3").values(host_key=key))
+            db.session.execute(update(Host).where(Host.name == f"{PREFIX}3").values(host_key=key))
             db.session.commit()
 
         live.read(write)
@@ -206,23 +207,23 @@ def test_a_wrong_host_key_is_refused_when_adding_and_fails_a_job(live):
     right_key = live.read(pinned)
     pin(other.host_key)
     try:
-        failed = live.wait_for_job(live.run_job("ping", ["pnltb3"]), "failed")
+        failed = live.wait_for_job(live.run_job("ping", [f"{PREFIX}3"]), "failed")
         assert live.read(pinned) == other.host_key
     finally:
         pin(right_key)
     assert "REMOTE HOST IDENTIFICATION HAS CHANGED" in failed["reason"], failed["reason"]
-    assert failed["reason"].startswith("unreachable: pnltb3:")
+    assert failed["reason"].startswith(f"unreachable: {PREFIX}3:")
     assert not task_events(failed, "runner_on_ok")
-    assert live.on_host("pnltb3", f"test -e {MARKER}")[0] == 1
+    assert live.on_host(f"{PREFIX}3", f"test -e {MARKER}")[0] == 1
     states = {h["name"]: h["state"] for h in live.client().get("/api/v1/hosts").json}
-    assert states == {"pnltb1": "ready", "pnltb2": "ready", "pnltb3": "unreachable"}
-    live.wait_for_job(live.run_job("ping", ["pnltb3"]), "successful")
+    assert states == {f"{PREFIX}1": "ready", f"{PREFIX}2": "ready", f"{PREFIX}3": "unreachable"}
+    live.wait_for_job(live.run_job("ping", [f"{PREFIX}3"]), "successful")
 
 
 def test_a_stopped_worker_takes_its_running_playbook_with_it(live):
-    live.set_sleep("pnltb2", 30)
-    job_id = live.run_job("ping", ["pnltb2"])
-    wait_for_task(live, job_id, "Wait", "pnltb2")
+    live.set_sleep(f"{PREFIX}2", 30)
+    job_id = live.run_job("ping", [f"{PREFIX}2"])
+    wait_for_task(live, job_id, "Wait", f"{PREFIX}2")
     folder = job_folder(job_id)
 
     asked = time.monotonic()
@@ -237,15 +238,15 @@ def test_a_stopped_worker_takes_its_running_playbook_with_it(live):
     live.start_worker()
     lost = live.wait_for_job(job_id, "lost", timeout=LOST_AFTER + 10)
     assert "no heartbeat" in lost["reason"] or "job process ended" in lost["reason"]
-    assert "pnltb2" not in live.read(locks)
+    assert f"{PREFIX}2" not in live.read(locks)
 
 
 def test_jobs_queued_while_no_worker_runs_are_done_when_one_starts(live):
     live.stop_worker()
-    lost_message = live.run_job("ping", ["pnltb1"])
+    lost_message = live.run_job("ping", [f"{PREFIX}1"])
     # The queue loses what it held, as a Redis without persistence does on a restart.
     live.app.extensions["queue"].flush()
-    queued = live.run_job("ping", ["pnltb2"])
+    queued = live.run_job("ping", [f"{PREFIX}2"])
     assert [live.job(job_id)["status"] for job_id in (lost_message, queued)] == ["queued"] * 2
 
     live.start_worker()
@@ -268,7 +269,7 @@ def test_metrics_count_the_jobs_by_status(live):
         return metrics.get(("panel_jobs", (("action", "ping"), ("status", status))), 0)
 
     before = scrape()
-    live.wait_for_job(live.run_job("ping", ["pnltb1"]), "successful")
+    live.wait_for_job(live.run_job("ping", [f"{PREFIX}1"]), "successful")
     after = scrape()
     assert jobs_metric(after, "successful") == jobs_metric(before, "successful") + 1
     counts = live.read(
@@ -289,8 +290,8 @@ def test_metrics_count_the_jobs_by_status(live):
 
 def test_a_reboot_job_ends_once_the_host_is_back(live):
     # /run is a tmpfs of the host's boot: the marker is gone once the host has rebooted.
-    assert live.on_host("pnltb2", "touch /run/before-reboot")[0] == 0
-    job = live.wait_for_job(live.run_job("reboot", ["pnltb2"]), "successful", timeout=180)
-    assert job["stats"]["changed"] == {"pnltb2": 1}
-    assert live.on_host("pnltb2", "test -e /run/before-reboot; echo $?") == (0, "1\n")
-    assert live.on_host("pnltb2", "systemctl is-system-running")[1] == "running\n"
+    assert live.on_host(f"{PREFIX}2", "touch /run/before-reboot")[0] == 0
+    job = live.wait_for_job(live.run_job("reboot", [f"{PREFIX}2"]), "successful", timeout=180)
+    assert job["stats"]["changed"] == {f"{PREFIX}2": 1}
+    assert live.on_host(f"{PREFIX}2", "test -e /run/before-reboot; echo $?") == (0, "1\n")
+    assert live.on_host(f"{PREFIX}2", "systemctl is-system-running")[1] == "running\n"

@@ -33,7 +33,7 @@ def find_leftovers() -> dict[str, list[str]]:
     own tools rather than the testbed's code."""
 
     def ours(lines: list[str]) -> list[str]:
-        return [line for line in lines if PREFIX in line or "panel-testbed" in line]
+        return [line for line in lines if PREFIX in line]
 
     def output(*command: str) -> list[str]:
         result = subprocess.run(command, capture_output=True, text=True, check=False)

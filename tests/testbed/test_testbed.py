@@ -3,32 +3,38 @@ take the testbed down and check that nothing of it is left."""
 
 import os
 import subprocess
+import sys
 import time
 
 import paramiko
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from testbed_lock import machine_lock
 
 from panel.core.sshkey import load_private_key
-from panel.testbed import image, machine, network
+from panel.testbed import LANE, MAX_LANE, PREFIX, image, machine, network
 from panel.testbed import ssh as testbed_ssh
 from panel.testbed import state as saved
 
 pytestmark = pytest.mark.testbed
 
+# The testbed's lane (PANEL_TESTBED_LANE) names and numbers the hosts.
+HOST1, HOST2 = f"{PREFIX}1", f"{PREFIX}2"
+ADDRESS1, ADDRESS2 = str(network.host_address(1)), str(network.host_address(2))
+
 
 def test_up_boots_every_host_to_running(testbed, on_host, invoke):
-    assert [host.name for host in testbed.hosts] == ["pnltb1", "pnltb2"]
-    assert [host.address for host in testbed.hosts] == ["198.18.0.11", "198.18.0.12"]
+    assert [host.name for host in testbed.hosts] == [HOST1, HOST2]
+    assert [host.address for host in testbed.hosts] == [ADDRESS1, ADDRESS2]
     for host in testbed.hosts:
         assert on_host(host, "systemctl is-system-running") == (0, "running\n")
         assert on_host(host, "hostname") == (0, f"{host.name}\n")
     result = invoke("status")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("pnltb1\t198.18.0.11\trunning, ")
-    assert lines[1].startswith("pnltb2\t198.18.0.12\trunning, ")
+    assert lines[0].startswith(f"{HOST1}\t{ADDRESS1}\trunning, ")
+    assert lines[1].startswith(f"{HOST2}\t{ADDRESS2}\trunning, ")
 
 
 def test_up_again_keeps_the_running_testbed(testbed, invoke, leftovers):
@@ -41,7 +47,7 @@ def test_up_again_keeps_the_running_testbed(testbed, invoke, leftovers):
     assert resized.exit_code != 0
     assert "run `panel testbed down` first" in resized.output
     assert len(saved.load().hosts) == 2
-    assert not [line for line in leftovers()["namespaces"] if "pnltb3" in line]
+    assert not [line for line in leftovers()["namespaces"] if f"{PREFIX}3" in line]
 
 
 def test_each_host_has_its_own_pinned_host_key(testbed, on_host):
@@ -92,19 +98,19 @@ def test_hosts_reach_each_other_and_nothing_beyond(testbed, on_host):
     first, second = testbed.hosts
     assert on_host(first, "ip -4 route") == (
         0,
-        "198.18.0.0/24 dev eth0 proto kernel scope link src 198.18.0.11 \n",
+        f"{network.SUBNET} dev eth0 proto kernel scope link src {ADDRESS1} \n",
     )
     assert on_host(first, "ip -6 route") == (0, "")
     addresses = on_host(first, "ip -o address | awk '{print $4}'")[1].split()
-    assert addresses == ["127.0.0.1/8", "::1/128", "198.18.0.11/24"]
-    status, _ = on_host(first, "ip route add default via 198.18.0.1")
+    assert addresses == ["127.0.0.1/8", "::1/128", f"{ADDRESS1}/24"]
+    status, _ = on_host(first, f"ip route add default via {network.GATEWAY}")
     assert status != 0
     banner = (
-        'python3 -c \'import socket; s = socket.create_connection(("pnltb2", 22), 5);'
+        f'python3 -c \'import socket; s = socket.create_connection(("{HOST2}", 22), 5);'
         " print(s.recv(7).decode())'"
     )
     assert on_host(first, banner) == (0, "SSH-2.0\n")
-    assert on_host(second, "getent hosts pnltb1") == (0, "198.18.0.11     pnltb1\n")
+    assert on_host(second, f"getent hosts {HOST1}") == (0, f"{ADDRESS1}     {HOST1}\n")
 
 
 def test_image_holds_every_playbook_package(testbed, on_host):
@@ -118,6 +124,42 @@ def test_image_holds_every_playbook_package(testbed, on_host):
     for unit in image.DISABLED_UNITS:
         assert on_host(host, f"systemctl is-enabled {unit}") == (1, "disabled\n")
     assert on_host(host, "systemctl is-active nginx")[1] == "active\n"
+
+
+def test_another_lane_runs_beside_this_one(testbed, on_host, tmp_path, leftovers):
+    """A second testbed in another lane (PANEL_TESTBED_LANE) boots beside this one, with its own
+    names and subnet, cannot reach this lane's hosts, and its `down` leaves this lane running."""
+    other = (LANE + 1) % (MAX_LANE + 1)
+    environment = {**os.environ, "PANEL_TESTBED_LANE": str(other), "PANEL_INSTANCE": str(tmp_path)}
+    other_prefix = "pnltb" if other == 0 else f"pnl{other}t"
+    before = leftovers()
+
+    def lane(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "panel.cli", "testbed", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    with machine_lock(other):
+        try:
+            up = lane("up", "--hosts", "1", "--no-register")
+            assert up.returncode == 0, up.stdout + up.stderr
+            assert f"{other_prefix}1\t198.18.{other}.11\t" in up.stdout
+            status = lane("status")
+            assert status.stdout.startswith(f"{other_prefix}1\t198.18.{other}.11\trunning, ")
+            # This lane's hosts are not on the other lane's link.
+            reach = f"timeout 3 bash -c 'echo > /dev/tcp/198.18.{other}.11/22'"
+            assert on_host(testbed.hosts[0], reach)[0] != 0
+        finally:
+            down = lane("down")
+        assert down.returncode == 0, down.stdout + down.stderr
+    assert leftovers() == before
+    for host in testbed.hosts:
+        assert on_host(host, "systemctl is-system-running") == (0, "running\n")
 
 
 def test_a_host_that_reboots_comes_back(testbed, on_host, invoke):
@@ -136,7 +178,7 @@ def test_a_host_that_reboots_comes_back(testbed, on_host, invoke):
         answer = (int(answer[1].split()[0]), answer[1].split("\n", 1)[1])
     assert answer == (1, "running\n"), "the host did not come back from its reboot within 60 s"
     assert machine.is_keeper(host.pid, host.pid_start)
-    assert invoke("status").output.splitlines()[0].startswith("pnltb1\t198.18.0.11\trunning, ")
+    assert invoke("status").output.splitlines()[0].startswith(f"{HOST1}\t{ADDRESS1}\trunning, ")
 
 
 def test_status_reports_a_host_that_stopped(testbed, on_host, invoke):
@@ -148,8 +190,8 @@ def test_status_reports_a_host_that_stopped(testbed, on_host, invoke):
 
     result = invoke("status")
     assert result.exit_code == 1
-    assert result.output.splitlines()[0].startswith("pnltb1\t198.18.0.11\trunning, ")
-    assert result.output.splitlines()[1] == "pnltb2\t198.18.0.12\tcontainer stopped"
+    assert result.output.splitlines()[0].startswith(f"{HOST1}\t{ADDRESS1}\trunning, ")
+    assert result.output.splitlines()[1] == f"{HOST2}\t{ADDRESS2}\tcontainer stopped"
     again = invoke("up", "--hosts", "2")
     assert again.exit_code != 0
     assert "some may have stopped" in again.output
@@ -193,15 +235,15 @@ def test_down_cleans_up_after_a_lost_state_file(instance, invoke, leftovers):
 def test_up_sweeps_what_a_crash_left_behind(instance, invoke, leftovers):
     """A crashed `up` can leave a namespace, a link and a mount without any process."""
     network.ensure_bridge()
-    network.add_host("pnltb7", network.host_address(7))
-    machine.mount_overlay("pnltb7", image.image_path())
+    network.add_host(f"{PREFIX}7", network.host_address(7))
+    machine.mount_overlay(f"{PREFIX}7", image.image_path())
 
     result = invoke("up", "--hosts", "1")
     assert result.exit_code == 0, result.output
     assert "removing leftovers of an earlier testbed" in result.output
     found = leftovers()
-    assert not [line for line in found["namespaces"] + found["mounts"] if "pnltb7" in line]
-    assert [line.split()[0] for line in found["namespaces"]] == ["pnltb1"]
+    assert not [line for line in found["namespaces"] + found["mounts"] if f"{PREFIX}7" in line]
+    assert [line.split()[0] for line in found["namespaces"]] == [HOST1]
     assert invoke("down").exit_code == 0
     found = leftovers()
     assert not any(found.values()), found

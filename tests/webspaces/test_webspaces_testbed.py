@@ -11,9 +11,11 @@ import pytest
 from e2e_support import live_panel
 from hosts_support import acme_server, http_get
 
+from panel.testbed import PREFIX
+
 pytestmark = pytest.mark.testbed
 
-HOST = "pnltb1"
+HOST = f"{PREFIX}1"
 SITE = "site.example"
 PAGE = "<?php echo posix_getpwuid(posix_geteuid())['name'], ' serves ', $_SERVER['HTTP_HOST'];"
 
