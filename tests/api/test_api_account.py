@@ -149,6 +149,7 @@ def test_token_expiry_and_scope_are_checked(api_as, table_counts, fields):
 
     assert response.status_code == 422
     assert list(response.json["error"]["fields"]) == list(fields)
+    assert response.json["error"]["fields"][next(iter(fields))] != ["Unknown field."]
     assert table_counts() == before
 
 
