@@ -190,7 +190,11 @@ def token() -> None:
 @token.command("create")
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True)
-def token_create(email: str, name: str) -> None:
+@click.option(
+    "--expires-days", type=int, default=None, help="Expire after N days (1-730; default never)."
+)
+@click.option("--read-only", is_flag=True, help="Only GET, HEAD and OPTIONS.")
+def token_create(email: str, name: str, expires_days: int | None, read_only: bool) -> None:
     """Print a new API token for the user (shown once)."""
     from panel.accounts.operations import create_api_token, find_user_by_email
     from panel.core.errors import PanelError
@@ -202,7 +206,9 @@ def token_create(email: str, name: str) -> None:
             raise click.ClickException(f"no user with email {email}")
         with acting("cli", owner):
             try:
-                _, clear = create_api_token(owner, name)
+                _, clear = create_api_token(
+                    owner, name, expires_in_days=expires_days, read_only=read_only
+                )
             except PanelError as exc:
                 raise click.ClickException(_describe(exc)) from exc
         click.echo(clear)

@@ -1,6 +1,12 @@
 """Imports every feature's models so that the metadata knows all tables (Alembic, create_app)."""
 
-from panel.accounts.models import ApiToken, PasswordResetToken, RecoveryCode, User
+from panel.accounts.models import (
+    ApiToken,
+    LoginThrottle,
+    PasswordResetToken,
+    RecoveryCode,
+    User,
+)
 from panel.billing.models import (
     BankAccount,
     BillingPeriod,
@@ -35,6 +41,7 @@ __all__ = [
     "InvoiceSequence",
     "Job",
     "JobEvent",
+    "LoginThrottle",
     "Mandate",
     "Member",
     "PasswordResetToken",

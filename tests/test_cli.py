@@ -3,13 +3,14 @@ SQLite file of its own, never the suite's shared database."""
 
 import re
 import stat
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from panel import create_app
-from panel.accounts.models import User
+from panel.accounts.models import ApiToken, User
 from panel.cli import main
 from panel.extensions import db
 
@@ -214,6 +215,35 @@ def test_token_create_prints_a_working_token(panel, web):
     assert answer.status_code == 200
     assert answer.json["email"] == "admin@example.org"
     assert web().test_client().get("/api/v1/account").status_code == 401
+
+
+def test_token_create_with_expiry_and_read_only_scope(panel, web):
+    panel("init", "--admin-password", GOOD_PASSWORD)
+
+    result = panel("token", "create", "admin@example.org", "--expires-days", "7", "--read-only")
+
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    client = web().test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    [listed] = client.get("/api/v1/account/tokens").json
+    assert listed["read_only"] is True
+    expires = datetime.fromisoformat(listed["expires_at"])
+    assert timedelta(days=7) - (expires - datetime.now(UTC)) < timedelta(minutes=1)
+    refused = client.patch("/api/v1/account", json={"locale": "de"})
+    assert (refused.status_code, refused.json["error"]["code"]) == (403, "read_only_token")
+
+
+@pytest.mark.parametrize("days", ["0", "731"])
+def test_token_create_refuses_an_expiry_out_of_bounds(panel, web, days):
+    panel("init", "--admin-password", GOOD_PASSWORD)
+
+    result = panel("token", "create", "admin@example.org", "--expires-days", days)
+
+    assert result.exit_code != 0
+    assert "Must be at" in result.output
+    with web().app_context():
+        assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
 
 
 def test_token_create_for_an_unknown_user_fails(panel):

@@ -1,16 +1,17 @@
-"""Login sessions: loading the user, the two steps of a login, and rate-limit keys."""
+"""Login sessions: loading the user, the two steps of a login, the rate limit per address."""
+
+from datetime import timedelta
 
 from flask import Flask, current_app, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import login_user
 
 from panel.accounts.models import User
-from panel.accounts.tokens import digest
+from panel.core.models import utcnow
 from panel.extensions import db, login_manager
 
 PENDING_KEY = "pending_login"
-# Views whose rate limit per account is keyed by the email address in the form.
-EMAIL_KEYED = ("accounts.login", "accounts.forgot_password")
+RESET_GRANT_KEY = "login_after_reset"
 
 
 def init_login(app: Flask) -> None:
@@ -75,19 +76,24 @@ def needs_enrolment(user: User) -> bool:
 
 
 def login_limit() -> str:
+    """The limit per address; accounts get growing delays instead (panel.accounts.throttle)."""
     return current_app.config["LOGIN_LIMIT"]
 
 
-def account_key() -> str:
-    """Rate-limit key for the account a login step is about.
+def allow_login_after_reset(user: User) -> None:
+    """This browser just set the user's password through a reset link: its next login to the
+    account skips the delay that failed attempts (maybe someone else's) have built up."""
+    until = utcnow() + timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
+    session[RESET_GRANT_KEY] = {"email": user.email.lower(), "until": until.timestamp()}
 
-    Only the login and forgot forms name the account by email; the later steps take it from the
-    session (or the reset link), so that a made-up email field cannot open a fresh budget."""
-    if request.endpoint in EMAIL_KEYED:
-        return "email:" + request.form.get("email", "").strip().lower()[:254]
-    if request.endpoint == "accounts.reset_password":
-        return "reset:" + digest(str((request.view_args or {}).get("token", "")))
-    if current_user.is_authenticated:
-        return "user:" + str(current_user.id)
-    pending = session.get(PENDING_KEY)
-    return "user:" + (pending.partition(":")[0] if isinstance(pending, str) else "none")
+
+def login_after_reset(email: str) -> bool:
+    """Whether this browser may log in to the account at this address without its delay."""
+    grant = session.get(RESET_GRANT_KEY)
+    return (
+        isinstance(grant, dict)
+        and isinstance(email, str)
+        and grant.get("email") == email.strip().lower()
+        and isinstance(grant.get("until"), int | float)
+        and grant["until"] > utcnow().timestamp()
+    )

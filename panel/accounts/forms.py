@@ -3,13 +3,15 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, Length, Optional
 
+from panel.accounts.operations import MAX_TOKEN_DAYS
 from panel.core.labels import label_choices
 from panel.core.roles import ROLE_VALUES
 
@@ -46,10 +48,21 @@ class ProfileForm(FlaskForm):
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+    revoke_tokens = BooleanField(
+        _l("Also revoke all my API tokens: scripts and apps that use them stop working"),
+        default=True,
+    )
 
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=80)])
+    # Bounded by the operation, which says why in the language of the page.
+    expires_in_days = IntegerField(
+        _l("Expires after days (empty: never; at most %(days)s)", days=MAX_TOKEN_DAYS),
+        validators=[Optional()],
+        render_kw={"min": 1, "max": MAX_TOKEN_DAYS},
+    )
+    read_only = BooleanField(_l("Read-only: may only read, change nothing"))
 
 
 class ForgotForm(FlaskForm):

@@ -1,10 +1,10 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from panel.core.models import Base, CreatedAt, one_of
+from panel.core.models import Base, CreatedAt, one_of, utcnow
 from panel.core.roles import ROLE_VALUES, Role
 from panel.core.secrets import EncryptedText
 
@@ -29,6 +29,8 @@ class User(UserMixin, CreatedAt, Base):
     reseller_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
     totp_enabled_at: Mapped[datetime | None]
+    # The TOTP time step of the last accepted code: a code of it or an earlier one is refused.
+    totp_last_step: Mapped[int | None]
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None]
 
@@ -69,19 +71,30 @@ class ApiToken(CreatedAt, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    # A read-only token may only GET, HEAD and OPTIONS.
+    read_only: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user = relationship(User)
 
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()
+
 
 class RecoveryCode(CreatedAt, Base):
+    """A one-time code: its selector (the first characters, in clear) finds the row, the rest is
+    checked against an argon2 hash. Codes from before selectors have none and a SHA-256 digest."""
+
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    code_hash: Mapped[str] = mapped_column(String(64))
+    selector: Mapped[str | None] = mapped_column(String(4))
+    code_hash: Mapped[str] = mapped_column(String(255))
     used_at: Mapped[datetime | None]
 
-    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+    __table_args__ = (UniqueConstraint("user_id", "selector"),)
 
 
 class PasswordResetToken(CreatedAt, Base):
@@ -92,3 +105,15 @@ class PasswordResetToken(CreatedAt, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed attempts of one account's password or second factor, and until when the next
+    attempt waits. Keyed by a digest, so unknown addresses get rows too and behave the same."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int]
+    not_before: Mapped[datetime]
+    last_attempt_at: Mapped[datetime] = mapped_column(index=True)

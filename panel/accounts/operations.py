@@ -1,13 +1,14 @@
 """Every change to accounts: users, passwords, second factor, API tokens, password resets."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm.attributes import set_committed_value
 
-from panel.accounts import totp
+from panel.accounts import throttle, totp
 from panel.accounts.models import ApiToken, PasswordResetToken, RecoveryCode, User
 from panel.accounts.passwords import hash_password, password_problem, verify_password
 from panel.accounts.tokens import TOKEN_PREFIX, digest, new_token
@@ -16,10 +17,15 @@ from panel.core.errors import Conflict, NotFound, ValidationFailed
 from panel.core.mail import send_mail
 from panel.core.models import utcnow
 from panel.core.roles import ROLE_VALUES, Role
-from panel.core.validators import clean_choice, clean_email, clean_text
+from panel.core.validators import clean_choice, clean_email, clean_positive_int, clean_text
 from panel.extensions import db
 
 USER_FIELDS = ("email", "display_name", "role", "is_enabled", "member_id", "reseller_id", "locale")
+MAX_TOKEN_DAYS = 730
+# Reset links mailed to one account within the window, still unused: while there are this many,
+# a further request sends none (the person has working links; nobody floods the mailbox).
+OPEN_RESET_LINKS = 3
+RESET_LINK_WINDOW = timedelta(minutes=15)
 
 
 def _check_password(field: str, password: str) -> str:
@@ -103,12 +109,23 @@ def set_enabled(user: User, enabled: bool) -> User:
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user with these credentials, or None; the same work is done for unknown addresses."""
-    user = find_user_by_email(email or "") if isinstance(email, str) else None
+def authenticate(email: str, password: str, *, delayed: bool = True) -> User | None:
+    """The user with these credentials, or None; the same work is done for unknown addresses.
+
+    Raises LoginDelayed, without looking at the password, while the address's delay after
+    failed attempts runs (unless `delayed` is off: a browser that just reset the password)."""
+    email = email if isinstance(email, str) else ""
+    key = throttle.password_key(email)
+    if delayed:
+        wait = throttle.claim(key)
+        if wait:
+            raise throttle.password_delayed(wait)
+    user = find_user_by_email(email)
     ok = verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok or not user.is_enabled:
         return None
+    throttle.clear(key)
+    db.session.commit()
     return user
 
 
@@ -118,23 +135,37 @@ def record_login(user: User, method: str) -> None:
     db.session.commit()
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, revoke_tokens: bool) -> int:
+    """Set a new password, ending the user's other sessions and, if asked, revoking their API
+    tokens; returns how many tokens were revoked."""
     if not verify_password(user.password_hash, current or ""):
         raise ValidationFailed.field("current_password", _l("The current password is not right."))
-    _set_password(user, _check_password("new_password", new), "user.password_change")
+    _check_password("new_password", new)
+    return _set_password(user, new, "user.password_change", revoke_tokens=bool(revoke_tokens))
 
 
-def _set_password(user: User, password: str, action: str) -> None:
+def _set_password(user: User, password: str, action: str, *, revoke_tokens: bool) -> int:
+    now = utcnow()
     user.password_hash = hash_password(password)
+    # The session id carries the version: every other session of the user ends.
     user.session_version += 1
     # A new password makes every link sent for the old one worthless.
     db.session.execute(
         PasswordResetToken.__table__.update()
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow())
+        .values(used_at=now)
     )
-    record(action, user, member_id=user.member_id)
+    revoked = 0
+    if revoke_tokens:
+        revoked = db.session.execute(
+            ApiToken.__table__.update()
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        ).rowcount
+    throttle.clear(throttle.password_key(user.email), throttle.second_factor_key(user.id))
+    record(action, user, after={"api_tokens_revoked": revoked}, member_id=user.member_id)
     db.session.commit()
+    return revoked
 
 
 def enable_totp(user: User, secret: str, code: str) -> list[str]:
@@ -142,9 +173,15 @@ def enable_totp(user: User, secret: str, code: str) -> list[str]:
     recovery codes, shown once."""
     if user.totp_enabled:
         raise Conflict(_l("Two-factor authentication is already on."))
-    if not totp.verify(secret, code or ""):
+    step = totp.matching_step(secret, code or "")
+    if step is None:
         raise ValidationFailed.field(
             "code", _l("The code does not match. Check the time on your phone.")
+        )
+    # The same condition as at login, and no second enrolment at the same moment.
+    if not _claim_step(user, step, User.totp_enabled_at.is_(None)):
+        raise ValidationFailed.field(
+            "code", _l("This code was used already. Wait for the next one.")
         )
     user.totp_secret = secret
     user.totp_enabled_at = utcnow()
@@ -165,6 +202,7 @@ def disable_totp(user: User, code: str) -> None:
         raise ValidationFailed.field("code", _l("The code does not match."))
     user.totp_secret = None
     user.totp_enabled_at = None
+    user.totp_last_step = None
     _replace_recovery_codes(user, count=0)
     record("user.totp_disable", user, member_id=user.member_id)
     db.session.commit()
@@ -183,31 +221,83 @@ def _replace_recovery_codes(user: User, count: int | None = None) -> list[str]:
     db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
     codes = totp.new_recovery_codes() if count is None else []
     for code in codes:
+        selector, secret = totp.split_recovery_code(code)
         db.session.add(
-            RecoveryCode(user_id=user.id, code_hash=digest(totp.normalize_recovery_code(code)))
+            RecoveryCode(user_id=user.id, selector=selector, code_hash=hash_password(secret))
         )
     return codes
 
 
 def verify_second_factor(user: User, code: str, *, commit: bool = True) -> bool:
-    """A TOTP code, or an unused recovery code (then used up)."""
+    """A TOTP code of a time step after the last one used, or an unused recovery code (then
+    used up). Raises LoginDelayed while the user's delay after wrong codes runs."""
     if not user.totp_enabled or not isinstance(code, str):
         return False
-    if totp.verify(user.totp_secret or "", code):
-        return True
-    recovery = db.session.scalar(
-        select(RecoveryCode).where(
-            RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == digest(totp.normalize_recovery_code(code)),
-            RecoveryCode.used_at.is_(None),
-        )
-    )
-    if recovery is None:
-        return False
-    recovery.used_at = utcnow()
-    record("user.recovery_code_used", user, member_id=user.member_id)
+    key = throttle.second_factor_key(user.id)
+    wait = throttle.claim(key)
+    if wait:
+        raise throttle.second_factor_delayed(wait)
+    step = totp.matching_step(user.totp_secret or "", code)
+    verified = _claim_step(user, step) if step is not None else _use_recovery_code(user, code)
+    if verified:
+        throttle.clear(key)
     if commit:
         db.session.commit()
+    return verified
+
+
+def _claim_step(user: User, step: int, *conditions) -> bool:
+    """Store the step as the user's last used one, unless it or a later one is stored already.
+    One conditional UPDATE: of two requests with the same code, the second finds the row
+    changed (PostgreSQL re-reads it after the first commits; SQLite runs them one by one)."""
+    claimed = db.session.execute(
+        User.__table__.update()
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+            *conditions,
+        )
+        .values(totp_last_step=step)
+    ).rowcount
+    if claimed:
+        set_committed_value(user, "totp_last_step", step)
+    return bool(claimed)
+
+
+def _use_recovery_code(user: User, code: str) -> bool:
+    parts = totp.split_recovery_code(code)
+    if parts is None:
+        recovery = db.session.scalar(
+            select(RecoveryCode).where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.selector.is_(None),
+                RecoveryCode.code_hash == digest(totp.legacy_recovery_code(code)),
+                RecoveryCode.used_at.is_(None),
+            )
+        )
+    else:
+        selector, secret = parts
+        recovery = db.session.scalar(
+            select(RecoveryCode).where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.selector == selector,
+                RecoveryCode.used_at.is_(None),
+            )
+        )
+        # Hashed even without a row, so that the time does not tell which selectors exist.
+        if not verify_password(recovery.code_hash if recovery else None, secret):
+            return False
+    if recovery is None:
+        return False
+    # Used once: of two requests with the same code, only one changes the row.
+    used = db.session.execute(
+        RecoveryCode.__table__.update()
+        .where(RecoveryCode.id == recovery.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if not used:
+        return False
+    record("user.recovery_code_used", user, member_id=user.member_id)
     return True
 
 
@@ -222,17 +312,67 @@ def remaining_recovery_codes(user: User) -> int:
     )
 
 
-def create_api_token(user: User, name: Any) -> tuple[ApiToken, str]:
-    """A new bearer token; the clear value is returned once and never stored."""
+def has_legacy_recovery_codes(user: User) -> bool:
+    """Whether unused recovery codes of the older, weaker kind are left (48 bits, SHA-256):
+    they still work, and the user is asked to make new ones."""
+    return (
+        db.session.scalar(
+            select(RecoveryCode.id)
+            .where(
+                RecoveryCode.user_id == user.id,
+                RecoveryCode.selector.is_(None),
+                RecoveryCode.used_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def create_api_token(
+    user: User,
+    name: Any,
+    *,
+    expires_in_days: Any = None,
+    read_only: bool = False,
+    not_after: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new bearer token; the clear value is returned once and never stored. It may expire
+    after some days (at most MAX_TOKEN_DAYS) and may be read-only; `not_after`: the expiry of
+    the token asking for it, which the new one must not outlive."""
     name = clean_text("name", name, max_length=80)
+    expires_at = None
+    if expires_in_days is not None:
+        days = clean_positive_int("expires_in_days", expires_in_days, maximum=MAX_TOKEN_DAYS)
+        expires_at = utcnow() + timedelta(days=days)
+    if not_after is not None and (expires_at is None or expires_at > not_after):
+        raise ValidationFailed.field(
+            "expires_in_days",
+            _l(
+                "A token made with an expiring token must expire by %(date)s UTC too.",
+                date=not_after.strftime("%Y-%m-%d %H:%M"),
+            ),
+        )
     clear = new_token(TOKEN_PREFIX)
-    token = ApiToken(user_id=user.id, name=name, prefix=clear[:10], token_hash=digest(clear))
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=clear[:10],
+        token_hash=digest(clear),
+        expires_at=expires_at,
+        read_only=bool(read_only),
+    )
     db.session.add(token)
     db.session.flush()
     record(
         "api_token.create",
         token,
-        after={"name": name, "prefix": token.prefix},
+        after={
+            "name": name,
+            "prefix": token.prefix,
+            "read_only": token.read_only,
+            "expires_at": expires_at,
+        },
         member_id=user.member_id,
     )
     db.session.commit()
@@ -261,6 +401,17 @@ def request_password_reset(email: Any) -> None:
         return
     user = find_user_by_email(email)
     if user is None or not user.is_enabled:
+        return
+    now = utcnow()
+    open_links = db.session.scalar(
+        select(func.count()).where(
+            PasswordResetToken.user_id == user.id,
+            PasswordResetToken.used_at.is_(None),
+            PasswordResetToken.expires_at > now,
+            PasswordResetToken.created_at > now - RESET_LINK_WINDOW,
+        )
+    )
+    if open_links >= OPEN_RESET_LINKS:
         return
     send_password_link(user)
 
@@ -303,10 +454,11 @@ def check_reset_token(token: str) -> None:
     _valid_reset(token)
 
 
-def reset_password(token: str, password: str) -> User:
+def reset_password(token: str, password: str) -> tuple[User, int]:
+    """Set the password through a link: ends every session, revokes every API token and clears
+    the delays after failed logins. Returns the user and how many tokens were revoked."""
     reset = _valid_reset(token)
     _check_password("password", password)
     reset.used_at = utcnow()
     user = db.session.get(User, reset.user_id)
-    _set_password(user, password, "user.password_reset")
-    return user
+    return user, _set_password(user, password, "user.password_reset", revoke_tokens=True)

@@ -3,7 +3,8 @@
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from panel.core.models import utcnow
 
@@ -19,21 +20,40 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def user_for_bearer(header: str):
-    """The enabled user behind an `Authorization: Bearer` header, or None; marks the token used."""
+def token_for_bearer(header: str):
+    """The valid API token of an enabled user behind an `Authorization: Bearer` header, or
+    None: one query, which loads the token's user too."""
     from panel.accounts.models import ApiToken, User
     from panel.extensions import db
 
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    api_token = db.session.scalar(
+    return db.session.scalar(
         select(ApiToken)
-        .join(User)
-        .where(ApiToken.token_hash == digest(token.strip()), ApiToken.revoked_at.is_(None))
+        .join(ApiToken.user)
+        .options(contains_eager(ApiToken.user))
+        .where(
+            ApiToken.token_hash == digest(token.strip()),
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()),
+            User.is_enabled,
+        )
     )
-    if api_token is None or not api_token.user.is_enabled:
-        return None
+
+
+def mark_used(api_token) -> None:
+    from panel.extensions import db
+
     api_token.last_used_at = utcnow()
     db.session.commit()
-    return api_token.user
+
+
+def user_for_bearer(header: str):
+    """The user of a valid bearer token, or None; marks the token used."""
+    api_token = token_for_bearer(header)
+    if api_token is None:
+        return None
+    user = api_token.user
+    mark_used(api_token)
+    return user

@@ -1,13 +1,22 @@
 """TOTP (RFC 6238) second factor and recovery codes."""
 
+import hmac
 import io
 import secrets
+import time
 
 import pyotp
 import segno
 
 ISSUER = "Cooperative panel"
 RECOVERY_CODE_COUNT = 10
+# Base32 without padding: no 0, 1, 8 or 9 to mistake for O, I or B.
+RECOVERY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+# The selector finds a code's row and is stored in clear; the 16 characters after it (80 bits)
+# are the secret part, stored as an argon2 hash.
+SELECTOR_LENGTH = 4
+RECOVERY_SECRET_LENGTH = 16
+GROUP = 4
 
 
 def new_secret() -> str:
@@ -25,14 +34,43 @@ def qr_svg(uri: str) -> str:
     return buffer.getvalue().decode()
 
 
-def verify(secret: str, code: str) -> bool:
+def matching_step(secret: str, code: str) -> int | None:
+    """The time step whose code this is: the current one, or one next to it (phone clocks
+    drift), the newest first; None if the code belongs to none of them."""
     code = "".join(code.split())
-    return code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    otp = pyotp.TOTP(secret)
+    now = int(time.time()) // otp.interval
+    for step in (now + 1, now, now - 1):
+        if hmac.compare_digest(code, otp.generate_otp(step)):
+            return step
+    return None
 
 
 def new_recovery_codes() -> list[str]:
-    return ["-".join(secrets.token_hex(2) for _ in range(3)) for _ in range(RECOVERY_CODE_COUNT)]
+    """Codes of 20 base32 characters in groups of four, each with a selector of its own."""
+    codes: dict[str, str] = {}
+    while len(codes) < RECOVERY_CODE_COUNT:
+        raw = "".join(
+            secrets.choice(RECOVERY_ALPHABET)
+            for _ in range(SELECTOR_LENGTH + RECOVERY_SECRET_LENGTH)
+        )
+        codes.setdefault(raw[:SELECTOR_LENGTH], raw)
+    return [
+        "-".join(raw[i : i + GROUP] for i in range(0, len(raw), GROUP)) for raw in codes.values()
+    ]
 
 
-def normalize_recovery_code(code: str) -> str:
+def split_recovery_code(code: str) -> tuple[str, str] | None:
+    """Selector and secret part of a code as typed (any case, with or without dashes and
+    spaces), or None if it is not one of this kind."""
+    raw = "".join(code.replace("-", " ").split()).upper()
+    if len(raw) != SELECTOR_LENGTH + RECOVERY_SECRET_LENGTH or set(raw) - set(RECOVERY_ALPHABET):
+        return None
+    return raw[:SELECTOR_LENGTH], raw[SELECTOR_LENGTH:]
+
+
+def legacy_recovery_code(code: str) -> str:
+    """A code of the older kind (three groups of hex digits) as its digest was taken."""
     return "".join(code.lower().split())

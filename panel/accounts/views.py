@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from panel.accounts import auth, forms, operations, totp
 from panel.accounts.models import ApiToken, User
+from panel.accounts.throttle import LoginDelayed
 from panel.core.access import require_role, require_view
 from panel.core.audit import acting
 from panel.core.errors import PanelError
@@ -31,16 +32,9 @@ from panel.extensions import db, limiter
 bp = Blueprint("accounts", __name__)
 ENROL_SECRET = "enrol_secret"  # noqa: S105  (a session key name)
 
-login_limits = [
-    limiter.limit(auth.login_limit, methods=["POST"]),
-    limiter.limit(auth.login_limit, key_func=auth.account_key, methods=["POST"]),
-]
-
-
-def rate_limited(view):
-    for limit in login_limits:
-        view = limit(view)
-    return view
+# Per address only: a limit per account would let anyone lock its owner out. Accounts get
+# growing delays instead (panel.accounts.throttle), which a password reset clears.
+rate_limited = limiter.limit(auth.login_limit, methods=["POST"])
 
 
 def _safe_next() -> str:
@@ -52,6 +46,13 @@ def _safe_next() -> str:
 def _page(template: str, form, **context):
     """A form page; 422 when the form came back with errors."""
     return render_template(template, form=form, **context), 422 if form.errors else 200
+
+
+def _delayed_page(template: str, form, exc: LoginDelayed):
+    """The form again, saying how long the account's delay still runs. (Flask-Limiter puts the
+    later of this Retry-After and the end of the address's window in the header.)"""
+    flash(exc.message, "error")
+    return render_template(template, form=form), 429, {"Retry-After": str(exc.seconds)}
 
 
 def _secret_page(body: str) -> Response:
@@ -68,7 +69,14 @@ def login():
         return redirect(url_for("core.index"))
     form = forms.LoginForm()
     if form.validate_on_submit():
-        user = operations.authenticate(form.email.data, form.password.data)
+        try:
+            user = operations.authenticate(
+                form.email.data,
+                form.password.data,
+                delayed=not auth.login_after_reset(form.email.data),
+            )
+        except LoginDelayed as exc:
+            return _delayed_page("accounts/login.html", form, exc)
         if user is None:
             flash(_("Email or password is not right."), "error")
         else:
@@ -91,11 +99,22 @@ def second_factor():
         return redirect(url_for("accounts.login"))
     form = forms.CodeForm()
     if form.validate_on_submit():
-        # Not logged in yet: a used recovery code is still this user's doing.
-        with acting("web", user):
-            verified = operations.verify_second_factor(user, form.code.data)
+        try:
+            # Not logged in yet: a used recovery code is still this user's doing.
+            with acting("web", user):
+                verified = operations.verify_second_factor(user, form.code.data)
+        except LoginDelayed as exc:
+            return _delayed_page("accounts/second_factor.html", form, exc)
         if verified:
             auth.finish_login(user, remember=bool(session.get("remember")))
+            if operations.has_legacy_recovery_codes(user):
+                flash(
+                    _(
+                        "Your recovery codes are of an older, weaker kind. They still work, "
+                        "but please make new ones."
+                    ),
+                    "info",
+                )
             return redirect(_safe_next())
         form.code.errors = [_("The code does not match.")]
     return _page("accounts/second_factor.html", form)
@@ -163,6 +182,7 @@ def account():
         confirm=forms.ConfirmForm(),
         tokens=tokens,
         recovery_left=operations.remaining_recovery_codes(current_user),
+        legacy_codes=operations.has_legacy_recovery_codes(current_user),
     )
 
 
@@ -190,8 +210,11 @@ def password():
     form = forms.PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            operations.change_password(
-                current_user, form.current_password.data, form.new_password.data
+            revoked = operations.change_password(
+                current_user,
+                form.current_password.data,
+                form.new_password.data,
+                revoke_tokens=form.revoke_tokens.data,
             )
         except PanelError as exc:
             show_errors(form, exc)
@@ -200,6 +223,7 @@ def password():
                 current_user._get_current_object(), remember=auth.has_remember_cookie()
             )
             flash(_("Your password is changed. Other sessions were logged out."), "success")
+            _say_revoked(revoked)
             return redirect(url_for("accounts.account"))
     return _account_with_errors(password_form=form)
 
@@ -211,7 +235,7 @@ def totp_disable():
     if form.validate_on_submit():
         try:
             operations.disable_totp(current_user, form.code.data)
-        except PanelError as exc:
+        except PanelError as exc:  # a LoginDelayed too: its message says how long
             show_errors(form, exc)
         else:
             flash(_("Two-factor authentication is off."), "success")
@@ -239,7 +263,12 @@ def token_create():
     form = forms.TokenForm()
     if form.validate_on_submit():
         try:
-            token, clear = operations.create_api_token(current_user, form.name.data)
+            token, clear = operations.create_api_token(
+                current_user,
+                form.name.data,
+                expires_in_days=form.expires_in_days.data,
+                read_only=form.read_only.data,
+            )
         except PanelError as exc:
             show_errors(form, exc)
         else:
@@ -263,6 +292,11 @@ def token_revoke(token_id: int):
     return redirect(url_for("accounts.account"))
 
 
+def _say_revoked(count: int) -> None:
+    if count:
+        flash(_("API tokens revoked: %(count)s.", count=count), "info")
+
+
 def _account_with_errors(**override):
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
@@ -275,6 +309,7 @@ def _account_with_errors(**override):
         "confirm": forms.ConfirmForm(),
         "tokens": tokens,
         "recovery_left": operations.remaining_recovery_codes(current_user),
+        "legacy_codes": operations.has_legacy_recovery_codes(current_user),
     }
     context.update(override)
     return render_template("accounts/account.html", **context), 422
@@ -302,11 +337,13 @@ def reset_password(token: str):
     form = forms.ResetForm()
     if form.validate_on_submit():
         try:
-            operations.reset_password(token, form.password.data)
+            user, revoked = operations.reset_password(token, form.password.data)
         except PanelError as exc:
             show_errors(form, exc)
         else:
+            auth.allow_login_after_reset(user)
             flash(_("Your password is set. Please log in."), "success")
+            _say_revoked(revoked)
             return redirect(url_for("accounts.login"))
     return _page("accounts/reset.html", form)
 

@@ -1,14 +1,16 @@
 """The caller's own account and API tokens."""
 
+from flask import g
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from panel.accounts import operations
 from panel.accounts.models import ApiToken
+from panel.accounts.operations import MAX_TOKEN_DAYS
 from panel.api.base import ApiBlueprint
 from panel.api.pagination import page_of
-from panel.api.schemas import InputSchema, Text, UtcDateTime, errors
+from panel.api.schemas import Flag, InputSchema, Text, UtcDateTime, errors
 from panel.core.access import require_view
 from panel.extensions import db
 
@@ -38,6 +40,12 @@ class TokenSchema(Schema):
     created_at = UtcDateTime()
     last_used_at = UtcDateTime(allow_none=True)
     revoked_at = UtcDateTime(allow_none=True)
+    expires_at = UtcDateTime(
+        allow_none=True, metadata={"description": "From then on the token is refused (401)."}
+    )
+    read_only = fields.Boolean(
+        metadata={"description": "May only GET, HEAD and OPTIONS; other methods answer 403."}
+    )
 
 
 class NewTokenSchema(TokenSchema):
@@ -46,6 +54,16 @@ class NewTokenSchema(TokenSchema):
 
 class TokenCreateSchema(InputSchema):
     name = Text(required=True, min_length=1, max_length=80)
+    expires_in_days = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_TOKEN_DAYS),
+        metadata={
+            "description": "The token expires after this many days (none: never). A token "
+            "made with an expiring token must expire no later than that one."
+        },
+    )
+    read_only = Flag(metadata={"description": "Only GET, HEAD and OPTIONS (default false)."})
 
 
 @blp.route("")
@@ -83,7 +101,13 @@ def list_tokens(pagination_parameters):
 @errors(blp, 422)
 def create_token(data):
     """A new API token of the caller; its value is in this answer only."""
-    token, clear = operations.create_api_token(current_user, data["name"])
+    token, clear = operations.create_api_token(
+        current_user,
+        data["name"],
+        expires_in_days=data.get("expires_in_days"),
+        read_only=data.get("read_only", False),
+        not_after=g.api_token.expires_at,
+    )
     return {**{name: getattr(token, name) for name in TokenSchema().fields}, "token": clear}
 
 

@@ -8,6 +8,7 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.pagination import PaginationMetadataSchema
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
+from panel.api import READ_METHODS
 from panel.api.schemas import ErrorSchema, errors
 from panel.core.access import require_role
 from panel.core.errors import ValidationFailed
@@ -83,12 +84,14 @@ class ApiBlueprint(Blueprint):
     """A flask-smorest blueprint with the panel's rules for every operation, documented:
 
     - `roles=` on a route: other roles get 403 before anything else is looked at;
+    - a method that changes something documents 403 too (a read-only token gets it);
     - unknown query parameters are refused (422), as unknown body fields are;
     - a JSON body is checked for presence, media type and size before it is parsed."""
 
     def route(self, rule, *, roles: Iterable[Role] = (), **options):
         register = super().route(rule, **options)
         roles = tuple(roles)
+        changes = set(options.get("methods", ["GET"])) - READ_METHODS
 
         def decorator(func):
             known = _query_names(func)
@@ -100,7 +103,7 @@ class ApiBlueprint(Blueprint):
                 reject_unknown_query(known)
                 return func(*args, **kwargs)
 
-            return register(errors(self, *((403,) if roles else ()))(view))
+            return register(errors(self, *((403,) if roles or changes else ()))(view))
 
         return decorator
 

@@ -1,5 +1,5 @@
-"""Password reset by mail through a real SMTP server, the password policy, and sessions that end
-when the password changes."""
+"""Password reset by mail through a real SMTP server, the password policy, and sessions and API
+tokens that end when the password changes."""
 
 import re
 from datetime import timedelta
@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from panel.accounts.models import PasswordResetToken
-from panel.accounts.operations import find_user_by_email
+from panel.accounts.operations import create_api_token, find_user_by_email
+from panel.core.audit import acting
 from panel.core.models import utcnow
 from panel.extensions import db
 
@@ -215,3 +216,91 @@ def test_admin_user_form_enforces_the_password_policy(make_account, login_as, sm
     assert "Use at least 12 characters." in response.get_data(as_text=True)
     assert find_user_by_email("weak@example.org") is None
     assert smtp_server.messages == []
+
+
+def api_status(app, token: str) -> int:
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client.get("/api/v1/account").status_code
+
+
+def make_tokens(user, count: int = 2) -> list[str]:
+    with acting("cli", user):
+        return [create_api_token(user, f"script {number}")[1] for number in range(count)]
+
+
+def test_password_form_offers_to_revoke_the_tokens_checked(make_account, login_as):
+    member_client, _ = login_as(make_account().user)
+
+    page = member_client.get("/account").get_data(as_text=True)
+
+    checkbox = re.search(r'<input[^>]*name="revoke_tokens"[^>]*>', page).group(0)
+    assert "checked" in checkbox
+    assert "Also revoke all my API tokens: scripts and apps that use them stop working" in page
+
+
+def test_password_change_revokes_the_tokens_when_asked(app, make_account, login_as, audit_entries):
+    account = make_account()
+    member_client, user = login_as(account.user)
+    other_browser, _ = login_as(user)
+    tokens = make_tokens(user)
+    refused = member_client.post(
+        "/account/password",
+        data={
+            "current_password": "not my password",
+            "new_password": NEW_PASSWORD,
+            "revoke_tokens": "y",
+        },
+    )
+    assert refused.status_code == 422
+    assert [api_status(app, token) for token in tokens] == [200, 200]
+
+    response = member_client.post(
+        "/account/password",
+        data={
+            "current_password": account.password,
+            "new_password": NEW_PASSWORD,
+            "revoke_tokens": "y",
+        },
+        follow_redirects=True,
+    )
+
+    assert response.status_code == 200
+    assert "API tokens revoked: 2." in response.get_data(as_text=True)
+    assert [api_status(app, token) for token in tokens] == [401, 401]
+    assert other_browser.get("/").status_code == 302
+    assert member_client.get("/").status_code == 200
+    [entry] = audit_entries("user.password_change")
+    assert entry.after == {"api_tokens_revoked": 2}
+
+
+def test_password_change_keeps_the_tokens_when_unchecked(app, make_account, login_as):
+    account = make_account()
+    member_client, user = login_as(account.user)
+    tokens = make_tokens(user)
+
+    response = member_client.post(
+        "/account/password",
+        data={"current_password": account.password, "new_password": NEW_PASSWORD},
+        follow_redirects=True,
+    )
+
+    assert "API tokens revoked" not in response.get_data(as_text=True)
+    assert [api_status(app, token) for token in tokens] == [200, 200]
+
+
+def test_password_reset_always_revokes_the_tokens(
+    app, client, make_account, smtp_server, audit_entries
+):
+    account = make_account()
+    tokens = make_tokens(account.user)
+    ask_for_link(client, account.user.email)
+
+    response = client.post(
+        reset_link(smtp_server.messages[0]), data={"password": NEW_PASSWORD}, follow_redirects=True
+    )
+
+    assert "API tokens revoked: 2." in response.get_data(as_text=True)
+    assert [api_status(app, token) for token in tokens] == [401, 401]
+    [entry] = audit_entries("user.password_reset")
+    assert entry.after == {"api_tokens_revoked": 2}

@@ -88,3 +88,29 @@ def test_contract_of_member_creation(client):
     assert body["additionalProperties"] is False
     assert {"201", "403", "409", "422"} <= set(create["responses"])
     assert {"id", "number", "prefix", "user_id"} <= set(answer["properties"])
+
+
+def test_every_change_documents_the_403_of_a_read_only_token(client):
+    document = client.get("/api/v1/openapi.json").json
+
+    changes = [(path, method, op) for path, method, op in operations(document) if method != "get"]
+
+    assert len(changes) >= 10
+    for path, method, operation in changes:
+        assert "403" in operation["responses"], f"{method.upper()} {path}"
+    scheme = document["components"]["securitySchemes"]["bearerAuth"]
+    assert "read_only_token" in scheme["description"]
+
+
+def test_contract_of_token_creation(client):
+    document = client.get("/api/v1/openapi.json").json
+    schemas = document["components"]["schemas"]
+    body = schemas["TokenCreate"]["properties"]
+    answer = schemas["NewToken"]["properties"]
+
+    assert body["expires_in_days"]["minimum"] == 1
+    assert body["expires_in_days"]["maximum"] == 730
+    assert body["expires_in_days"]["type"] == "integer"
+    assert body["read_only"]["type"] == "boolean"
+    assert {"expires_at", "read_only", "token"} <= set(answer)
+    assert {"expires_at", "read_only"} <= set(schemas["Token"]["properties"])

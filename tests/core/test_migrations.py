@@ -4,7 +4,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import CheckConstraint, create_engine, inspect
+from sqlalchemy import CheckConstraint, create_engine, inspect, text
 
 from panel import models  # noqa: F401  (fills the metadata)
 from panel.core.models import Base
@@ -87,3 +87,42 @@ def test_upgrade_downgrade_upgrade(scratch_database_url):
     command.upgrade(config, "head")
     assert _tables(scratch_database_url) == set(Base.metadata.tables)
     assert _differences(scratch_database_url) == []
+
+
+def test_upgrade_keeps_older_recovery_codes_and_tokens(scratch_database_url):
+    """Recovery codes stored before 0007 stay (still usable, see tests/accounts), and tokens made
+    before it stay valid: no expiry, full scope."""
+    config = alembic_config(scratch_database_url)
+    command.upgrade(config, "0006")
+    engine = _engine(scratch_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, email, display_name, role, is_enabled,"
+                    " session_version, created_at) VALUES (1, 'old@example.org', '', 'admin',"
+                    " true, 1, CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO recovery_codes (user_id, code_hash, created_at)"
+                    " VALUES (1, :digest, CURRENT_TIMESTAMP)"
+                ),
+                {"digest": "ab" * 32},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at)"
+                    " VALUES (1, 'old', 'pnl_old', :digest, CURRENT_TIMESTAMP)"
+                ),
+                {"digest": "cd" * 32},
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            codes = connection.execute(text("SELECT selector, code_hash FROM recovery_codes"))
+            tokens = connection.execute(text("SELECT expires_at, read_only FROM api_tokens"))
+            assert codes.all() == [(None, "ab" * 32)]
+            assert tokens.all() == [(None, False)]
+    finally:
+        engine.dispose()
