@@ -13,7 +13,7 @@ from panel.core.access import require_change, require_view, scope_to_member
 from panel.core.errors import NotFound, ValidationFailed
 from panel.core.roles import Role
 from panel.extensions import db
-from panel.webspaces import customers, databases, domains, operations, site_users
+from panel.webspaces import claims, customers, databases, domains, operations, site_users
 from panel.webspaces.models import Database, DatabaseEngine, Domain, SiteUser, State, Webspace
 from panel.webspaces.names import display_domain
 
@@ -100,6 +100,11 @@ class DomainSchema(ResourceSchema):
     redirect = fields.String(load_default="", validate=validate.Length(max=2000))
     document_root = fields.String(load_default=None, allow_none=True)
     tls = fields.Boolean(load_default=True)
+    state_reason = fields.Function(
+        claims.shown_reason,
+        dump_only=True,
+        metadata={"description": "why it failed, or why the claim was lost"},
+    )
     verified_at = UtcDateTime(dump_only=True, allow_none=True)
     verification = fields.Method("verification_record", dump_only=True, allow_none=True)
     tls_not_after = UtcDateTime(dump_only=True, allow_none=True)

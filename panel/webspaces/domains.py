@@ -1,7 +1,6 @@
 """Every change to domains: add (with the ownership check), verify, change, remove, and the
-retries of failed certificates."""
+retries of failed certificates. Who may hold a name: panel/webspaces/claims.py."""
 
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from panel.core.validators import reject_unknown
 from panel.extensions import db
 from panel.provisioning.models import Job
 from panel.provisioning.operations import dispatch
+from panel.webspaces import claims
 from panel.webspaces.changes import ensure_idle, queue_change
 from panel.webspaces.models import Desired, Domain, State, Webspace
 from panel.webspaces.names import (
@@ -26,6 +26,7 @@ from panel.webspaces.names import (
     clean_domain,
     clean_flag,
     clean_redirect,
+    display_domain,
 )
 from panel.webspaces.operations import check_limit, ensure_usable
 
@@ -61,31 +62,6 @@ def domain_vars(domain: Domain, desired: Desired) -> dict[str, Any]:
         "acme_email": config["ACME_EMAIL"],
         "acme_ca_cert": Path(ca_file).read_text() if ca_file else "",
     }
-
-
-def _names_in_use(names: list[str], exclude: int | None = None) -> bool:
-    """Whether any of NAMES is served already, as a domain or as another's www alias."""
-    bare = [name.removeprefix("www.") for name in names if name.startswith("www.")]
-    stmt = select(Domain).where(
-        Domain.state != State.DELETED,
-        Domain.name.in_(names) | (Domain.name.in_(bare) & Domain.www_alias),
-    )
-    return any(domain.id != exclude for domain in db.session.scalars(stmt))
-
-
-def _drop_unproven_claims(names: list[str], member_id: int) -> None:
-    """Another member's unverified domain holds no right to the name: it gives way, so that
-    nobody can block a domain by adding it first (whoever proves control first keeps it)."""
-    for domain in db.session.scalars(
-        select(Domain).where(
-            Domain.name.in_(names),
-            Domain.state == State.UNVERIFIED,
-            Domain.member_id != member_id,
-        )
-    ):
-        record("domain.claim_dropped", domain, member_id=domain.member_id)
-        db.session.delete(domain)
-    db.session.flush()
 
 
 def needs_verification(name: str, webspace: Webspace) -> bool:
@@ -127,10 +103,9 @@ def add_domain(
     document_root = clean_document_root("document_root", document_root, f"domains/{name}/htdocs")
     ensure_usable(webspace)
     check_limit(webspace, "max_domains")
-    served = [name, f"www.{name}"] if www_alias else [name]
-    _drop_unproven_claims(served, webspace.member_id)
-    if _names_in_use(served):
-        raise Conflict(_l("This domain is in use already."), {"name": [_l("Taken.")]})
+    served = claims.served_names(name, www_alias)
+    claims.lock_names(served)
+    claims.ensure_free(served, webspace.member_id, "name")
     domain = Domain(
         webspace=webspace,
         member_id=webspace.member_id,
@@ -139,7 +114,7 @@ def add_domain(
         redirect=redirect,
         document_root=document_root,
         tls=tls,
-        verification_token=secrets.token_hex(16),
+        verification_token=claims.claim_token(webspace.member_id, name),
         state=State.UNVERIFIED,
         desired=Desired.ACTIVE,
     )
@@ -148,6 +123,7 @@ def add_domain(
     job = None
     if not needs_verification(name, webspace):
         domain.verified_at = utcnow()
+        claims.lose_claims(domain, served)
         job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
     record("domain.create", domain, after=snapshot(domain, FIELDS), member_id=domain.member_id)
     return _commit(domain, job)
@@ -176,10 +152,18 @@ def lookup_txt(name: str) -> list[str]:
     return [b"".join(record.strings).decode(errors="replace") for record in answer]
 
 
-def verify_domain(domain: Domain) -> tuple[Domain, Job]:
-    """Check the TXT record; when it is there, the domain goes live."""
+def _ensure_claim(domain: Domain) -> None:
+    """Only an unverified claim can be proven; a lost one says why it cannot."""
+    if domain.state == State.LOST:
+        raise Conflict(claims.shown_reason(domain))
     if domain.state != State.UNVERIFIED:
         raise Conflict(_l("This domain needs no verification."))
+
+
+def verify_domain(domain: Domain) -> tuple[Domain, Job]:
+    """Check the TXT record; when it is there, the domain goes live, unless another member
+    proved control first: then the claim is lost, and the answer says so."""
+    _ensure_claim(domain)
     ensure_usable(domain.webspace)
     record_name, value = verification_record(domain)
     if value not in lookup_txt(record_name):
@@ -191,7 +175,25 @@ def verify_domain(domain: Domain) -> tuple[Domain, Job]:
                 value=value,
             ),
         )
+    # Asked again under the names' lock: another claim may have won while the DNS answered.
+    claims.lock_names(claims.served_names(domain.name, True))
+    ensure_idle(domain)
+    _ensure_claim(domain)
+    if claims.held_elsewhere([domain.name], domain.member_id):
+        claims.lose(domain)
+        db.session.commit()
+        raise Conflict(claims.shown_reason(domain))
+    served = claims.served_names(domain.name, domain.www_alias)
+    if claims.held_elsewhere(served, domain.member_id):
+        raise Conflict(
+            _l(
+                "Another member serves www.%(name)s; turn off the www alias, then verify again.",
+                name=display_domain(domain.name),
+            ),
+            {"www_alias": [_l("Taken.")]},
+        )
     domain.verified_at = utcnow()
+    claims.lose_claims(domain, served)
     job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
     record(
         "domain.verify",
@@ -204,8 +206,11 @@ def verify_domain(domain: Domain) -> tuple[Domain, Job]:
 
 def update_domain(domain: Domain, data: dict[str, Any]) -> tuple[Domain, Job | None]:
     reject_unknown(data, ("www_alias", "redirect", "document_root", "tls"))
+    claims.lock_names(claims.served_names(domain.name, True))
     ensure_idle(domain)
     ensure_usable(domain.webspace)
+    if domain.state == State.LOST:
+        raise Conflict(claims.shown_reason(domain))
     if domain.desired == Desired.ABSENT:
         raise Conflict(_l("The domain is being removed."))
     values = {
@@ -216,13 +221,16 @@ def update_domain(domain: Domain, data: dict[str, Any]) -> tuple[Domain, Job | N
             "document_root", data.get("document_root", domain.document_root), domain.document_root
         ),
     }
-    if values["www_alias"] and _names_in_use([f"www.{domain.name}"], exclude=domain.id):
-        raise Conflict(_l("This domain is in use already."), {"www_alias": [_l("Taken.")]})
+    alias = [f"www.{domain.name}"]
+    if values["www_alias"]:
+        claims.ensure_free(alias, domain.member_id, "www_alias", exclude=domain.id)
     before = snapshot(domain, FIELDS)
     for name, value in values.items():
         setattr(domain, name, value)
     job = None
     if domain.state != State.UNVERIFIED:
+        if domain.www_alias:
+            claims.lose_claims(domain, alias)
         job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
     record(
         "domain.update",
@@ -238,7 +246,7 @@ def remove_domain(domain: Domain) -> tuple[Domain, Job | None]:
     """The site stops answering for it; files in its document root stay."""
     ensure_idle(domain)
     before = snapshot(domain, FIELDS)
-    if domain.state == State.UNVERIFIED:
+    if domain.state in (State.UNVERIFIED, State.LOST):
         # Never served: nothing to undo on the host.
         domain.state = State.DELETED
         domain.desired = Desired.ABSENT

@@ -7,7 +7,7 @@ state (what its last job was asked to reach). A job's outcome moves `state` to `
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.core.models import Base, CreatedAt, one_of
@@ -23,6 +23,14 @@ class State(StrEnum):
     DELETED = "deleted"
     # A domain waits here until its owner has proven control over it (DNS TXT record).
     UNVERIFIED = "unverified"
+    # An unverified domain another member proved control of first; state_reason says so.
+    LOST = "lost"
+
+
+# Only a domain claim can be lost: the other resources' checks leave it out.
+PART_STATES = tuple(state for state in State if state != State.LOST)
+# A domain that serves its name (or will): at most one per name, whoever holds it.
+LIVE_DOMAIN = "verified_at IS NOT NULL AND state != 'deleted'"
 
 
 class Desired(StrEnum):
@@ -44,7 +52,7 @@ class DatabaseEngine(StrEnum):
 class Webspace(CreatedAt, Base):
     __tablename__ = "webspaces"
     __table_args__ = (
-        one_of("state", State),
+        one_of("state", PART_STATES),
         one_of("desired", Desired),
         CheckConstraint(
             "max_domains >= 0 AND max_databases >= 0 AND max_users >= 0", name="limits"
@@ -100,13 +108,27 @@ class WebspacePart:
 
 
 class Domain(CreatedAt, WebspacePart, Base):
+    """A member's domain, or its claim on the name until it proves control (see
+    panel/webspaces/claims.py): members may claim a name side by side, one claim each."""
+
     __tablename__ = "domains"
-    __table_args__ = (one_of("state", State), one_of("desired", Desired))
+    __table_args__ = (
+        one_of("state", State),
+        one_of("desired", Desired),
+        UniqueConstraint("name", "member_id"),
+        Index(
+            "ix_domains_name",
+            "name",
+            unique=True,
+            sqlite_where=text(LIVE_DOMAIN),
+            postgresql_where=text(LIVE_DOMAIN),
+        ),
+    )
 
     webspace_id: Mapped[int] = mapped_column(ForeignKey("webspaces.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     # The A-label (punycode); shown as its U-label.
-    name: Mapped[str] = mapped_column(String(253), unique=True)
+    name: Mapped[str] = mapped_column(String(253))
     www_alias: Mapped[bool] = mapped_column(default=False)
     redirect: Mapped[str] = mapped_column(String(2000), default="")
     document_root: Mapped[str] = mapped_column(String(255))
@@ -126,7 +148,7 @@ class Domain(CreatedAt, WebspacePart, Base):
 class Database(CreatedAt, WebspacePart, Base):
     __tablename__ = "databases"
     __table_args__ = (
-        one_of("state", State),
+        one_of("state", PART_STATES),
         one_of("desired", Desired),
         one_of("engine", DatabaseEngine),
         UniqueConstraint("engine", "name"),
@@ -150,7 +172,7 @@ class SiteUser(CreatedAt, WebspacePart, Base):
     """An SFTP/SSH login of a webspace (abc00-anna), with public keys only."""
 
     __tablename__ = "site_users"
-    __table_args__ = (one_of("state", State), one_of("desired", Desired))
+    __table_args__ = (one_of("state", PART_STATES), one_of("desired", Desired))
 
     webspace_id: Mapped[int] = mapped_column(ForeignKey("webspaces.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)

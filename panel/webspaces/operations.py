@@ -277,7 +277,8 @@ def _clean_limit(name: str, value: Any) -> int:
 
 
 def _live(items) -> int:
-    return sum(1 for item in items if item.state != State.DELETED)
+    """What counts against the plan: all but the deleted, and domain claims that were lost."""
+    return sum(1 for item in items if item.state not in (State.DELETED, State.LOST))
 
 
 def check_limit(webspace: Webspace, kind: str) -> None:

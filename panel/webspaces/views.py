@@ -14,7 +14,7 @@ from panel.core.forms import run_from_button, show_errors
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
-from panel.webspaces import customers, databases, domains, forms, operations, site_users
+from panel.webspaces import claims, customers, databases, domains, forms, operations, site_users
 from panel.webspaces.models import Database, Domain, SiteUser, State, Webspace
 
 bp = Blueprint("webspaces", __name__)
@@ -125,10 +125,11 @@ def _detail(webspace: Webspace, status: int = 200, **forms_given):
         **forms_given,
     }
     records = {domain.id: domains.verification_record(domain) for domain in webspace.domains}
-    return (
-        render_template("webspaces/webspace.html", webspace=webspace, records=records, **shown),
-        status,
+    reasons = {domain.id: claims.shown_reason(domain) for domain in webspace.domains}
+    page = render_template(
+        "webspaces/webspace.html", webspace=webspace, records=records, reasons=reasons, **shown
     )
+    return page, status
 
 
 @bp.get("/webspaces/<int:webspace_id>")

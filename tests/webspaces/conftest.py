@@ -44,10 +44,16 @@ class DnsServer:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def serve(self, txt: dict[str, str]) -> None:
+    def serve(self, txt: dict[str, str | list[str]]) -> None:
+        """Answer these TXT records: a value, or several values of one name."""
         self.stop()
         config = self.folder / "dnsmasq.conf"
-        config.write_text("".join(f'txt-record={name},"{value}"\n' for name, value in txt.items()))
+        lines = [
+            f'txt-record={name},"{value}"\n'
+            for name, values in txt.items()
+            for value in ([values] if isinstance(values, str) else values)
+        ]
+        config.write_text("".join(lines))
         self.process = subprocess.Popen(
             [
                 "/usr/sbin/dnsmasq",

@@ -148,7 +148,7 @@ def test_a_domain_is_unique_across_the_panel(member_webspace, api_as, make_websp
     client, webspace = member_webspace
     taken = add(client, webspace, name="example.org", www_alias=True)
     assert taken.status_code == 202
-    # Proven: only an unverified claim would give way.
+    # Proven: an unverified claim would block nobody.
     domain = db.session.get(Domain, taken.json["id"])
     domain.state, domain.verified_at = "active", utcnow()
     db.session.commit()
@@ -310,17 +310,6 @@ def test_a_deleted_webspace_takes_its_domains_offline_for_good(api_as, make_memb
     with acting("worker"):
         succeed(webspace.last_job)
     assert db.session.get(Domain, domain.id) is None
-
-
-def test_an_unverified_claim_gives_way(member_webspace, api_as, make_webspace):
-    client, webspace = member_webspace
-    squatter = add(client, webspace, name="victim.example").json
-    assert squatter["state"] == "unverified"
-    owner, user = api_as("member")
-    response = add(owner, make_webspace(user.member), name="victim.example")
-    assert response.status_code == 202
-    holders = db.session.scalars(select(Domain.member_id).where(Domain.name == "victim.example"))
-    assert list(holders) == [user.member_id]
 
 
 def test_the_own_zone_itself_needs_proof(member_webspace, app, monkeypatch):
