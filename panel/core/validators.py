@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from panel.core.errors import ValidationFailed
 
 PREFIX_PATTERN = re.compile(r"[a-z]{3}")
+ASCII_WHITESPACE = " \t\n\r\f\v"
 DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Control characters, and lone surrogates (which JSON can carry but no database can store);
 # a single line also refuses the Unicode line and paragraph separators.
@@ -66,10 +67,11 @@ def clean_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
 def clean_positive_int(field: str, value: object, *, maximum: int) -> int:
     if isinstance(value, bool):
         raise ValidationFailed.field(field, _l("Must be a whole number."))
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        # isascii: isdigit() alone passes "²", which int() refuses; past 4300 digits int()
-        # refuses too, and such a number is over any maximum anyway.
-        digits = value.strip()
+    # Only ASCII white space around ASCII digits: str.strip() would also drop "\x1f", and
+    # isdigit() alone passes "²", which int() refuses; past 4300 digits int() refuses too, and
+    # such a number is over any maximum anyway.
+    digits = value.strip(ASCII_WHITESPACE) if isinstance(value, str) else ""
+    if digits.isascii() and digits.isdigit():
         value = int(digits) if len(digits) <= 4300 else maximum + 1
     if not isinstance(value, int):
         raise ValidationFailed.field(field, _l("Must be a whole number."))

@@ -146,6 +146,7 @@ def test_clean_positive_int_on_digit_strings(value, maximum):
 
 @given(value=ANYTHING, maximum=st.integers(min_value=1, max_value=10**9))
 @example(value="²", maximum=10)
+@example(value="1\x1f", maximum=10)
 @example(value="٣", maximum=10)
 @example(value="9" * 5000, maximum=10)
 @example(value="-5", maximum=10)
