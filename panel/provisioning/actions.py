@@ -12,8 +12,9 @@ class Action:
     description: str = ""
     # Its successful runs report host facts (set_stats `hosts`) that refresh the inventory.
     reports_facts: bool = False
-    # Secret extra vars made when the job runs: derived, so never stored with the job.
-    secrets: Callable[[], dict] | None = None
+    # Secret extra vars made from the job's hosts when it runs: derived, so never stored with
+    # the job.
+    secrets: Callable[[list[str]], dict] | None = None
 
 
 ACTIONS: dict[str, Action] = {}
@@ -24,11 +25,12 @@ def register(action: Action) -> Action:
     return action
 
 
-def _agent_secrets() -> dict:
+def _agent_secrets(hosts: list[str]) -> dict:
+    """Each host's own scrape token; roles/agent picks its host's."""
     # Imported here: metering builds on provisioning, not the other way round.
     from panel.metering.targets import agent_token
 
-    return {"agent_token": agent_token()}
+    return {"agent_tokens": {host: agent_token(host) for host in hosts}}
 
 
 for _action in (
