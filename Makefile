@@ -33,11 +33,7 @@ test: test-packages venv translations lint
 lint: run-packages venv
 	$(BIN)/ruff check panel tests agents
 	$(BIN)/ruff format --check panel tests agents
-	@# prometheus.yml names the agents' token file, which exists only where the configuration
-	@# is installed: checked on a copy with a stand-in token.
-	copy=$$(mktemp -d) && cp -r monitoring/. $$copy/ && mkdir -p $$copy/targets && \
-	  echo stand-in > $$copy/targets/agent-token && \
-	  promtool check config $$copy/prometheus.yml; status=$$?; rm -rf $$copy; exit $$status
+	promtool check config monitoring/prometheus.yml
 	promtool check rules monitoring/rules/*.yml
 	promtool test rules monitoring/tests/*.yml
 

@@ -10,12 +10,16 @@ python3-prometheus-client (0.16 and later). See README.md beside this file."""
 
 import argparse
 import contextlib
+import errno
 import gzip
 import hmac
+import io
 import json
 import logging
 import os
 import re
+import resource
+import selectors
 import shutil
 import signal
 import socket
@@ -23,9 +27,10 @@ import stat
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -36,6 +41,17 @@ STATE_VERSION = 1
 READ_CHUNK = 1 << 20
 SUBPROCESS_TIMEOUT = 60
 STOP_TIMEOUT = 10
+# The HTTP endpoint (MetricsServer): seconds a client has for its whole request head and for
+# taking the answer, connections that may wait for their request at once, the largest head.
+# Prometheus sends its request as soon as it has connected, and times out after 10 s itself.
+REQUEST_TIMEOUT = 10.0
+RESPONSE_TIMEOUT = 10.0
+MAX_CONNECTIONS = 256
+MAX_REQUEST_HEAD = 8192
+ANSWER_THREADS = 4
+LISTEN_BACKLOG = 128
+READ_SIZE = 4096
+IDLE_POLL = 1.0
 
 # log_format webspace (playbooks/roles/webspace/tasks/shared.yml):
 #   '$host $remote_addr [$time_iso8601] "$request" $status $bytes_sent "$http_user_agent"'
@@ -83,14 +99,36 @@ def read_complete_lines(handle, offset: int, tally: dict) -> int:
     return offset
 
 
-def _open(path: Path, files: contextlib.ExitStack):
-    """PATH opened for reading (closed with FILES) and its fstat, the file actually opened; or
-    (None, None) when there is none."""
+# A folder or file a member may control is opened with these: never through a symbolic link
+# (O_NOFOLLOW refuses one as the last component, and every other component is a folder already
+# opened that way), and a FIFO planted as a log does not block the open.
+FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def open_folder(folder: Path) -> int:
+    """A descriptor of FOLDER, whose parent is trusted (a root the agent was given) and whose
+    last component must be a real folder, not a symbolic link."""
+    parent = os.open(folder.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        handle = files.enter_context(path.open("rb"))
+        return os.open(folder.name, FOLDER_FLAGS, dir_fd=parent)
+    finally:
+        os.close(parent)
+
+
+def _open(folder: int, name: str, files: contextlib.ExitStack):
+    """NAME in the FOLDER descriptor opened for reading (closed with FILES) and its fstat, the
+    file actually opened; or (None, None) when there is none. Anything but a regular file (a
+    symbolic link, a FIFO, a device) is refused."""
+    try:
+        descriptor = os.open(name, FILE_FLAGS, dir_fd=folder)
     except FileNotFoundError:
         return None, None
-    return handle, os.fstat(handle.fileno())
+    handle = files.enter_context(os.fdopen(descriptor, "rb"))
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{name} is not a regular file")
+    return handle, info
 
 
 def _is(info, position: dict | None) -> bool:
@@ -118,10 +156,15 @@ def advance_log(folder: Path, entry: dict) -> dict:
     tally = {key: entry[key] for key in ("bytes", "requests", "unparsed")}
     current, previous = entry["current"], entry["previous"]
     with contextlib.ExitStack() as files:
+        try:
+            descriptor = open_folder(folder)
+        except FileNotFoundError:
+            return {**tally, "current": None, "previous": None}
+        files.callback(os.close, descriptor)
         # The live file is opened first: if logrotate renames it in between, the file we
         # remember is then found as access.log.1.
-        live, live_info = _open(folder / "access.log", files)
-        rotated, rotated_info = _open(folder / "access.log.1", files)
+        live, live_info = _open(descriptor, "access.log", files)
+        rotated, rotated_info = _open(descriptor, "access.log.1", files)
         if _is(rotated_info, previous):
             previous = _read_on(rotated, rotated_info, previous, tally)
         else:
@@ -186,37 +229,83 @@ class Stopping(Exception):
     """The agent is stopping: a long pass gives up without publishing."""
 
 
-def disk_usage(root: Path, stopping: threading.Event | None = None) -> int:
-    """Bytes allocated under ROOT (st_blocks), symbolic links not followed, each inode counted
-    once. What vanishes or cannot be read during the walk is left out."""
+def disk_usage(home: Path, stopping: threading.Event | None = None) -> int:
+    """Bytes allocated in HOME (st_blocks), each inode counted once, on HOME's file system only.
+
+    A member controls everything in their home and may swap a folder for a symbolic link at any
+    moment, so the walk never follows a path: it holds a descriptor of each folder it is in
+    (as many as the tree is deep), lists it through that descriptor and opens each subfolder
+    relative to it with O_NOFOLLOW. A link is counted as the link it is; a folder replaced by a
+    link after it was listed fails to open and is left out, as is whatever vanishes or cannot
+    be read during the walk."""
     try:
-        info = os.lstat(root)
-    except FileNotFoundError:
-        return 0
-    total = info.st_blocks * 512
+        top = open_folder(home)
+    except OSError as exc:
+        # No home, or the home itself is not a folder: nothing of the webspace to count.
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            return 0
+        raise
     seen: set[tuple[int, int]] = set()
-    folders = [str(root)] if stat.S_ISDIR(info.st_mode) else []
-    while folders:
-        if stopping is not None and stopping.is_set():
-            raise Stopping
-        try:
-            with os.scandir(folders.pop()) as entries:
-                for item in entries:
-                    try:
-                        info = item.stat(follow_symlinks=False)
-                    except OSError:
-                        continue
-                    if stat.S_ISDIR(info.st_mode):
-                        folders.append(item.path)
-                    elif info.st_nlink > 1:
-                        key = (info.st_dev, info.st_ino)
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                    total += info.st_blocks * 512
-        except OSError:
-            continue
+    device = os.fstat(top).st_dev
+    frames: list[tuple[int, list[str]]] = []
+    total = 0
+    try:
+        folder: int | None = top
+        while folder is not None or frames:
+            if stopping is not None and stopping.is_set():
+                raise Stopping
+            if folder is not None:
+                counted, subfolders = _list_folder(folder, device, seen)
+                total += counted
+                frames.append((folder, subfolders))
+                folder = None
+                continue
+            parent, pending = frames[-1]
+            if not pending:
+                os.close(frames.pop()[0])
+                continue
+            try:
+                folder = os.open(pending.pop(), FOLDER_FLAGS, dir_fd=parent)
+            except OSError:
+                folder = None
+    finally:
+        if folder is not None:
+            os.close(folder)
+        for descriptor, _ in frames:
+            os.close(descriptor)
     return total
+
+
+def _list_folder(folder: int, device: int, seen: set) -> tuple[int, list[str]]:
+    """The bytes of the FOLDER descriptor itself and of its entries that are no folders, and the
+    names of its subfolders. A folder on another file system (a mount) or met before (a bind
+    mount) counts nothing."""
+    info = os.fstat(folder)
+    key = (info.st_dev, info.st_ino)
+    if info.st_dev != device or key in seen:
+        return 0, []
+    seen.add(key)
+    total, subfolders = info.st_blocks * 512, []
+    try:
+        with os.scandir(folder) as entries:
+            for item in entries:
+                try:
+                    # fstatat on the folder's descriptor, the link itself for a link.
+                    info = item.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(info.st_mode):
+                    subfolders.append(item.name)
+                    continue
+                if info.st_nlink > 1:
+                    key = (info.st_dev, info.st_ino)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                total += info.st_blocks * 512
+    except OSError:
+        pass
+    return total, subfolders
 
 
 def parse_mariadb(output: str) -> dict[str, int]:
@@ -551,13 +640,25 @@ class Agent:
 class MetricsRequestHandler(BaseHTTPRequestHandler):
     """GET /metrics in Prometheus' text format 0.0.4, gzipped when the client accepts it. Every
     Prometheus reads that format, and prometheus_client writes it several times faster than
-    OpenMetrics in its newer versions."""
+    OpenMetrics in its newer versions.
+
+    It answers one request whose head MetricsServer has read already (`request` is a Request),
+    and writes the answer by the request's deadline."""
 
     registry: CollectorRegistry
-    # With a token, only a caller that sends it as a bearer token is answered: the usage of
-    # every webspace must not be readable by the webspaces' own processes on this host.
+    # With a token, only a caller that sends it is answered: the usage of every webspace must
+    # not be readable by the webspaces' own processes on this host. Prometheus sends it as the
+    # URL parameter `token` (each host has its own, and Prometheus sets URL parameters per
+    # target but headers only per job); a bearer token serves curl and Ansible.
     token: bytes | None = None
     content_type = "text/plain; version=0.0.4; charset=utf-8"
+
+    def setup(self) -> None:
+        self.rfile = io.BytesIO(self.request.head)
+        self.wfile = DeadlineWriter(self.request.connection, self.request.deadline)
+
+    def finish(self) -> None:
+        """The server closes the connection."""
 
     def do_GET(self) -> None:
         if not self._authorized():
@@ -582,15 +683,196 @@ class MetricsRequestHandler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         if self.token is None:
             return True
-        sent = self.headers.get("Authorization", "").encode()
-        return hmac.compare_digest(sent, b"Bearer " + self.token)
+        header = self.headers.get("Authorization", "")
+        offered = [header.removeprefix("Bearer ")] if header.startswith("Bearer ") else []
+        offered += parse_qs(urlsplit(self.path).query).get("token", [])
+        # Every offer is compared, so the time taken tells nothing about the token.
+        matches = [hmac.compare_digest(value.encode(), self.token) for value in offered]
+        return any(matches)
 
     def log_message(self, format, *args) -> None:
         """Scrapes are not logged."""
 
 
+class DeadlineWriter:
+    """A connection's write side that gives up (TimeoutError) once DEADLINE (monotonic) has
+    passed: a client that reads its answer slowly, or not at all, is cut."""
+
+    def __init__(self, connection: socket.socket, deadline: float):
+        self.connection = connection
+        self.deadline = deadline
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the client did not take the answer in time")
+            self.connection.settimeout(remaining)
+            view = view[self.connection.send(view) :]
+        return len(data)
+
+    def flush(self) -> None:
+        """Every write is sent at once."""
+
+
+class Request:
+    """A connection whose request head has arrived, to be answered by DEADLINE."""
+
+    def __init__(self, connection: socket.socket, head: bytes, deadline: float):
+        self.connection = connection
+        self.head = head
+        self.deadline = deadline
+
+
+class MetricsServer:
+    """The HTTP endpoint, built so that clients that connect and send nothing, or send their
+    request a byte at a time, can neither hold it nor exhaust it.
+
+    One thread reads from every connection at once (a selector: no thread waits on a client),
+    and each connection has `request_timeout` seconds for its whole request head, however
+    it trickles in; a head over MAX_REQUEST_HEAD bytes is cut too. With `max_connections`
+    waiting, a new connection pushes out the one that has waited longest, so clients that hang
+    on cannot keep Prometheus out, whose request follows its connect at once. A few threads
+    answer the requests that have arrived, each within `response_timeout` seconds. One request
+    per connection (HTTP/1.0): Prometheus opens a new one for the next scrape."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[MetricsRequestHandler],
+        request_timeout: float = REQUEST_TIMEOUT,
+        response_timeout: float = RESPONSE_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
+    ):
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.socket.bind(address)
+            self.socket.listen(LISTEN_BACKLOG)
+        except OSError:
+            self.socket.close()
+            raise
+        self.socket.setblocking(False)
+        self.server_address = self.socket.getsockname()
+        self.handler = handler
+        self.request_timeout = request_timeout
+        self.response_timeout = response_timeout
+        self.max_connections = max_connections
+        # Connections whose request has not arrived yet, the longest waiting first:
+        # {connection: (deadline, the head so far)}.
+        self._waiting: dict[socket.socket, tuple[float, bytearray]] = {}
+        self._selector = selectors.DefaultSelector()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._answering = ThreadPoolExecutor(ANSWER_THREADS, thread_name_prefix="answer")
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+
+    def serve_forever(self) -> None:
+        self._selector.register(self.socket, selectors.EVENT_READ)
+        self._selector.register(self._wake_reader, selectors.EVENT_READ)
+        try:
+            while not self._stopping.is_set():
+                for key, _ in self._selector.select(timeout=self._next_timeout()):
+                    if key.fileobj is self.socket:
+                        self._accept()
+                    elif key.fileobj is not self._wake_reader:
+                        self._read(key.fileobj)
+                self._cut_overdue()
+        finally:
+            for connection in list(self._waiting):
+                self._drop(connection)
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop serve_forever (from another thread) and wait until it has."""
+        self._stopping.set()
+        self._wake_writer.send(b"x")
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        """Close the listening socket; answers under way end by their deadline."""
+        self._answering.shutdown(wait=True)
+        self._selector.close()
+        for item in (self.socket, self._wake_reader, self._wake_writer):
+            item.close()
+
+    def _next_timeout(self) -> float:
+        if not self._waiting:
+            return IDLE_POLL
+        oldest = next(iter(self._waiting.values()))[0]
+        return max(0.0, min(IDLE_POLL, oldest - time.monotonic()))
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except BlockingIOError:
+                return
+            except OSError:
+                # Out of descriptors: make room, or wait a moment rather than spin.
+                if not self._drop_oldest():
+                    self._stopping.wait(IDLE_POLL / 10)
+                return
+            if len(self._waiting) >= self.max_connections:
+                self._drop_oldest()
+            connection.setblocking(False)
+            self._waiting[connection] = (time.monotonic() + self.request_timeout, bytearray())
+            self._selector.register(connection, selectors.EVENT_READ)
+
+    def _read(self, connection: socket.socket) -> None:
+        head = self._waiting[connection][1]
+        try:
+            data = connection.recv(READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(connection)
+            return
+        searched = max(0, len(head) - 3)
+        head += data
+        end = head.find(b"\r\n\r\n", searched)
+        if end < 0:
+            if len(head) > MAX_REQUEST_HEAD:
+                self._drop(connection)
+            return
+        self._selector.unregister(connection)
+        del self._waiting[connection]
+        connection.setblocking(True)
+        self._answering.submit(self._answer, Request(connection, bytes(head[: end + 4]), 0.0))
+
+    def _answer(self, request: Request) -> None:
+        request.deadline = time.monotonic() + self.response_timeout
+        try:
+            self.handler(request, request.connection.getpeername(), self)
+        except Exception:  # a client that went away must not end the answering thread
+            log.debug("answering a request failed", exc_info=True)
+        finally:
+            request.connection.close()
+
+    def _cut_overdue(self) -> None:
+        now = time.monotonic()
+        overdue = [c for c, (deadline, _) in self._waiting.items() if deadline <= now]
+        for connection in overdue:
+            self._drop(connection)
+
+    def _drop_oldest(self) -> bool:
+        if not self._waiting:
+            return False
+        self._drop(next(iter(self._waiting)))
+        return True
+
+    def _drop(self, connection: socket.socket) -> None:
+        self._selector.unregister(connection)
+        del self._waiting[connection]
+        connection.close()
+
+
 def read_token(path: Path) -> bytes:
-    """The bearer token scrapers must send: the file's first line, which must not be empty."""
+    """The token scrapers must send: the file's first line, which must not be empty."""
     token = path.read_bytes().strip()
     if not token or b"\n" in token:
         raise SystemExit(f"{path}: expected one line, the token")
@@ -598,17 +880,13 @@ def read_token(path: Path) -> bytes:
 
 
 def http_server(
-    listen: str, registry: CollectorRegistry, token: bytes | None = None
-) -> ThreadingHTTPServer:
-    """The metrics endpoint on LISTEN (host:port; [::]:port for IPv6), bound at once."""
+    listen: str, registry: CollectorRegistry, token: bytes | None = None, **limits: float
+) -> MetricsServer:
+    """The metrics endpoint on LISTEN (host:port; [::]:port for IPv6), bound at once. LIMITS:
+    MetricsServer's timeouts and connection limit."""
     host, _, port = listen.rpartition(":")
-    host = host.strip("[]")
-
-    class Server(ThreadingHTTPServer):
-        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
-
     handler = type("Handler", (MetricsRequestHandler,), {"registry": registry, "token": token})
-    return Server((host, int(port)), handler)
+    return MetricsServer((host.strip("[]"), int(port)), handler, **limits)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -627,9 +905,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def raise_descriptor_limit() -> None:
+    """Open files up to the hard limit: the disk walk holds a descriptor per level of the
+    deepest home, and each connection waiting for its request holds one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard != resource.RLIM_INFINITY:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    raise_descriptor_limit()
     agent = Agent(
         args.log_root,
         args.home_root,

@@ -305,7 +305,7 @@ def jobs() -> None:
 @click.option("--wait/--no-wait", default=False, help="Wait for the end; fail if the job fails.")
 @click.option("--timeout", default=3600, show_default=True, type=int, help="Seconds to wait.")
 def jobs_run(action: str, host_names: str, wait: bool, timeout: int) -> None:
-    """Run a maintenance playbook (ping, apt-upgrade, reboot) on hosts."""
+    """Run a maintenance playbook (ping, base, apt-upgrade, reboot, agent) on hosts."""
     import time
 
     from panel.core.errors import PanelError

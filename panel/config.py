@@ -1,5 +1,6 @@
 """Settings from the environment (prefix PANEL_) and the instance folder."""
 
+import ipaddress
 import math
 import os
 import secrets
@@ -21,6 +22,11 @@ DEFAULTS: dict[str, object] = {
     # local Prometheus' folder in the instance folder. PROMETHEUS_LISTEN: the local one's address.
     "MONITORING_TARGETS_DIR": "",
     "PROMETHEUS_LISTEN": "127.0.0.1:9099",
+    # The hosts' firewall (the base job): addresses or networks that may use SSH besides the one
+    # the panel's connection comes from, and those Prometheus scrapes the hosts from (empty:
+    # the panel's connection's, where `panel run` and the panel role run it).
+    "MANAGEMENT_ADDRESSES": (),
+    "MONITORING_ADDRESSES": (),
     "SMTP_URL": None,
     "MAIL_FROM": "panel@localhost",
     "SHARE_VALUE": Decimal("64.00"),
@@ -72,7 +78,25 @@ DEFAULTS: dict[str, object] = {
     "SEPA_CREDITOR_ID": "",
 }
 
+
+def address_list(raw: str) -> tuple[str, ...]:
+    """Comma-separated IPv4 or IPv6 addresses or networks, each in its canonical spelling."""
+    found = []
+    for part in (item.strip() for item in raw.split(",")):
+        if part:
+            found.append(
+                str(
+                    ipaddress.ip_network(part, strict=False)
+                    if "/" in part
+                    else ipaddress.ip_address(part)
+                )
+            )
+    return tuple(dict.fromkeys(found))
+
+
 CASTS = {
+    "MANAGEMENT_ADDRESSES": address_list,
+    "MONITORING_ADDRESSES": address_list,
     "METERING_INTERVAL": int,
     "METERING_DELAY": int,
     "METERING_GAP_SECONDS": int,

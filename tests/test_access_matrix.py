@@ -166,6 +166,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/admin/hosts/<int:host_id>"): admins(200),
     ("POST", "/admin/hosts/<int:host_id>/onboard"): admins(Redirect("/admin/hosts/")),
     ("POST", "/admin/hosts/<int:host_id>/retire"): admins(Redirect("/admin/hosts/")),
+    ("POST", "/admin/hosts/<int:host_id>/jobs"): admins(422),
     ("GET", "/admin/maintenance"): admins(200),
     # Webspaces.
     ("GET", "/webspaces"): Row(LOGIN, 200, 200, 200, 403),

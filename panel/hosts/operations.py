@@ -102,6 +102,7 @@ def add_host(
     groups: Any = None,
     capacity: Any = 100,
     password: str | None = None,
+    baseline: bool = True,
 ) -> Host:
     """Register a host whose key matches the fingerprint the admin confirmed, then onboard it."""
     name = clean_host_name(name)
@@ -131,11 +132,13 @@ def add_host(
     db.session.commit()
     write_instance_known_hosts()
     write_host_targets()
-    return onboard_host(host, password=password)
+    return onboard_host(host, password=password, baseline=baseline)
 
 
-def onboard_host(host: Host, password: str | None = None) -> Host:
-    """Install the panel's key (with a one-time password if given) and gather facts."""
+def onboard_host(host: Host, password: str | None = None, baseline: bool = True) -> Host:
+    """Install the panel's key (with a one-time password if given) and gather facts; once the
+    host is ready, queue its baseline (the base job: firewall, updates, journal, ...) unless
+    BASELINE is false."""
     before = snapshot(host, HOST_FIELDS)
     try:
         client = ssh.connect(
@@ -158,7 +161,18 @@ def onboard_host(host: Host, password: str | None = None) -> Host:
     host.onboarded_at = host.last_seen_at = utcnow()
     record("host.onboard", host, before=before, after=snapshot(host, HOST_FIELDS))
     db.session.commit()
+    if baseline:
+        _queue_baseline(host)
     return host
+
+
+def _queue_baseline(host: Host) -> None:
+    # Imported here: provisioning builds on hosts, not the other way round.
+    from panel.provisioning.operations import create_job, dispatch
+
+    job = create_job("base", [host.name])
+    db.session.commit()
+    dispatch(job)
 
 
 def _mark_unreachable(host: Host, reason: str, before: dict) -> None:
@@ -198,7 +212,9 @@ def _facts(output: str) -> dict:
     }
 
 
-def repin_host(host: Host, fingerprint: Any, password: str | None = None) -> Host:
+def repin_host(
+    host: Host, fingerprint: Any, password: str | None = None, baseline: bool = True
+) -> Host:
     """Pin a new host key after the host was reinstalled; the admin confirms the new
     fingerprint, which must be what the host offers now."""
     offered = verified_key(host.address, host.ssh_port, clean_fingerprint(fingerprint))
@@ -210,7 +226,7 @@ def repin_host(host: Host, fingerprint: Any, password: str | None = None) -> Hos
     db.session.commit()
     write_instance_known_hosts()
     write_host_targets()
-    return onboard_host(host, password=password)
+    return onboard_host(host, password=password, baseline=baseline)
 
 
 def update_host(host: Host, data: dict[str, Any]) -> Host:

@@ -14,6 +14,7 @@ from panel.extensions import db
 from panel.hosts import forms, operations
 from panel.hosts.models import Host
 from panel.provisioning.models import Job
+from panel.provisioning.operations import run_maintenance
 
 bp = Blueprint("hosts", __name__, url_prefix="/admin/hosts")
 
@@ -78,10 +79,30 @@ def _host(host_id: int) -> Host:
 
 @bp.get("/<int:host_id>")
 def host(host_id: int):
-    record = _host(host_id)
+    return _host_page(_host(host_id), forms.HostJobForm(formdata=None, action="base"))
+
+
+def _host_page(record: Host, job_form: forms.HostJobForm, status: int = 200):
     recent = db.session.scalars(select(Job).order_by(Job.id.desc()).limit(200)).all()
     jobs = [job for job in recent if record.name in (job.hosts or [])][:20]
-    return render_template("hosts/host.html", host=record, jobs=jobs)
+    page = render_template("hosts/host.html", host=record, jobs=jobs, job_form=job_form)
+    return page, status
+
+
+@bp.post("/<int:host_id>/jobs")
+def host_job(host_id: int):
+    """A maintenance playbook on this host, e.g. its baseline (firewall included) again."""
+    record = _host(host_id)
+    form = forms.HostJobForm()
+    if form.validate_on_submit():
+        try:
+            started = run_maintenance(form.action.data, [record.name])
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Job %(id)s queued.", id=started.id), "success")
+            return redirect(url_for("provisioning.job", job_id=started.id))
+    return _host_page(record, form, 422)
 
 
 @bp.post("/<int:host_id>/onboard")

@@ -21,9 +21,14 @@ def monitoring() -> None:
 
 
 @monitoring.command("targets")
-@click.option("--write", is_flag=True, help="Also write hosts.json to the targets folder.")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Also write hosts.json and agents.json (with the agents' tokens) to the targets folder.",
+)
 def monitoring_targets(write: bool) -> None:
-    """The hosts as Prometheus file_sd JSON (agent and node_exporter jobs add their ports)."""
+    """The hosts as Prometheus file_sd JSON (agent and node_exporter jobs add their ports); the
+    agents' tokens are written, never shown."""
     from panel.metering.targets import host_targets, write_host_targets
 
     with _app().app_context():

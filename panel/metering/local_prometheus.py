@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from panel.metering.targets import write_agent_token, write_host_targets, write_panel_targets
+from panel.metering.targets import write_host_targets, write_panel_targets
 
 BINARY = "/usr/bin/prometheus"
 
@@ -18,8 +18,8 @@ def folder() -> Path:
 
 
 def prepare(panel_address: str) -> Path:
-    """The instance's copy of monitoring/ (refreshed on every start), its targets and the
-    agents' scrape token."""
+    """The instance's copy of monitoring/ (refreshed on every start) and its targets, the
+    agents' tokens among them."""
     source = Path(current_app.config["MONITORING_DIR"])
     target = folder()
     target.mkdir(parents=True, exist_ok=True)
@@ -27,7 +27,6 @@ def prepare(panel_address: str) -> Path:
     shutil.copytree(source / "rules", target / "rules", dirs_exist_ok=True)
     write_panel_targets(panel_address)
     write_host_targets()
-    write_agent_token()
     return target / "prometheus.yml"
 
 

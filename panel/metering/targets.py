@@ -1,7 +1,8 @@
-"""Prometheus' scrape targets from the host inventory (file_sd JSON), the panel's own, and the
-bearer token Prometheus sends the host agents."""
+"""Prometheus' scrape targets from the host inventory (file_sd JSON), the panel's own, and each
+host agent's scrape token."""
 
 import hashlib
+import hmac
 import ipaddress
 import json
 import os
@@ -26,6 +27,15 @@ def host_targets() -> list[dict]:
     ]
 
 
+def agent_targets() -> list[dict]:
+    """host_targets() with each host's agent token as the hidden label `__param_token`, which
+    Prometheus sends as the URL parameter `token` to that target alone."""
+    groups = host_targets()
+    for group in groups:
+        group["labels"]["__param_token"] = agent_token(group["labels"]["host"])
+    return groups
+
+
 def panel_targets(address: str) -> list[dict]:
     return [{"targets": [address], "labels": {"host": "panel"}}]
 
@@ -35,7 +45,8 @@ def targets_dir() -> Path:
 
 
 def write_host_targets() -> Path:
-    """Rewrite hosts.json; Prometheus notices the change by itself."""
+    """Rewrite hosts.json and agents.json; Prometheus notices the change by itself."""
+    _write(targets_dir() / "agents.json", agent_targets(), mode=0o640)
     return _write(targets_dir() / "hosts.json", host_targets())
 
 
@@ -43,22 +54,13 @@ def write_panel_targets(address: str) -> Path:
     return _write(targets_dir() / "panel.json", panel_targets(address))
 
 
-def agent_token() -> str:
-    """The agents' scrape token, derived from the panel's secret: the agent job hands it to the
-    hosts, and panel.yml computes the same for the Prometheus it installs."""
-    secret = current_app.config["SECRET_KEY"]
-    return hashlib.sha256(f"panel-agent-token:{secret}".encode()).hexdigest()
-
-
-def write_agent_token() -> Path:
-    """targets/agent-token, which prometheus.yml names as the agent job's credentials file."""
-    path = targets_dir() / "agent-token"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w") as out:
-        out.write(agent_token() + "\n")
-    os.replace(temporary, path)
-    return path
+def agent_token(host_name: str) -> str:
+    """The scrape token of HOST_NAME's agent: an HMAC of the name keyed with the panel's secret,
+    so one host's token opens no other host's agent. The agent job hands it to the host; the
+    agent job's targets (agents.json) give it to Prometheus."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    message = f"panel-agent-token:{host_name}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def _address(address: str) -> str:
@@ -70,13 +72,14 @@ def _address(address: str) -> str:
     return address
 
 
-def _write(path: Path, groups: list[dict]) -> Path:
-    # Prometheus may read at any moment: it sees the old file or the new one, never half.
+def _write(path: Path, groups: list[dict], mode: int = 0o644) -> Path:
+    # Prometheus may read at any moment: it sees the old file or the new one, never half. A
+    # file with tokens (0640) is readable by the folder's group, Prometheus' in production.
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(handle, "w") as out:
         json.dump(groups, out, indent=2)
         out.write("\n")
-    os.chmod(temporary, 0o644)
+    os.chmod(temporary, mode)
     os.replace(temporary, path)
     return path

@@ -12,8 +12,12 @@ class Action:
     description: str = ""
     # Its successful runs report host facts (set_stats `hosts`) that refresh the inventory.
     reports_facts: bool = False
-    # Secret extra vars made when the job runs: derived, so never stored with the job.
-    secrets: Callable[[], dict] | None = None
+    # Secret extra vars made from the job's hosts when it runs: derived, so never stored with
+    # the job.
+    secrets: Callable[[list[str]], dict] | None = None
+    # Extra vars from the panel's settings, made when the job is created: kept with the job, so
+    # its page shows what it applied.
+    variables: Callable[[], dict] | None = None
 
 
 ACTIONS: dict[str, Action] = {}
@@ -24,15 +28,33 @@ def register(action: Action) -> Action:
     return action
 
 
-def _agent_secrets() -> dict:
+def _agent_secrets(hosts: list[str]) -> dict:
+    """Each host's own scrape token; roles/agent picks its host's."""
     # Imported here: metering builds on provisioning, not the other way round.
     from panel.metering.targets import agent_token
 
-    return {"agent_token": agent_token()}
+    return {"agent_tokens": {host: agent_token(host) for host in hosts}}
+
+
+def _base_variables() -> dict:
+    """The firewall's sources the panel knows (base_panel_*: roles/base adds them to its own)."""
+    from flask import current_app
+
+    return {
+        "base_panel_ssh_sources": list(current_app.config["MANAGEMENT_ADDRESSES"]),
+        "base_panel_monitoring_sources": list(current_app.config["MONITORING_ADDRESSES"]),
+    }
 
 
 for _action in (
     Action("ping", "ping.yml", True, "Check the connection and refresh the facts", True),
+    Action(
+        "base",
+        "base.yml",
+        True,
+        "Apply the host baseline: time zone, locale, updates, journal, firewall",
+        variables=_base_variables,
+    ),
     Action("apt-upgrade", "apt-upgrade.yml", True, "Install Debian updates"),
     Action("reboot", "reboot.yml", True, "Reboot and wait until the host is back"),
     Action(

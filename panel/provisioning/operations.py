@@ -41,11 +41,12 @@ def create_job(
 ) -> Job:
     """A queued job in the current transaction; call dispatch() after the commit."""
     definition = ACTIONS[action]
+    made = definition.variables() if definition.variables is not None else {}
     job = Job(
         action=action,
         playbook=definition.playbook,
         hosts=list(hosts),
-        extra_vars=extra_vars or {},
+        extra_vars={**made, **(extra_vars or {})},
         secret_vars=json.dumps(secret_vars) if secret_vars else None,
         target_type=type(target).__name__ if target is not None else None,
         target_id=getattr(target, "id", None),

@@ -197,6 +197,22 @@ class EventSink:
             raise
 
 
+def secret_values(secrets: dict) -> list[str]:
+    """Every value in SECRETS, also those nested in mappings and lists (one token per host), as
+    the text an event may show."""
+    found: list[str] = []
+    pending: list = list(secrets.values())
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif value is not None and value != "":
+            found.append(str(value))
+    return found
+
+
 def panel_key_pem() -> str:
     """The panel's private key in clear, for the ssh-agent ansible-runner starts per job.
 
@@ -236,9 +252,9 @@ def run_job(job_id: int, worker_id: str) -> str:
     secrets = json.loads(job.secret_vars) if job.secret_vars else {}
     definition = ACTIONS.get(job.action)
     if definition is not None and definition.secrets is not None:
-        secrets |= definition.secrets()
+        secrets |= definition.secrets(list(job.hosts))
     db.session.commit()
-    sink = EventSink(job_id, [str(value) for value in secrets.values()])
+    sink = EventSink(job_id, secret_values(secrets))
     heartbeat = Heartbeat(job_id, current_app.config["JOB_HEARTBEAT"], sink)
     folder = job_folder(job_id)
     heartbeat.start()

@@ -78,6 +78,10 @@ def start(name: str, netns: Path) -> int:
         "--resolv-conf=off",
         "--timezone=off",
         "--link-journal=no",
+        # For the host's firewall (nftables), as on a real host; the machine forwards nothing
+        # that comes from the bridge (network.BRIDGE_SYSCTLS), so a route a host adds leads
+        # nowhere.
+        "--capability=CAP_NET_ADMIN",
     ]
     with (host_dir(name) / "console.log").open("wb") as console:
         process = subprocess.Popen(

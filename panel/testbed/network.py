@@ -2,9 +2,15 @@
 
 A bridge (rather than a routed /31 per host) puts every host and the machine on one link, so hosts
 reach each other and the machine without the machine ever forwarding a packet. Hosts get no
-default route and no CAP_NET_ADMIN to add one, so nothing leaves the testbed. IPv6 stays enabled
-(nginx's default site listens on [::]) but no interface generates a link-local address, so
-198.18.<lane>.0/24 (inside 198.18.0.0/15, reserved for network tests) holds the only addresses.
+default route, but they hold CAP_NET_ADMIN (their firewalls need it), so a host could add one:
+the machine therefore forwards nothing that arrives on the bridge, whatever it does for its other
+interfaces. Linux decides IPv4 forwarding by the interface a packet arrives on (the bridge's
+`forwarding` is 0); IPv6 forwarding is one switch for the whole machine, so the bridge takes no
+IPv6 at all (`disable_ipv6`). Both are set again at every `up`, since switching forwarding on for
+the whole machine (net.ipv4.ip_forward=1) also switches it on for every interface. IPv6 stays
+enabled on the hosts (nginx's default site listens on [::]) but no interface generates a
+link-local address, so 198.18.<lane>.0/24 (inside 198.18.0.0/15, reserved for network tests)
+holds the only addresses.
 """
 
 import ipaddress
@@ -34,9 +40,23 @@ def host_address(number: int) -> ipaddress.IPv4Address:
     return SUBNET.network_address + FIRST_HOST + number
 
 
+# The bridge's switches under /proc/sys/net, and their values: see the module's docstring.
+BRIDGE_SYSCTLS = {
+    f"ipv4/conf/{BRIDGE}/forwarding": "0",
+    f"ipv6/conf/{BRIDGE}/forwarding": "0",
+    f"ipv6/conf/{BRIDGE}/disable_ipv6": "1",
+}
+SYSCTL_DIR = Path("/proc/sys/net")
+
+
 def ensure_bridge() -> None:
-    if BRIDGE in links():
-        return
+    if BRIDGE not in links():
+        _add_bridge()
+    for name, value in BRIDGE_SYSCTLS.items():
+        (SYSCTL_DIR / name).write_text(f"{value}\n")
+
+
+def _add_bridge() -> None:
     routes = json.loads(ip("-j", "route", "show", "to", "match", str(GATEWAY)) or "[]")
     foreign = [route for route in routes if route.get("dst") != "default"]
     if foreign:

@@ -12,7 +12,8 @@ from panel.testbed import state as saved
 
 
 def register_hosts(state: saved.State, report: Callable[[str], None]) -> None:
-    """Add each host (or re-pin a host of an earlier testbed whose name it reuses)."""
+    """Add each host (or re-pin a host of an earlier testbed whose name it reuses). Throwaway
+    hosts get no baseline job: `panel jobs run base --hosts testbed` applies it."""
     with acting("cli"):
         for booted in state.hosts:
             host = db.session.scalar(select(Host).where(Host.name == booted.name))
@@ -23,7 +24,8 @@ def register_hosts(state: saved.State, report: Callable[[str], None]) -> None:
                     fingerprint=booted.fingerprint,
                     ssh_port=booted.ssh_port,
                     groups=["testbed"],
+                    baseline=False,
                 )
             elif host.fingerprint != booted.fingerprint or host.state != HostState.READY:
-                host = operations.repin_host(host, booted.fingerprint)
+                host = operations.repin_host(host, booted.fingerprint, baseline=False)
             report(f"registered {host.name}: {host.state} {host.fingerprint}")

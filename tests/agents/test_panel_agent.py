@@ -7,6 +7,7 @@ import gzip
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -371,15 +372,17 @@ def test_files_vanishing_during_the_walk_do_not_fail_it(host, monkeypatch):
     folder_blocks = os.lstat(gone_folder).st_blocks * 512
     scandir = os.scandir
 
-    def vanishing(path):
+    def vanishing(folder):
         # A file removed after the home was listed, a folder removed before it is listed.
-        if Path(path) == gone_folder:
+        # The walk lists folders through their descriptors.
+        path = Path(os.readlink(f"/proc/self/fd/{folder}") if isinstance(folder, int) else folder)
+        if path == gone_folder:
             (gone_folder / "f").unlink()
             gone_folder.rmdir()
-            return scandir(path)
-        if Path(path) != home:
-            return scandir(path)
-        with scandir(path) as listing:
+            return scandir(folder)
+        if path != home:
+            return scandir(folder)
+        with scandir(folder) as listing:
             entries = list(listing)
         (home / "gone.txt").unlink()
         return contextlib.nullcontext(entries)
@@ -390,6 +393,106 @@ def test_files_vanishing_during_the_walk_do_not_fail_it(host, monkeypatch):
     monkeypatch.undo()
     # The folder was there when the walk saw its entry in the home.
     assert value(scrape(agent), DISK, webspace=A) == du(home) + folder_blocks
+
+
+def _plant_neighbour_and_outside(host, tmp_path) -> tuple[Path, Path]:
+    """Another webspace's home with a big file, and a big file outside every home."""
+    neighbour = host.homes / B
+    (neighbour / "domains").mkdir(parents=True)
+    (neighbour / "domains" / "wp-config.php").write_bytes(os.urandom(2 * 1024 * 1024))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "big.bin").write_bytes(os.urandom(4 * 1024 * 1024))
+    return neighbour, outside
+
+
+def test_planted_links_are_counted_as_links_and_never_followed(host, tmp_path, monkeypatch):
+    neighbour, outside = _plant_neighbour_and_outside(host, tmp_path)
+    home = host.homes / A
+    (home / "domains").mkdir(parents=True)
+    (home / "domains" / "own.txt").write_bytes(b"x" * 5000)
+    (home / "to-big-file").symlink_to(outside / "big.bin")
+    (home / "to-outside-folder").symlink_to(outside)
+    (home / "domains" / "to-neighbour").symlink_to(neighbour)
+    (home / "to-root").symlink_to("/")
+    opened = []
+    real_open = os.open
+
+    def watched(path, flags, *args, **kwargs):
+        opened.append(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(agent_module.os, "open", watched)
+    agent = host.agent()
+    assert agent.run_pass("disk")
+    monkeypatch.undo()
+    samples = scrape(agent)
+    assert value(samples, DISK, webspace=A) == du(home) < 1024 * 1024
+    assert value(samples, DISK, webspace=B) == du(neighbour) > 2 * 1024 * 1024
+    links = {"to-big-file", "to-outside-folder", "to-neighbour", "to-root"}
+    assert not links & set(map(str, opened)), opened
+
+
+def test_a_folder_swapped_for_a_link_during_the_walk_is_not_followed(host, tmp_path, monkeypatch):
+    """The race: `uploads` and `cache` are folders when the home is listed, and links (to
+    another home, to a big file's folder outside) by the time the walk goes into them."""
+    neighbour, outside = _plant_neighbour_and_outside(host, tmp_path)
+    home = host.homes / A
+    (home / "uploads").mkdir(parents=True)
+    (home / "uploads" / "small.txt").write_bytes(b"x" * 5000)
+    (home / "cache").mkdir()
+    swaps = {"uploads": neighbour, "cache": outside}
+
+    def swapped_first(function):
+        def call(path, *args, **kwargs):
+            name = Path(path).name if isinstance(path, (str, Path)) else None
+            if name in swaps:
+                target = swaps.pop(name)
+                shutil.rmtree(home / name)
+                (home / name).symlink_to(target)
+            return function(path, *args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(agent_module.os, "open", swapped_first(os.open))
+    monkeypatch.setattr(agent_module.os, "scandir", swapped_first(os.scandir))
+    counted = agent_module.disk_usage(home)
+    monkeypatch.undo()
+    assert not swaps, "the walk never went for the folders"
+    # The home alone: what were folders when it was listed are links now, left out, and
+    # neither the neighbour's files nor the outside ones are counted.
+    assert counted == os.lstat(home).st_blocks * 512 < 1024 * 1024
+
+
+def test_a_home_or_log_folder_that_is_a_link_counts_nothing(host, tmp_path):
+    neighbour, _ = _plant_neighbour_and_outside(host, tmp_path)
+    (host.homes / A).symlink_to(neighbour)
+    assert agent_module.disk_usage(host.homes / A) == 0
+    host.log(B, line(1000))
+    # abc01's log folder, and abc02's log in its own folder, lead to B's log.
+    for name in ("abc01", "abc02"):
+        (host.homes / name).mkdir()
+    (host.logs / "abc01").symlink_to(host.logs / B)
+    (host.logs / "abc02").mkdir()
+    (host.logs / "abc02" / "access.log").symlink_to(host.logs / B / "access.log")
+    agent = host.agent()
+    assert not agent.run_pass("logs")
+    assert traffic(agent, B) == (1000, 1)
+    assert traffic(agent, "abc01") == traffic(agent, "abc02") == (0, 0)
+
+
+def test_a_fifo_or_device_planted_as_the_log_does_not_hold_the_pass(host):
+    host.log(B, line(10))
+    (host.logs / A).mkdir()
+    os.mkfifo(host.logs / A / "access.log")
+    (host.logs / "abc01").mkdir()
+    os.symlink("/dev/zero", host.logs / "abc01" / "access.log")
+    agent = host.agent()
+    done = threading.Event()
+    threading.Thread(target=lambda: agent.run_pass("logs") or done.set(), daemon=True).start()
+    poll(done.is_set, 10, "the logs pass hangs on a FIFO")
+    assert traffic(agent, B) == (10, 1)
+    assert traffic(agent, A) == (0, 0)
 
 
 def test_database_output_is_parsed():
@@ -649,6 +752,90 @@ def test_only_a_scraper_with_the_token_is_answered(host):
             assert refused.status == 401, headers
             assert refused.headers["WWW-Authenticate"].startswith("Bearer") and not refused.body
         assert f'{BYTES}{{webspace="{A}"}} 7.0' in http_metrics(port, "s3cret-token")
+
+
+def test_the_token_is_taken_from_the_url_too(host):
+    # Prometheus sends each host's own token as the URL parameter `token`.
+    agent = host.agent()
+    with serving(agent, b"host-token") as port:
+        assert http_get(port, "/metrics?token=host-token").status == 200
+        for path in ("/metrics?token=other-host", "/metrics?token=", "/metrics?tok=host-token"):
+            assert http_get(port, path).status == 401, path
+        assert http_get(port, "/other?token=host-token").status == 404
+
+
+def closed_by_server(connection: socket.socket) -> bool:
+    """Whether the server has closed CONNECTION (end of stream or reset), without waiting."""
+    connection.setblocking(False)
+    try:
+        return connection.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+class Trickler(threading.Thread):
+    """A client that sends its request head a byte at a time and never finishes it."""
+
+    def __init__(self, port: int):
+        super().__init__(daemon=True)
+        self.connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.stop = threading.Event()
+        self.cut = threading.Event()
+
+    def run(self) -> None:
+        head = b"GET /metrics HTTP/1.1\r\nHost: agent\r\n" + b"X-Slow: " + b"a" * 10_000
+        for byte in head:
+            if self.stop.wait(0.05):
+                return
+            try:
+                self.connection.send(bytes([byte]))
+            except OSError:
+                self.cut.set()
+                return
+        self.cut.set()
+
+
+def test_idle_and_trickling_clients_are_cut_and_cannot_crowd_out_scrapes(host):
+    host.log(A, line(5))
+    agent = host.agent()
+    agent.run_pass("logs")
+    server = agent_module.http_server(
+        "127.0.0.1:0", agent.registry, b"tok", request_timeout=1.0, max_connections=20
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(60)]
+    tricklers = [Trickler(port) for _ in range(5)]
+    try:
+        for trickler in tricklers:
+            trickler.start()
+        # While they hang on (three times as many as may wait), scrapes are answered.
+        for _ in range(10):
+            assert f'{BYTES}{{webspace="{A}"}} 5.0' in http_metrics(port, "tok")
+        # Every idle client is cut after the request timeout (or pushed out by newer ones),
+        # and so is every trickler, although it keeps sending.
+        poll(lambda: all(map(closed_by_server, idle)), 10, "idle connections stay open")
+        poll(lambda: all(t.cut.is_set() for t in tricklers), 10, "tricklers stay connected")
+        assert f'{BYTES}{{webspace="{A}"}} 5.0' in http_metrics(port, "tok")
+    finally:
+        for trickler in tricklers:
+            trickler.stop.set()
+            trickler.connection.close()
+        for connection in idle:
+            connection.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_oversized_request_head_is_cut(host):
+    agent = host.agent()
+    with serving(agent, b"tok") as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 20_000)
+            poll(lambda: closed_by_server(connection), 10, "an endless head is read on")
+        assert http_get(port, "/metrics?token=tok").status == 200
 
 
 @pytest.mark.parametrize("content", ["", "\n", "one\ntwo\n"])

@@ -1,7 +1,7 @@
 """monitoring/ with Debian's promtool and Prometheus: the configuration and the rules are valid,
 the rules' unit tests pass, and a real Prometheus started from a copy of the folder scrapes
-agent-, node_exporter- and panel-like targets (an IPv4 and an IPv6 host, named by file_sd) and
-records the series the panel reads."""
+agent-, node_exporter- and panel-like targets (an IPv4 and an IPv6 host, named by file_sd; each
+agent with its own token) and records the series the panel reads."""
 
 import json
 import math
@@ -31,7 +31,8 @@ TIMEOUT = 15
 HTTP_TIMEOUT = 5
 LOOPBACK_V4 = "127.0.0.1"
 LOOPBACK_V6 = "::1"
-AGENT_TOKEN = "agent-scrape-token"
+# Each host's agent answers its own token only (panel.metering.targets.agent_token).
+AGENT_TOKENS = {"h1": "token-of-h1", "h2": "token-of-h2"}
 
 
 @pytest.fixture(autouse=True)
@@ -46,19 +47,13 @@ def _promtool(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_configuration_is_valid(tmp_path):
-    # As installed: with the agents' token file, which the repository does not hold.
-    copy = tmp_path / "monitoring"
-    shutil.copytree(MONITORING, copy)
-    (copy / "targets").mkdir(exist_ok=True)
-    missing = _promtool("check", "config", str(copy / "prometheus.yml"))
-    assert missing.returncode != 0 and "agent-token" in missing.stdout + missing.stderr
-    (copy / "targets" / "agent-token").write_text("stand-in\n")
-    checked = _promtool("check", "config", str(copy / "prometheus.yml"))
+def test_the_configuration_is_valid():
+    # As in the repository: the targets (and the agents' tokens in them) come from the panel.
+    checked = _promtool("check", "config", "monitoring/prometheus.yml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     # The rules it names are found and checked too.
-    assert f"Checking {copy}/rules/recording.yml" in checked.stdout
-    assert f"Checking {copy}/rules/alerts.yml" in checked.stdout
+    assert "Checking monitoring/rules/recording.yml" in checked.stdout
+    assert "Checking monitoring/rules/alerts.yml" in checked.stdout
 
 
 def test_the_rules_are_valid():
@@ -97,8 +92,9 @@ def test_every_rule_has_a_unit_test():
 class _Fixed:
     """A registry's collector with fixed gauge values and counters that grow with every scrape."""
 
-    def __init__(self, gauges: dict, counters: dict, job: str = ""):
+    def __init__(self, gauges: dict, counters: dict, job: str = "", token: str = ""):
         self.job = job
+        self.token = token
         self.gauges = gauges
         self.counters = counters
         self.scrapes = 0
@@ -119,12 +115,13 @@ class _Fixed:
             yield family
 
 
-def _agent(webspaces: dict[str, int]) -> _Fixed:
+def _agent(webspaces: dict[str, int], token: str) -> _Fixed:
     """Agent-like metrics: disk usage as given; traffic that grows by 1000 bytes a scrape."""
     return _Fixed(
         {"panel_webspace_disk_usage_bytes": [({"webspace": w}, b) for w, b in webspaces.items()]},
         {"panel_webspace_http_response_bytes_total": [({"webspace": w}, 1000) for w in webspaces]},
         job="agent",
+        token=token,
     )
 
 
@@ -156,9 +153,9 @@ def exporters() -> Iterator[dict[str, int]]:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(collector)
         if collector.job == "agent":
-            # The agent's own server, which answers only Prometheus' bearer token.
+            # The agent's own server, which answers only its host's token.
             host = f"[{address}]" if ":" in address else address
-            server = panel_agent.http_server(f"{host}:{port}", registry, AGENT_TOKEN.encode())
+            server = panel_agent.http_server(f"{host}:{port}", registry, collector.token.encode())
             threading.Thread(target=server.serve_forever, daemon=True).start()
         else:
             server, _ = start_http_server(port, addr=address, registry=registry)
@@ -177,7 +174,10 @@ def exporters() -> Iterator[dict[str, int]]:
 
     try:
         yield {
-            "agent": on_both(_agent({"abc01": 1000, "xyz01": 7}), _agent({"abc02": 500})),
+            "agent": on_both(
+                _agent({"abc01": 1000, "xyz01": 7}, AGENT_TOKENS["h1"]),
+                _agent({"abc02": 500}, AGENT_TOKENS["h2"]),
+            ),
             "node": on_both(_node(), _node()),
             "panel": serve(_panel(), LOOPBACK_V4),
         }
@@ -207,9 +207,24 @@ def _test_copy(folder: Path, ports: dict[str, int]) -> Path:
         {"targets": [f"[{LOOPBACK_V6}]"], "labels": {"host": "h2", "role": "webspace"}},
     ]
     (targets / "hosts.json").write_text(json.dumps(hosts))
+    # As the panel writes them (targets.agent_targets): each host's own token; and h2's agent
+    # once more as "h2-with-h1s-token", a target that must not be answered.
+    agents = [
+        {
+            **group,
+            "labels": {**group["labels"], "__param_token": AGENT_TOKENS[group["labels"]["host"]]},
+        }
+        for group in hosts
+    ]
+    agents.append(
+        {
+            "targets": [f"[{LOOPBACK_V6}]"],
+            "labels": {"host": "h2-with-h1s-token", "__param_token": AGENT_TOKENS["h1"]},
+        }
+    )
+    (targets / "agents.json").write_text(json.dumps(agents))
     panel = [{"targets": [f"{LOOPBACK_V4}:{ports['panel']}"], "labels": {"host": "panel"}}]
     (targets / "panel.json").write_text(json.dumps(panel))
-    (targets / "agent-token").write_text(f"{AGENT_TOKEN}\n")
     return folder / "prometheus.yml"
 
 
@@ -277,12 +292,28 @@ def _values(url: str, query: str) -> dict[str, float]:
 
 
 def test_prometheus_scrapes_the_targets_and_records_the_panels_series(prometheus, exporters):
-    def all_up() -> list[dict] | None:
+    def all_scraped() -> list[dict] | None:
         targets = _api(prometheus, "targets", state="active")["activeTargets"]
-        healthy = [target for target in targets if target["health"] == "up"]
-        return targets if len(targets) == 5 and len(healthy) == 5 else None
+        health = sorted(target["health"] for target in targets)
+        return targets if health == ["down"] + ["up"] * 5 else None
 
-    targets = poll(all_up, TIMEOUT, "not all five targets are up")
+    targets = poll(all_scraped, TIMEOUT, "not five targets up and one refused")
+    # Each agent was sent its own host's token, as the URL parameter; h1's token opens no
+    # other host's agent.
+    (refused,) = [target for target in targets if target["health"] == "down"]
+    assert refused["labels"]["host"] == "h2-with-h1s-token"
+    assert "401" in refused["lastError"], refused["lastError"]
+    targets.remove(refused)
+    agent_urls = {
+        target["labels"]["host"]: target["scrapeUrl"]
+        for target in targets
+        if target["labels"]["job"] == "agent"
+    }
+    assert agent_urls == {
+        "h1": f"http://127.0.0.1:{exporters['agent']}/metrics?token={AGENT_TOKENS['h1']}",
+        "h2": f"http://[::1]:{exporters['agent']}/metrics?token={AGENT_TOKENS['h2']}",
+    }
+    assert all("token" not in label for target in targets for label in target["labels"])
     scraped = {
         (target["labels"]["job"], target["labels"]["host"], target["labels"]["instance"])
         for target in targets

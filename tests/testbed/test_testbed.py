@@ -1,6 +1,9 @@
 """`panel testbed up/status/down` against real hosts. The tests run in file order: the last ones
 take the testbed down and check that nothing of it is left."""
 
+import contextlib
+import ipaddress
+import json
 import os
 import subprocess
 import sys
@@ -103,14 +106,96 @@ def test_hosts_reach_each_other_and_nothing_beyond(testbed, on_host):
     assert on_host(first, "ip -6 route") == (0, "")
     addresses = on_host(first, "ip -o address | awk '{print $4}'")[1].split()
     assert addresses == ["127.0.0.1/8", "::1/128", f"{ADDRESS1}/24"]
-    status, _ = on_host(first, f"ip route add default via {network.GATEWAY}")
-    assert status != 0
     banner = (
         f'python3 -c \'import socket; s = socket.create_connection(("{HOST2}", 22), 5);'
         " print(s.recv(7).decode())'"
     )
     assert on_host(first, banner) == (0, "SSH-2.0\n")
     assert on_host(second, f"getent hosts {HOST1}") == (0, f"{ADDRESS1}     {HOST1}\n")
+    # The machine forwards nothing that arrives on the bridge: no IPv4 (the bridge's own
+    # switch), no IPv6 at all (Linux forwards IPv6 for the whole machine or not at all).
+    for name, value in network.BRIDGE_SYSCTLS.items():
+        assert (network.SYSCTL_DIR / name).read_text() == f"{value}\n", name
+
+
+BEYOND = f"{PREFIX}-beyond"
+BEYOND_LINK = f"{PREFIX}-by"
+# A /30 of TEST-NET-3 (outside 198.18.0.0/15) per lane: the machine's end and the far end.
+BEYOND_NET = ipaddress.ip_network(f"203.0.113.{4 * LANE}/30")
+MACHINE_END, FAR_END = BEYOND_NET[1], BEYOND_NET[2]
+BEYOND_PORT = 7000
+REACH = (
+    'python3 -c \'import socket; s = socket.create_connection(("{address}", {port}), 3);'
+    " print(s.recv(6).decode())'"
+)
+
+
+@contextlib.contextmanager
+def beyond_the_machine():
+    """A network outside the testbed that this machine routes to, made of nothing but a
+    namespace of this test (so no one is contacted for real): a veth to it with the machine's
+    end MACHINE_END, and there a listener on FAR_END that answers "beyond". The machine forwards
+    what comes from there (its answers), so only the bridge's own switch stands between a host
+    and FAR_END."""
+    routes = json.loads(network.ip("-j", "route", "show", "to", "match", str(FAR_END)))
+    assert all(route.get("dst") == "default" for route in routes), f"{BEYOND_NET} is in use"
+    listener = None
+    try:
+        network.ip("netns", "add", BEYOND)
+        network.ip(
+            "link", "add", BEYOND_LINK, "type", "veth", "peer", "name", "eth0", "netns", BEYOND
+        )
+        network.ip("address", "add", f"{MACHINE_END}/30", "dev", BEYOND_LINK)
+        network.ip("link", "set", BEYOND_LINK, "up")
+        network.ip("-n", BEYOND, "address", "add", f"{FAR_END}/30", "dev", "eth0")
+        network.ip("-n", BEYOND, "link", "set", "eth0", "up")
+        network.ip("-n", BEYOND, "route", "add", str(network.SUBNET), "via", str(MACHINE_END))
+        (network.SYSCTL_DIR / f"ipv4/conf/{BEYOND_LINK}/forwarding").write_text("1\n")
+        serve = (
+            f"import socket; s = socket.create_server(({str(FAR_END)!r}, {BEYOND_PORT}));"
+            " print('ready', flush=True)\n"
+            "while True:\n c, _ = s.accept(); c.sendall(b'beyond'); c.close()"
+        )
+        listener = subprocess.Popen(
+            ["ip", "netns", "exec", BEYOND, sys.executable, "-c", serve],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert listener.stdout.readline() == "ready\n"
+        yield
+    finally:
+        if listener is not None:
+            listener.kill()
+            listener.wait(timeout=10)
+        if BEYOND_LINK in network.links():
+            network.ip("link", "delete", BEYOND_LINK)
+        if BEYOND in network.namespaces():
+            network.ip("netns", "delete", BEYOND)
+
+
+def test_a_host_that_adds_a_route_out_still_reaches_nothing_beyond(testbed, on_host):
+    """Hosts hold CAP_NET_ADMIN (for their firewalls), so one can route via the machine; what
+    it sends that way goes nowhere. First shown possible at all: with the bridge's forwarding
+    switched on for a moment and a route to FAR_END only, the host reaches it."""
+    first = testbed.hosts[0]
+    reach = REACH.format(address=FAR_END, port=BEYOND_PORT)
+    switch = network.SYSCTL_DIR / f"ipv4/conf/{network.BRIDGE}/forwarding"
+    with beyond_the_machine():
+        assert on_host(first, f"ip route add {FAR_END}/32 via {network.GATEWAY}")[0] == 0
+        switch.write_text("1\n")
+        try:
+            assert on_host(first, reach) == (0, "beyond\n")
+        finally:
+            switch.write_text("0\n")
+        assert on_host(first, f"ip route del {FAR_END}/32")[0] == 0
+
+        assert on_host(first, f"ip route add default via {network.GATEWAY}")[0] == 0
+        try:
+            status, output = on_host(first, reach)
+            assert status != 0 and "beyond" not in output
+        finally:
+            assert on_host(first, "ip route del default")[0] == 0
+    assert switch.read_text() == "0\n"
 
 
 def test_image_holds_every_playbook_package(testbed, on_host):
