@@ -564,16 +564,18 @@ def test_prometheus_runs_the_monitoring_configuration(first_run, project, on_hos
     }
 
 
-def test_prometheus_holds_the_token_the_panels_agent_jobs_hand_out(first_run, on_host):
-    # The panel's derivation (panel.metering.targets.agent_token) from the deployed secret.
-    status, secret = on_host("sed -n 's/^PANEL_SECRET_KEY=//p' /etc/panel/env")
-    secret = secret.strip().strip('"')  # env.j2 quotes; a token_urlsafe value needs no escapes
-    assert status == 0 and secret, secret
-    expected = hashlib.sha256(f"panel-agent-token:{secret}".encode()).hexdigest()
-    token = f"{TARGETS}/agent-token"
-    status, output = on_host(f"stat -c '%U:%G %a' {token} && cat {token}")
+def test_only_prometheus_reads_the_agents_tokens(first_run, on_host):
+    """The panel writes agents.json (each host's agent token) into the setgid targets folder:
+    Prometheus' group reads it, nobody else; the token every agent once shared is gone."""
+    status, output = on_host(
+        f"stat -c '%n %U:%G %a' {TARGETS} {TARGETS}/agents.json && cat {TARGETS}/agents.json"
+        f" && test ! -e {TARGETS}/agent-token"
+    )
     assert status == 0, output
-    assert output.split() == ["root:prometheus", "640", expected]
+    lines = output.splitlines()
+    assert lines[0] == f"{TARGETS} panel:prometheus 2750"
+    assert lines[1] == f"{TARGETS}/agents.json panel:prometheus 640"
+    assert json.loads("\n".join(lines[2:])) == []  # no host in the new panel's inventory yet
 
 
 def test_prometheus_scrapes_the_panel_directly(first_run, on_host):
@@ -594,16 +596,18 @@ def test_the_panels_services_write_targets_prometheus_reads(first_run, on_host):
     # Written as panel-web writes: as its user, inside its sandbox (ProtectSystem=strict), with
     # its umask; the panel makes the file readable (0644) before it moves it into place. Nothing
     # listens on the probe's ports: only the discovery and the addresses are checked.
-    hosts = json.dumps(
-        [
-            {"targets": ["127.0.0.1"], "labels": {"host": "probe"}},
-            {"targets": ["[::1]"], "labels": {"host": "probe"}},
-        ]
-    )
-    write = (
-        f"umask 077 && printf '%s' {shlex.quote(hosts)} > {TARGETS}/.hosts.json.new"
-        f" && chmod 0644 {TARGETS}/.hosts.json.new"
-        f" && mv {TARGETS}/.hosts.json.new {TARGETS}/hosts.json"
+    hosts = [
+        {"targets": ["127.0.0.1"], "labels": {"host": "probe"}},
+        {"targets": ["[::1]"], "labels": {"host": "probe"}},
+    ]
+    agents = [
+        {"targets": group["targets"], "labels": {**group["labels"], "__param_token": "probe"}}
+        for group in hosts
+    ]
+    write = " && ".join(
+        f"umask 077 && printf '%s' {shlex.quote(json.dumps(content))} > {TARGETS}/.{name}.new"
+        f" && chmod {mode} {TARGETS}/.{name}.new && mv {TARGETS}/.{name}.new {TARGETS}/{name}"
+        for name, content, mode in (("hosts.json", hosts, "0644"), ("agents.json", agents, "0640"))
     )
     status, output = on_host(
         "nsenter --mount --target $(systemctl show --property MainPID --value panel-web)"
@@ -615,22 +619,22 @@ def test_the_panels_services_write_targets_prometheus_reads(first_run, on_host):
         targets = _prometheus(on_host, "targets?state=active")["activeTargets"]
         return {t["scrapeUrl"] for t in targets if t["labels"].get("host") == "probe"}
 
-    # Each job adds its port; the IPv6 address keeps its brackets.
+    # Each job adds its port; the IPv6 address keeps its brackets; each agent gets its token.
     expected = {
-        "http://127.0.0.1:9835/metrics",
+        "http://127.0.0.1:9835/metrics?token=probe",
         "http://127.0.0.1:9100/metrics",
-        "http://[::1]:9835/metrics",
+        "http://[::1]:9835/metrics?token=probe",
         "http://[::1]:9100/metrics",
     }
     try:
         poll(
             lambda: probe_urls() == expected,
             SCRAPE_TIMEOUT,
-            "Prometheus did not scrape the targets of hosts.json",
+            "Prometheus did not scrape the targets of hosts.json and agents.json",
             interval=1,
         )
     finally:
-        status, output = on_host(f"rm {TARGETS}/hosts.json 2>&1")
+        status, output = on_host(f"echo [] > {TARGETS}/agents.json && rm {TARGETS}/hosts.json 2>&1")
         assert status == 0, output
 
 
