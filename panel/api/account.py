@@ -10,6 +10,7 @@ from panel.api.base import ApiBlueprint
 from panel.api.pagination import page_of
 from panel.api.schemas import InputSchema, Text, UtcDateTime, errors
 from panel.core.access import require_view
+from panel.core.headers import no_store
 from panel.extensions import db
 
 blp = ApiBlueprint("api_account", __name__, url_prefix="/api/v1/account", description="Own account")
@@ -81,6 +82,7 @@ def list_tokens(pagination_parameters):
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, NewTokenSchema)
 @errors(blp, 422)
+@no_store
 def create_token(data):
     """A new API token of the caller; its value is in this answer only."""
     token, clear = operations.create_api_token(current_user, data["name"])

@@ -11,6 +11,7 @@ from panel.api.schemas import Id, InputSchema, UtcDateTime, errors
 from panel.coop.models import Member
 from panel.core.access import require_change, require_view, scope_to_member
 from panel.core.errors import NotFound, ValidationFailed
+from panel.core.headers import no_store
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.webspaces import customers, databases, domains, operations, site_users
@@ -339,6 +340,7 @@ def list_databases(webspace_id, pagination_parameters):
 @blp.arguments(DatabaseSchema)
 @blp.response(202, NewDatabaseSchema)
 @errors(blp, 404, 409)
+@no_store
 def create_database(data, webspace_id):
     webspace = _webspace(webspace_id, change=True)
     database, _, password = databases.create_database(webspace, data["engine"], data["name"])

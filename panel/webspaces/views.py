@@ -11,6 +11,7 @@ from panel.coop.models import Member
 from panel.core.access import require_change, require_role, require_view, scope_to_member
 from panel.core.errors import PanelError
 from panel.core.forms import run_from_button, show_errors
+from panel.core.headers import no_store
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
@@ -218,6 +219,7 @@ def domain_change(domain_id: int, change: str):
 
 @bp.post("/webspaces/<int:webspace_id>/databases")
 @login_required
+@no_store
 def database_create(webspace_id: int):
     record = _webspace(webspace_id, change=True)
     form = forms.DatabaseForm()
