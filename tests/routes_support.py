@@ -31,6 +31,15 @@ def rule_urls(rule: Rule, values: dict | None = None) -> list[str]:
     return [rule.build(dict(combination))[1] for combination in itertools.product(*choices)]
 
 
+def id_arguments(rule: Rule) -> list[str]:
+    """The parts of the rule's path that are numbers (ids)."""
+    return [
+        name
+        for name, converter in rule._converters.items()
+        if isinstance(converter, IntegerConverter)
+    ]
+
+
 def rule_methods(rule: Rule) -> list[str]:
     return sorted(rule.methods, key=METHOD_ORDER.index)
 

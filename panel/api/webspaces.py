@@ -9,7 +9,7 @@ from panel.api.base import ApiBlueprint
 from panel.api.pagination import page_of
 from panel.api.schemas import Id, InputSchema, UtcDateTime, errors
 from panel.coop.models import Member
-from panel.core.access import require_change, require_view, scope_to_member
+from panel.core.access import own_member, require_change, require_view, scope_to_member
 from panel.core.errors import NotFound, ValidationFailed
 from panel.core.headers import no_store
 from panel.core.roles import Role
@@ -182,7 +182,7 @@ def _member_for_new(data: dict) -> Member:
         return member
     if data.get("member_id") not in (None, current_user.member_id) or data.get("host"):
         raise ValidationFailed("Only admins choose the member or the host.")
-    return current_user.member
+    return own_member()
 
 
 # Webspaces.
