@@ -7,6 +7,7 @@ from sqlalchemy import select
 from panel.accounts import operations
 from panel.accounts.models import ApiToken
 from panel.api.base import ApiBlueprint
+from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import InputSchema, Text, UtcDateTime, errors
 from panel.core.access import require_view
@@ -81,6 +82,7 @@ def list_tokens(pagination_parameters):
 @blp.route("/tokens", methods=["POST"])
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, NewTokenSchema)
+@links(blp, 201, ["DELETE /api/v1/account/tokens/{token_id}"], {"token_id": "id"})
 @errors(blp, 422)
 @no_store
 def create_token(data):
