@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from panel.core.models import utcnow
 
-TOKEN_PREFIX = "pnl_"  # noqa: S105  (a marker, not a secret)
+TOKEN_PREFIX = "pnl_"  # noqa: S105  # nosec B105  # a marker, not a secret
 
 
 def new_token(prefix: str = "") -> str:

@@ -30,7 +30,7 @@ from panel.core.validators import is_local_path
 from panel.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
-ENROL_SECRET = "enrol_secret"  # noqa: S105  (a session key name)
+ENROL_SECRET = "enrol_secret"  # noqa: S105  # nosec B105  # a session key name
 
 login_limits = [
     limiter.limit(auth.login_limit, methods=["POST"]),

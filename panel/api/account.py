@@ -82,7 +82,7 @@ def list_tokens(pagination_parameters):
 @blp.route("/tokens", methods=["POST"])
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, NewTokenSchema)
-@links(blp, 201, ["DELETE /api/v1/account/tokens/{token_id}"], {"token_id": "id"})
+@links(blp, 201, ["DELETE /api/v1/account/tokens/{token_id}"], {"id": "token_id"})
 @errors(blp, 422)
 @no_store
 def create_token(data):

@@ -135,7 +135,7 @@ def _visible_invoices():
 @blp.route("/invoices")
 @blp.response(200, InvoiceSchema(many=True))
 # Invoices come from billing runs, whose answers count them: the list names their ids.
-@links(blp, 200, ["GET /api/v1/invoices/{invoice_id}"], {"invoice_id": "0/id"})
+@links(blp, 200, ["GET /api/v1/invoices/{invoice_id}"], {"0/id": "invoice_id"})
 @blp.paginate()
 @errors(blp)
 def list_invoices(pagination_parameters):
@@ -167,7 +167,7 @@ def list_periods(pagination_parameters):
 @blp.route("/billing/periods", methods=["POST"], roles=ADMIN)
 @blp.arguments(PeriodSchema)
 @blp.response(201, PeriodSchema)
-@links(blp, 201, PERIOD_OPERATIONS, {"period_id": "id"})
+@links(blp, 201, PERIOD_OPERATIONS, {"id": "period_id"})
 @errors(blp, 409)
 def open_period(data):
     period = operations.open_period(
@@ -186,7 +186,7 @@ def get_period(period_id):
 @blp.route("/billing/periods/<int:period_id>/pools", methods=["POST"], roles=ADMIN)
 @blp.arguments(PoolSchema)
 @blp.response(201, PoolSchema)
-@links(blp, 201, ["DELETE /api/v1/billing/pools/{pool_id}"], {"pool_id": "id"})
+@links(blp, 201, ["DELETE /api/v1/billing/pools/{pool_id}"], {"id": "pool_id"})
 @errors(blp, 404, 409)
 def add_pool(data, period_id):
     return _dump_pool(operations.add_pool(_period(period_id), **data))

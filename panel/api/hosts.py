@@ -72,7 +72,7 @@ def list_hosts(pagination_parameters):
         "PATCH /api/v1/hosts/{host_id}",
         "POST /api/v1/hosts/{host_id}/retire",
     ],
-    {"host_id": "id"},
+    {"id": "host_id"},
 )
 @errors(blp, 409)
 def add_host(data):

@@ -90,7 +90,7 @@ def list_jobs(query, pagination_parameters):
 @blp.route("", methods=["POST"], roles=[Role.ADMIN])
 @blp.arguments(JobSchema)
 @blp.response(202, JobSchema)
-@links(blp, 202, JOB_OPERATIONS, {"job_id": "id"})
+@links(blp, 202, JOB_OPERATIONS, {"id": "job_id"})
 @errors(blp)
 def create_job(data):
     return operations.run_maintenance(data["action"], data["hosts"])
@@ -120,7 +120,7 @@ def cancel_job(job_id):
 
 @blp.route("/<int:job_id>/retry", methods=["POST"])
 @blp.response(202, JobSchema)
-@links(blp, 202, JOB_OPERATIONS, {"job_id": "id"})
+@links(blp, 202, JOB_OPERATIONS, {"id": "job_id"})
 @errors(blp, 404, 409)
 def retry_job(job_id):
     job = _visible(job_id)

@@ -16,19 +16,19 @@ def _reference(method: str, path: str) -> str:
     return f"#/paths/{escaped}/{method.lower()}"
 
 
-def links(blp, status: int, targets: Iterable[str], parameters: dict[str, str]):
+def links(blp, status: int, targets: Iterable[str], fields: dict[str, str]):
     """Document the operations the answer with STATUS leads to. Each target is
-    "METHOD /api/v1/path"; a path parameter named in PARAMETERS ({"parameter": "field"}) is
-    taken from that field of the answer's body."""
+    "METHOD /api/v1/path"; FIELDS name the path parameter each field of the answer's body
+    fills ({"id": "webspace_id"})."""
     documented = {}
     for target in targets:
         method, path = target.split()
         documented[_name(method, path)] = {
             "operationRef": _reference(method, path),
             "parameters": {
-                name: f"$response.body#/{field}"
-                for name, field in parameters.items()
-                if "{" + name + "}" in path
+                parameter: f"$response.body#/{field}"
+                for field, parameter in fields.items()
+                if "{" + parameter + "}" in path
             },
         }
     return blp.doc(responses={status: {"links": documented}})

@@ -108,7 +108,7 @@ def list_members(query, pagination_parameters):
 @blp.route("", methods=["POST"], roles=[Role.ADMIN])
 @blp.arguments(MemberCreateSchema)
 @blp.response(201, MemberSchema)
-@links(blp, 201, MEMBER_OPERATIONS, {"member_id": "id"})
+@links(blp, 201, MEMBER_OPERATIONS, {"id": "member_id"})
 @errors(blp, 409, 422)
 def create_member(data):
     """Admit a new member (admin): the member record and its first login."""

@@ -238,7 +238,7 @@ def list_webspaces(query, pagination_parameters):
 @blp.route("/webspaces", methods=["POST"], roles=OWNERS)
 @blp.arguments(WebspaceSchema)
 @blp.response(202, WebspaceSchema)
-@links(blp, 202, WEBSPACE_OPERATIONS + JOB_OPERATIONS, {"webspace_id": "id", "job_id": "job_id"})
+@links(blp, 202, WEBSPACE_OPERATIONS + JOB_OPERATIONS, {"id": "webspace_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
 def create_webspace(data):
     member = _member_for_new(data)
@@ -323,7 +323,7 @@ def list_domains(webspace_id, pagination_parameters):
 @blp.route("/webspaces/<int:webspace_id>/domains", methods=["POST"])
 @blp.arguments(DomainSchema)
 @blp.response(202, DomainSchema)
-@links(blp, 202, DOMAIN_OPERATIONS + JOB_OPERATIONS, {"domain_id": "id", "job_id": "job_id"})
+@links(blp, 202, DOMAIN_OPERATIONS + JOB_OPERATIONS, {"id": "domain_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
 def add_domain(data, webspace_id):
     webspace = _webspace(webspace_id, change=True)
@@ -375,7 +375,7 @@ def list_databases(webspace_id, pagination_parameters):
 @blp.route("/webspaces/<int:webspace_id>/databases", methods=["POST"])
 @blp.arguments(DatabaseSchema)
 @blp.response(202, NewDatabaseSchema)
-@links(blp, 202, DATABASE_OPERATIONS + JOB_OPERATIONS, {"database_id": "id", "job_id": "job_id"})
+@links(blp, 202, DATABASE_OPERATIONS + JOB_OPERATIONS, {"id": "database_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
 @no_store
 def create_database(data, webspace_id):
@@ -425,7 +425,7 @@ def list_site_users(webspace_id, pagination_parameters):
 @blp.route("/webspaces/<int:webspace_id>/users", methods=["POST"])
 @blp.arguments(SiteUserSchema)
 @blp.response(202, SiteUserSchema)
-@links(blp, 202, SITE_USER_OPERATIONS + JOB_OPERATIONS, {"user_id": "id", "job_id": "job_id"})
+@links(blp, 202, SITE_USER_OPERATIONS + JOB_OPERATIONS, {"id": "user_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
 def create_site_user(data, webspace_id):
     webspace = _webspace(webspace_id, change=True)
