@@ -53,10 +53,12 @@ def run_from_button(act, *args, done: str | None = None):
 
 
 def query_text(name: str, max_length: int) -> str:
-    """A text filter from the query string; empty when absent or unusable (too long, or with
-    control characters, which no stored text holds and PostgreSQL cannot compare with)."""
+    """A text filter from the query string, cut to MAX_LENGTH (a longer one still finds
+    nothing, as it should); empty when absent or with control characters, which no stored
+    text holds and PostgreSQL cannot even compare with."""
+    value = request.args.get(name, "").strip()[:max_length]
     try:
-        return clean_text(name, request.args.get(name), max_length=max_length, required=False)
+        return clean_text(name, value, max_length=max_length, required=False)
     except ValidationFailed:
         return ""
 
