@@ -85,7 +85,7 @@ def run(host: str, port: int) -> None:
     """Web and worker together (the embedded default), and a local Prometheus unless
     PANEL_PROMETHEUS_URL names one."""
     prometheus = _local_prometheus(host, port)
-    worker = subprocess.Popen([sys.executable, "-m", "panel.cli", "worker"])  # nosec B603  # itself
+    worker = subprocess.Popen([sys.executable, "-m", "panel.cli", "worker"])  # nosec B603  # its own worker
     try:
         _serve(host, port, workers=1, threads=8)
     finally:
