@@ -39,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     from panel.billing import payment_views
     from panel.billing import views as billing_views
     from panel.coop import views as coop_views
-    from panel.core import metrics, queue, templating
+    from panel.core import headers, metrics, queue, templating
     from panel.core import views as core_views
     from panel.core.errors import register_error_handlers
     from panel.core.sqlite import enable_sqlite_pragmas
@@ -71,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     templating.init_app(app)
     register_error_handlers(app)
+    headers.init_app(app)
     metrics.init_app(app)
     queue.init_app(app)
     app.register_blueprint(core_views.bp)

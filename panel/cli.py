@@ -3,7 +3,7 @@
 import os
 import secrets
 import signal
-import subprocess
+import subprocess  # nosec B404  # starts the panel's own processes, no shell
 import sys
 from pathlib import Path
 
@@ -85,7 +85,7 @@ def run(host: str, port: int) -> None:
     """Web and worker together (the embedded default), and a local Prometheus unless
     PANEL_PROMETHEUS_URL names one."""
     prometheus = _local_prometheus(host, port)
-    worker = subprocess.Popen([sys.executable, "-m", "panel.cli", "worker"])
+    worker = subprocess.Popen([sys.executable, "-m", "panel.cli", "worker"])  # nosec B603  # its own worker
     try:
         _serve(host, port, workers=1, threads=8)
     finally:
@@ -105,7 +105,11 @@ def _local_prometheus(host: str, port: int) -> subprocess.Popen | None:
     if app.config.get("PROMETHEUS_URL"):
         return None
     with app.app_context():
-        process = local_prometheus.start(f"{'127.0.0.1' if host == '0.0.0.0' else host}:{port}")  # noqa: S104
+        # Prometheus reaches a panel that listens on every interface on the loopback one.
+        local = host
+        if host == "0.0.0.0":  # noqa: S104  # nosec B104  # a comparison, not a binding
+            local = "127.0.0.1"
+        process = local_prometheus.start(f"{local}:{port}")
         if process is None:
             click.echo(f"{local_prometheus.BINARY} is missing: usage is not metered", err=True)
             return None

@@ -38,6 +38,9 @@ def _check_password(field: str, password: str) -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
+    # No address holds a NUL character, and PostgreSQL refuses to compare with one.
+    if "\x00" in email:
+        return None
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import contains_eager
 
 from panel.core.models import utcnow
 
-TOKEN_PREFIX = "pnl_"  # noqa: S105  (a marker, not a secret)
+TOKEN_PREFIX = "pnl_"  # noqa: S105  # nosec B105  # a marker, not a secret
 
 
 def new_token(prefix: str = "") -> str:

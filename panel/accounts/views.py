@@ -24,13 +24,14 @@ from panel.core.access import require_role, require_view
 from panel.core.audit import acting
 from panel.core.errors import PanelError
 from panel.core.forms import show_errors
+from panel.core.headers import no_store
 from panel.core.mail import MailError
 from panel.core.roles import Role
 from panel.core.validators import is_local_path
 from panel.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
-ENROL_SECRET = "enrol_secret"  # noqa: S105  (a session key name)
+ENROL_SECRET = "enrol_secret"  # noqa: S105  # nosec B105  # a session key name
 
 # Per address only: a limit per account would let anyone lock its owner out. Accounts get
 # growing delays instead (panel.accounts.throttle), which a password reset clears.
@@ -130,6 +131,7 @@ def _enrolment_secret() -> str:
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
 @rate_limited
+@no_store
 def enrol():
     """Two-factor enrolment: forced for admins before their first login completes, and
     reachable by anyone from their account page."""
@@ -245,6 +247,7 @@ def totp_disable():
 
 @bp.post("/account/recovery-codes")
 @login_required
+@no_store
 def recovery_codes():
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
@@ -259,6 +262,7 @@ def recovery_codes():
 
 @bp.post("/account/tokens")
 @login_required
+@no_store
 def token_create():
     form = forms.TokenForm()
     if form.validate_on_submit():
@@ -332,6 +336,7 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @rate_limited
+@no_store
 def reset_password(token: str):
     operations.check_reset_token(token)
     form = forms.ResetForm()

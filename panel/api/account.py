@@ -9,9 +9,11 @@ from panel.accounts import operations
 from panel.accounts.models import ApiToken
 from panel.accounts.operations import MAX_TOKEN_DAYS
 from panel.api.base import ApiBlueprint
+from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Flag, InputSchema, Text, UtcDateTime, errors
 from panel.core.access import require_view
+from panel.core.headers import no_store
 from panel.extensions import db
 
 blp = ApiBlueprint("api_account", __name__, url_prefix="/api/v1/account", description="Own account")
@@ -98,7 +100,9 @@ def list_tokens(pagination_parameters):
 @blp.route("/tokens", methods=["POST"])
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, NewTokenSchema)
+@links(blp, 201, ["DELETE /api/v1/account/tokens/{token_id}"], {"id": "token_id"})
 @errors(blp, 422)
+@no_store
 def create_token(data):
     """A new API token of the caller; its value is in this answer only."""
     token, clear = operations.create_api_token(

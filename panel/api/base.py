@@ -6,7 +6,7 @@ from functools import wraps
 from flask import request
 from flask_smorest import Api, Blueprint
 from flask_smorest.pagination import PaginationMetadataSchema
-from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from panel.api import READ_METHODS
 from panel.api.schemas import ErrorSchema, errors
@@ -16,6 +16,10 @@ from panel.core.roles import Role
 
 # Bodies are small JSON objects; anything larger is refused before it is read.
 MAX_BODY_BYTES = 64 * 1024
+# Far deeper than any body of this API; Python's json parser would recurse until the
+# interpreter's limit on a body nested thousands deep, and fail with a RecursionError.
+MAX_JSON_DEPTH = 32
+BACKSLASH, QUOTE, OPENING, CLOSING = ord("\\"), ord('"'), b"[{", b"]}"
 
 
 class PanelApi(Api):
@@ -41,6 +45,32 @@ class PanelApi(Api):
         )
 
 
+def nests_too_deep(body: bytes) -> bool:
+    """Whether arrays and objects in a JSON text nest deeper than MAX_JSON_DEPTH; brackets
+    inside strings do not count. Linear in the body's length, whatever the body."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == BACKSLASH:
+                escaped = True
+            elif byte == QUOTE:
+                in_string = False
+        elif byte == QUOTE:
+            in_string = True
+        elif byte in OPENING:
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif byte in CLOSING:
+            depth -= 1
+    return False
+
+
 def require_json_body(required: bool) -> None:
     """A body must be JSON (webargs would read another one as no body at all), and there must
     be one where the operation documents it as required."""
@@ -51,6 +81,8 @@ def require_json_body(required: bool) -> None:
         raise RequestEntityTooLarge(f"The body may have at most {MAX_BODY_BYTES} bytes.") from exc
     if body and not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
+    if nests_too_deep(body):
+        raise BadRequest(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
     if required and not body.strip():
         raise ValidationFailed("This request needs a JSON object as its body.")
 

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from panel.api.base import ApiBlueprint
+from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import InputSchema, UtcDateTime, errors
 from panel.billing import operations
@@ -24,6 +25,14 @@ from panel.core.roles import Role
 from panel.extensions import db
 
 blp = ApiBlueprint("api_billing", __name__, url_prefix="/api/v1", description="Billing")
+PERIOD_OPERATIONS = (
+    "GET /api/v1/billing/periods/{period_id}",
+    "POST /api/v1/billing/periods/{period_id}/pools",
+    "POST /api/v1/billing/periods/{period_id}/run",
+    "POST /api/v1/billing/periods/{period_id}/cancel",
+    "POST /api/v1/billing/periods/{period_id}/issue",
+    "POST /api/v1/billing/periods/{period_id}/close",
+)
 MONEY = {"description": "euros as a decimal string, like 1234.56"}
 ADMIN = [Role.ADMIN]
 
@@ -125,6 +134,8 @@ def _visible_invoices():
 
 @blp.route("/invoices")
 @blp.response(200, InvoiceSchema(many=True))
+# Invoices come from billing runs, whose answers count them: the list names their ids.
+@links(blp, 200, ["GET /api/v1/invoices/{invoice_id}"], {"0/id": "invoice_id"})
 @blp.paginate()
 @errors(blp)
 def list_invoices(pagination_parameters):
@@ -156,6 +167,7 @@ def list_periods(pagination_parameters):
 @blp.route("/billing/periods", methods=["POST"], roles=ADMIN)
 @blp.arguments(PeriodSchema)
 @blp.response(201, PeriodSchema)
+@links(blp, 201, PERIOD_OPERATIONS, {"id": "period_id"})
 @errors(blp, 409)
 def open_period(data):
     period = operations.open_period(
@@ -174,6 +186,7 @@ def get_period(period_id):
 @blp.route("/billing/periods/<int:period_id>/pools", methods=["POST"], roles=ADMIN)
 @blp.arguments(PoolSchema)
 @blp.response(201, PoolSchema)
+@links(blp, 201, ["DELETE /api/v1/billing/pools/{pool_id}"], {"id": "pool_id"})
 @errors(blp, 404, 409)
 def add_pool(data, period_id):
     return _dump_pool(operations.add_pool(_period(period_id), **data))

@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 
 from panel.api.base import ApiBlueprint
+from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import InputSchema, UtcDateTime, errors
 from panel.core.errors import NotFound
@@ -63,6 +64,16 @@ def list_hosts(pagination_parameters):
 @blp.route("", methods=["POST"], roles=[Role.ADMIN])
 @blp.arguments(HostSchema)
 @blp.response(201, HostSchema)
+@links(
+    blp,
+    201,
+    [
+        "GET /api/v1/hosts/{host_id}",
+        "PATCH /api/v1/hosts/{host_id}",
+        "POST /api/v1/hosts/{host_id}/retire",
+    ],
+    {"id": "host_id"},
+)
 @errors(blp, 409)
 def add_host(data):
     return operations.add_host(**data)

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from panel.api.base import ApiBlueprint
+from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Id, InputSchema, Text, UtcDateTime, errors
 from panel.core.access import require_view
@@ -16,6 +17,12 @@ from panel.provisioning.models import Job, JobEvent, JobStatus
 from panel.provisioning.queries import job_query
 
 blp = ApiBlueprint("api_jobs", __name__, url_prefix="/api/v1/jobs", description="Jobs")
+# What a client can do with a job it is given the id of.
+JOB_OPERATIONS = (
+    "GET /api/v1/jobs/{job_id}",
+    "POST /api/v1/jobs/{job_id}/cancel",
+    "POST /api/v1/jobs/{job_id}/retry",
+)
 
 
 class JobEventSchema(Schema):
@@ -83,6 +90,7 @@ def list_jobs(query, pagination_parameters):
 @blp.route("", methods=["POST"], roles=[Role.ADMIN])
 @blp.arguments(JobSchema)
 @blp.response(202, JobSchema)
+@links(blp, 202, JOB_OPERATIONS, {"id": "job_id"})
 @errors(blp)
 def create_job(data):
     return operations.run_maintenance(data["action"], data["hosts"])
@@ -112,6 +120,7 @@ def cancel_job(job_id):
 
 @blp.route("/<int:job_id>/retry", methods=["POST"])
 @blp.response(202, JobSchema)
+@links(blp, 202, JOB_OPERATIONS, {"id": "job_id"})
 @errors(blp, 404, 409)
 def retry_job(job_id):
     job = _visible(job_id)

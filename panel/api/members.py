@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from panel.api.base import ApiBlueprint
+from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Email, Flag, InputSchema, Text, errors
 from panel.coop import operations
@@ -13,6 +14,15 @@ from panel.core.roles import Role
 from panel.extensions import db
 
 blp = ApiBlueprint("api_members", __name__, url_prefix="/api/v1/members", description="Members")
+MEMBER_OPERATIONS = (
+    "GET /api/v1/members/{member_id}",
+    "PATCH /api/v1/members/{member_id}",
+    "POST /api/v1/members/{member_id}/admit",
+    "POST /api/v1/members/{member_id}/cancel",
+    "POST /api/v1/members/{member_id}/end",
+    "GET /api/v1/members/{member_id}/shares",
+    "POST /api/v1/members/{member_id}/shares",
+)
 
 
 class MemberSchema(Schema):
@@ -98,6 +108,7 @@ def list_members(query, pagination_parameters):
 @blp.route("", methods=["POST"], roles=[Role.ADMIN])
 @blp.arguments(MemberCreateSchema)
 @blp.response(201, MemberSchema)
+@links(blp, 201, MEMBER_OPERATIONS, {"id": "member_id"})
 @errors(blp, 409, 422)
 def create_member(data):
     """Admit a new member (admin): the member record and its first login."""

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from panel.api.base import ApiBlueprint
+from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import InputSchema, Text, UtcDateTime, errors
 from panel.coop import operations
@@ -60,6 +61,7 @@ def list_shares(member_id, pagination_parameters):
 @blp.route("/members/<int:member_id>/shares", methods=["POST"], roles=[Role.ADMIN])
 @blp.arguments(ShareBookingSchema)
 @blp.response(201, ShareTransactionSchema)
+@links(blp, 201, ["POST /api/v1/shares/{transaction_id}/reverse"], {"id": "transaction_id"})
 @errors(blp, 404, 409, 422)
 def add_share_transaction(data, member_id):
     """Book a subscription or cancellation of shares (admin)."""

@@ -6,11 +6,14 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from panel.api.base import ApiBlueprint
+from panel.api.jobs import JOB_OPERATIONS
+from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Id, InputSchema, UtcDateTime, errors
 from panel.coop.models import Member
-from panel.core.access import require_change, require_view, scope_to_member
+from panel.core.access import own_member, require_change, require_view, scope_to_member
 from panel.core.errors import NotFound, ValidationFailed
+from panel.core.headers import no_store
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.webspaces import claims, customers, databases, domains, operations, site_users
@@ -22,6 +25,38 @@ blp = ApiBlueprint(
 )
 OWNERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
 STATES = [state.value for state in State]
+WEBSPACE_OPERATIONS = (
+    "GET /api/v1/webspaces/{webspace_id}",
+    "PATCH /api/v1/webspaces/{webspace_id}",
+    "DELETE /api/v1/webspaces/{webspace_id}",
+    "PUT /api/v1/webspaces/{webspace_id}/customer",
+    "POST /api/v1/webspaces/{webspace_id}/restore",
+    "POST /api/v1/webspaces/{webspace_id}/suspend",
+    "POST /api/v1/webspaces/{webspace_id}/unsuspend",
+    "POST /api/v1/webspaces/{webspace_id}/purge",
+    "GET /api/v1/webspaces/{webspace_id}/domains",
+    "POST /api/v1/webspaces/{webspace_id}/domains",
+    "GET /api/v1/webspaces/{webspace_id}/databases",
+    "POST /api/v1/webspaces/{webspace_id}/databases",
+    "GET /api/v1/webspaces/{webspace_id}/users",
+    "POST /api/v1/webspaces/{webspace_id}/users",
+)
+DOMAIN_OPERATIONS = (
+    "GET /api/v1/domains/{domain_id}",
+    "PATCH /api/v1/domains/{domain_id}",
+    "DELETE /api/v1/domains/{domain_id}",
+    "POST /api/v1/domains/{domain_id}/verify",
+)
+DATABASE_OPERATIONS = (
+    "GET /api/v1/databases/{database_id}",
+    "DELETE /api/v1/databases/{database_id}",
+    "POST /api/v1/databases/{database_id}/restore",
+)
+SITE_USER_OPERATIONS = (
+    "GET /api/v1/sftp-users/{user_id}",
+    "PATCH /api/v1/sftp-users/{user_id}",
+    "DELETE /api/v1/sftp-users/{user_id}",
+)
 
 
 class ResourceSchema(InputSchema):
@@ -186,7 +221,7 @@ def _member_for_new(data: dict) -> Member:
         return member
     if data.get("member_id") not in (None, current_user.member_id) or data.get("host"):
         raise ValidationFailed("Only admins choose the member or the host.")
-    return current_user.member
+    return own_member()
 
 
 # Webspaces.
@@ -208,6 +243,7 @@ def list_webspaces(query, pagination_parameters):
 @blp.route("/webspaces", methods=["POST"], roles=OWNERS)
 @blp.arguments(WebspaceSchema)
 @blp.response(202, WebspaceSchema)
+@links(blp, 202, WEBSPACE_OPERATIONS + JOB_OPERATIONS, {"id": "webspace_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
 def create_webspace(data):
     member = _member_for_new(data)
@@ -292,6 +328,7 @@ def list_domains(webspace_id, pagination_parameters):
 @blp.route("/webspaces/<int:webspace_id>/domains", methods=["POST"])
 @blp.arguments(DomainSchema)
 @blp.response(202, DomainSchema)
+@links(blp, 202, DOMAIN_OPERATIONS + JOB_OPERATIONS, {"id": "domain_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
 def add_domain(data, webspace_id):
     webspace = _webspace(webspace_id, change=True)
@@ -343,7 +380,9 @@ def list_databases(webspace_id, pagination_parameters):
 @blp.route("/webspaces/<int:webspace_id>/databases", methods=["POST"])
 @blp.arguments(DatabaseSchema)
 @blp.response(202, NewDatabaseSchema)
+@links(blp, 202, DATABASE_OPERATIONS + JOB_OPERATIONS, {"id": "database_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
+@no_store
 def create_database(data, webspace_id):
     webspace = _webspace(webspace_id, change=True)
     database, _, password = databases.create_database(webspace, data["engine"], data["name"])
@@ -391,6 +430,7 @@ def list_site_users(webspace_id, pagination_parameters):
 @blp.route("/webspaces/<int:webspace_id>/users", methods=["POST"])
 @blp.arguments(SiteUserSchema)
 @blp.response(202, SiteUserSchema)
+@links(blp, 202, SITE_USER_OPERATIONS + JOB_OPERATIONS, {"id": "user_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
 def create_site_user(data, webspace_id):
     webspace = _webspace(webspace_id, change=True)

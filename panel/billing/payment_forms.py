@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from panel.core.forms import id_choice
+
 
 class BankAccountForm(FlaskForm):
     holder = StringField(_l("Account holder"), validators=[DataRequired(), Length(max=70)])
@@ -14,7 +16,7 @@ class BankAccountForm(FlaskForm):
 
 
 class MandateForm(FlaskForm):
-    bank_account = SelectField(_l("Bank account"), coerce=int, validate_choice=False)
+    bank_account = SelectField(_l("Bank account"), coerce=id_choice, validate_choice=False)
     # InputRequired keeps the "Not a valid date" message that DataRequired would replace.
     signed_on = DateField(_l("Signed on"), validators=[InputRequired()])
     reference = StringField(
@@ -23,7 +25,7 @@ class MandateForm(FlaskForm):
 
 
 class DirectDebitForm(FlaskForm):
-    period = SelectField(_l("Billing period"), coerce=int, validate_choice=False)
+    period = SelectField(_l("Billing period"), coerce=id_choice, validate_choice=False)
     collection_date = DateField(_l("Collection date"), validators=[InputRequired()])
 
 

@@ -11,7 +11,7 @@ from panel.coop import forms, operations
 from panel.coop.models import Member, MemberStatus, ShareTransaction
 from panel.core.access import require_change, require_role, require_view
 from panel.core.errors import PanelError
-from panel.core.forms import show_errors
+from panel.core.forms import query_text, show_errors
 from panel.core.labels import label
 from panel.core.roles import Role
 from panel.extensions import db
@@ -74,7 +74,7 @@ def members():
     status = request.args.get("status", "")
     if status in {item.value for item in MemberStatus}:
         stmt = stmt.where(Member.status == status)
-    search = request.args.get("q", "").strip()[:100]
+    search = query_text("q", 100)
     if search:
         pattern = _like(search)
         stmt = stmt.where(

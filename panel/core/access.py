@@ -84,6 +84,16 @@ def require_role(*roles: Role, user: Any = None) -> None:
         raise Forbidden(_l("Your role may not do this."))
 
 
+def own_member(user: Any = None) -> Any:
+    """The member record the user acts for. A login of a member role can exist without one (an
+    admin made the account alone); it may then do nothing that belongs to a member."""
+    user = user or current_user
+    member = user.member if _signed_in(user) else None
+    if member is None:
+        raise Forbidden(_l("Your account belongs to no member of the cooperative."))
+    return member
+
+
 def scope_to_member(stmt: Select, member_column: Any, user: Any = None) -> Select:
     """Restrict a query over member-owned rows to what the user may see."""
     user = user or current_user

@@ -106,7 +106,12 @@ def error_body(status: int, message: Message, fields: dict | None = None, code: 
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    """The API, an address that names JSON (e.g. a job's events), or a client that asks for it."""
+    return (
+        request.path.startswith("/api/")
+        or request.path.endswith(".json")
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -14,9 +14,9 @@ from flask_login import current_user, login_required
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select, text
 
-from panel.core.errors import ValidationFailed
+from panel.core.forms import query_number, query_text
 from panel.core.metrics import REGISTRY, address_allowed
-from panel.core.validators import clean_positive_int, clean_text, is_local_path
+from panel.core.validators import is_local_path
 from panel.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -83,22 +83,6 @@ AUDIT_PAGE_SIZE = 50
 LARGEST_ID = 2**31 - 1
 
 
-def _query_text(name: str, max_length: int) -> str:
-    """A text filter from the query string; empty when absent or unusable."""
-    try:
-        return clean_text(name, request.args.get(name), max_length=max_length, required=False)
-    except ValidationFailed:
-        return ""
-
-
-def _query_number(name: str, maximum: int) -> int | None:
-    """A positive whole number from the query string, or None."""
-    try:
-        return clean_positive_int(name, request.args.get(name, ""), maximum=maximum)
-    except ValidationFailed:
-        return None
-
-
 @bp.get("/audit")
 @login_required
 def audit():
@@ -107,14 +91,14 @@ def audit():
     filters: dict = {
         name: value
         for name, value in (
-            ("action", _query_text("action", 64)),
-            ("source", _query_text("source", 8)),
-            ("object_type", _query_text("object_type", 40)),
-            ("member_id", _query_number("member_id", LARGEST_ID)),
+            ("action", query_text("action", 64)),
+            ("source", query_text("source", 8)),
+            ("object_type", query_text("object_type", 40)),
+            ("member_id", query_number("member_id", LARGEST_ID)),
         )
         if value
     }
-    page = _query_number("page", 100_000) or 1
+    page = query_number("page", 100_000) or 1
     rows = db.session.scalars(
         audit_query(current_user, filters)
         .offset((page - 1) * AUDIT_PAGE_SIZE)

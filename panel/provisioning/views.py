@@ -6,9 +6,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from panel.core.access import require_role, require_view
-from panel.core.errors import PanelError
-from panel.core.forms import show_errors
+from panel.core.errors import MAX_ID, PanelError
+from panel.core.forms import query_number, query_text, show_errors
 from panel.core.roles import Role
+from panel.core.validators import clean_positive_int
 from panel.extensions import db
 from panel.hosts.models import Host, HostState
 from panel.provisioning import forms, operations
@@ -18,16 +19,15 @@ from panel.provisioning.queries import job_query
 
 bp = Blueprint("provisioning", __name__)
 PAGE_SIZE = 50
-FILTERS = ("status", "action", "host", "requested_by")
+TEXT_FILTERS = ("status", "action", "host")
 
 
 @bp.get("/jobs")
 @login_required
 def jobs():
-    filters = {name: request.args.get(name, "").strip()[:64] for name in FILTERS}
+    filters = {name: query_text(name, 64) for name in TEXT_FILTERS}
+    filters["requested_by"] = query_number("requested_by", MAX_ID)
     filters = {name: value for name, value in filters.items() if value}
-    if "requested_by" in filters and not filters["requested_by"].isdigit():
-        filters.pop("requested_by")
     rows = db.session.scalars(job_query(current_user, filters).limit(PAGE_SIZE)).all()
     return render_template(
         "provisioning/jobs.html",
@@ -59,7 +59,9 @@ def job_events(job_id: int):
     """What the job page polls for: the job's state and the events after a counter."""
     record = require_view(db.session.get(Job, job_id))
     after = request.args.get("after", "0")
-    events = _event_rows(record, int(after) if after.isdigit() else 0)
+    events = _event_rows(
+        record, 0 if after == "0" else clean_positive_int("after", after, maximum=MAX_ID)
+    )
     return jsonify(
         status=record.status,
         reason=record.reason,

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from panel.core.forms import id_choice
 from panel.webspaces.models import DatabaseEngine
 
 
@@ -13,7 +14,7 @@ class WebspaceForm(FlaskForm):
 
 
 class AdminWebspaceForm(WebspaceForm):
-    member_id = SelectField(_l("Member"), coerce=int, validate_choice=False)
+    member_id = SelectField(_l("Member"), coerce=id_choice, validate_choice=False)
     host = SelectField(_l("Host"), validate_choice=False)
 
 

@@ -8,9 +8,16 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from panel.coop.models import Member
-from panel.core.access import require_change, require_role, require_view, scope_to_member
+from panel.core.access import (
+    own_member,
+    require_change,
+    require_role,
+    require_view,
+    scope_to_member,
+)
 from panel.core.errors import PanelError
 from panel.core.forms import run_from_button, show_errors
+from panel.core.headers import no_store
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
@@ -94,7 +101,7 @@ def webspace_create():
                     member, form.name.data, form.host.data or None
                 )
             else:
-                webspace, _job = operations.create_webspace(current_user.member, form.name.data)
+                webspace, _job = operations.create_webspace(own_member(), form.name.data)
         except PanelError as exc:
             show_errors(form, exc)
         else:
@@ -219,6 +226,7 @@ def domain_change(domain_id: int, change: str):
 
 @bp.post("/webspaces/<int:webspace_id>/databases")
 @login_required
+@no_store
 def database_create(webspace_id: int):
     record = _webspace(webspace_id, change=True)
     form = forms.DatabaseForm()
