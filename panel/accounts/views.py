@@ -2,11 +2,9 @@
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -54,13 +52,6 @@ def _delayed_page(template: str, form, exc: LoginDelayed):
     later of this Retry-After and the end of the address's window in the header.)"""
     flash(exc.message, "error")
     return render_template(template, form=form), 429, {"Retry-After": str(exc.seconds)}
-
-
-def _secret_page(body: str) -> Response:
-    """A page that shows a secret once: no cache may keep a copy."""
-    response = make_response(body)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -152,10 +143,10 @@ def enrol():
             session.pop(ENROL_SECRET, None)
             if not current_user.is_authenticated:
                 auth.finish_login(user, remember=bool(session.get("remember")))
-            return _secret_page(render_template("accounts/recovery_codes.html", codes=codes))
+            return render_template("accounts/recovery_codes.html", codes=codes)
     uri = totp.provisioning_uri(secret, user.email)
     page, status = _page("accounts/enrol.html", form, secret=secret, qr=totp.qr_svg(uri), uri=uri)
-    return _secret_page(page), status
+    return page, status
 
 
 @bp.post("/logout")
@@ -257,7 +248,7 @@ def recovery_codes():
     except PanelError as exc:
         flash(exc.message, "error")
         return redirect(url_for("accounts.account"))
-    return _secret_page(render_template("accounts/recovery_codes.html", codes=codes))
+    return render_template("accounts/recovery_codes.html", codes=codes)
 
 
 @bp.post("/account/tokens")
@@ -276,8 +267,7 @@ def token_create():
         except PanelError as exc:
             show_errors(form, exc)
         else:
-            page = render_template("accounts/token_created.html", token=token, clear=clear)
-            return _secret_page(page)
+            return render_template("accounts/token_created.html", token=token, clear=clear)
     return _account_with_errors(token_form=form)
 
 
