@@ -134,10 +134,9 @@ def with_users(entries, users):
         result[(USER, uid)] = perm
     named = [key for key in result if key[0] in (USER, GROUP)]
     if named:
-        group_class = [result[key] for key in (*named, (GROUP_OBJ, NO_ID))]
         mask = 0
-        for perm in group_class:
-            mask |= perm
+        for key in (*named, (GROUP_OBJ, NO_ID)):
+            mask |= result[key]
         result[(MASK, NO_ID)] = mask
     return result
 
@@ -169,7 +168,7 @@ class Walk:
     def refuse_link(self, parent, index):
         name = self.parts[index]
         try:
-            target = os.readlink(name, dir_fd=parent)
+            target = os.readlink(name, dir_fd=parent)[:200]
         except OSError:
             target = "?"
         raise Refused(f"{self.shown(index + 1)} is a symbolic link (to {target})")
@@ -317,12 +316,10 @@ def finish_last(walk, parent, state, params, owner, group, mode):
     except FileExistsError:
         # Someone was quicker: what they put there stays, and nothing is written through it.
         return {"changed": False, "created": False, "exists": True}
-    try:
+    with os.fdopen(fd, "wb") as handle:
         os.fchown(fd, owner, group)
         os.fchmod(fd, mode)
-        os.write(fd, params["content"].encode())
-    finally:
-        os.close(fd)
+        handle.write(params["content"].encode())
     return {"changed": True, "created": True, "exists": True}
 
 

@@ -385,7 +385,7 @@ def test_root_s_places_are_out_of_a_member_s_reach(bed):
         f"ln -s /etc {MAL_HOME}/logs.link",
         f"ls /var/log/webspaces/{MAL}",
         f"ln -s /etc/shadow /var/log/webspaces/{MAL}/access.log.1",
-        f"ln -s /etc /var/lib/webspaces/{MAL}/acme/{SITE}/.well-known/acme-challenge/x",
+        f"ln -s /etc /var/lib/webspaces/{MAL}/acme/{SITE}/.well-known",
         "ls /var/backups/webspaces",
         f"ln -s /etc/shadow /var/backups/webspaces/{MAL}.tar.gz",
     ]
@@ -416,7 +416,7 @@ def test_a_link_in_place_of_a_webspace_folder_fails_the_job(bed, place, said):
 
 def test_a_link_in_the_acme_or_archive_folder_fails_the_job(bed):
     challenges = f"/var/lib/webspaces/{MAL}/acme/{SITE}/.well-known"
-    bed.ok(f"rm -r {challenges} && ln -s /etc {challenges}")
+    bed.ok(f"rm -rf {challenges} && ln -s /etc {challenges}")
     before = bed.fingerprint()
     run = bed.play("domain.yml", expect="failed", **domain(bed, MAL, SITE))
     [message] = failure_messages(run)
