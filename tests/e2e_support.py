@@ -347,7 +347,12 @@ def live_panel(
         cleanup.callback(shutil.rmtree, control_dir, ignore_errors=True)
         playbooks = copy_playbooks(folder / "playbooks", control_dir)
         instance = folder / "instance"
-        env = {key: value for key, value in os.environ.items() if not key.startswith("PANEL_")}
+        # The run's testbed lane stays: the live panel's hosts are the lane's the test talks to.
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("PANEL_") or key == "PANEL_TESTBED_LANE"
+        }
         env.update(
             PANEL_INSTANCE=str(instance),
             PANEL_DATABASE_URL=database_url,
