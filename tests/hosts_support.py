@@ -8,6 +8,7 @@ Traffic goes to loopback and to the testbed (198.18.0.0/15) only."""
 import contextlib
 import datetime
 import http.client
+import io
 import ipaddress
 import json
 import os
@@ -29,9 +30,10 @@ import dns.exception
 import dns.message
 import dns.query
 import dns.rdatatype
+import paramiko
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 from polling import poll
 from testbed_lock import machine_lock, torn_down_on_sigterm
@@ -48,6 +50,7 @@ PANEL = [sys.executable, "-m", "panel.cli"]
 TESTBED_TIMEOUT = 600
 PLAYBOOK_TIMEOUT = 600
 HTTP_TIMEOUT = 10
+SSH_TIMEOUT = 5
 START_TIMEOUT = 20
 STOP_TIMEOUT = 10
 
@@ -251,6 +254,70 @@ def on_host(state: saved.State, host_name: str, command: str) -> tuple[int, str]
     key checked against the testbed's known_hosts."""
     host = host_named(state, host_name)
     return testbed_ssh.run_on(host.address, host.ssh_port, command, saved.known_hosts_path())
+
+
+@dataclass
+class Key:
+    """An Ed25519 key pair: paramiko's private key and the OpenSSH public key line."""
+
+    private: paramiko.PKey
+    public_line: str
+
+
+def new_key(comment: str) -> Key:
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    return Key(
+        paramiko.Ed25519Key.from_private_key(io.StringIO(pem)), f"{public.decode()} {comment}"
+    )
+
+
+def ssh_login(
+    host: saved.Host, user: str, key: Key | None = None, password: str | None = None
+) -> paramiko.SSHClient:
+    """An SSH connection to HOST as USER (as a member logs in), the host's key checked against
+    the testbed's known_hosts."""
+    client = paramiko.SSHClient()
+    client.load_host_keys(str(saved.known_hosts_path()))
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    try:
+        client.connect(
+            host.address,
+            port=host.ssh_port,
+            username=user,
+            pkey=key.private if key else None,
+            password=password,
+            allow_agent=False,
+            look_for_keys=False,
+            timeout=SSH_TIMEOUT,
+            banner_timeout=SSH_TIMEOUT,
+            auth_timeout=SSH_TIMEOUT,
+        )
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def ssh_run(client: paramiko.SSHClient, command: str, stdin: bytes = b"") -> tuple[int, str]:
+    """Exit status and output (standard output and error together) of COMMAND, given STDIN."""
+    channel = client.get_transport().open_session(timeout=SSH_TIMEOUT)
+    with channel:
+        channel.settimeout(SSH_TIMEOUT)
+        channel.set_combine_stderr(True)
+        channel.exec_command(command)
+        if stdin:
+            channel.sendall(stdin)
+        channel.shutdown_write()
+        output = channel.makefile("rb").read().decode(errors="replace")
+        return channel.recv_exit_status(), output
 
 
 @dataclass

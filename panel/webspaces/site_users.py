@@ -20,9 +20,11 @@ FIELDS = ("name", "webspace_id", "chroot", "state", "desired")
 
 
 def site_user_vars(user: SiteUser, desired: Desired) -> dict[str, Any]:
-    """The extra vars of playbooks/sftp-user.yml."""
+    """The extra vars of playbooks/sftp-user.yml: a user of a webspace that is not active is
+    created unable to log in."""
     return {
         "webspace_name": user.webspace.name,
+        "webspace_state": user.webspace.desired,
         "sftp_user_name": user.name,
         "sftp_user_keys": user.keys,
         "sftp_user_chroot": user.chroot,

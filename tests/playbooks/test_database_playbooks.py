@@ -3,7 +3,6 @@ ansible-runner as the panel's worker runs them: MariaDB and PostgreSQL databases
 through archive and restore to purge, SFTP users with and without the jail, and no password in
 any job's output. The tests run in file order on the same host."""
 
-import io
 import json
 import secrets
 import shlex
@@ -15,16 +14,18 @@ import ansible_runner
 import hosts_support
 import paramiko
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 from hosts_support import (
+    Key,
     custom_stats,
     describe,
     failure_messages,
     host_named,
+    new_key,
     on_host,
     run_playbook,
+    ssh_login,
 )
+from hosts_support import ssh_run as run
 
 from panel.testbed import state as saved
 
@@ -34,7 +35,6 @@ WEBSPACE = "abc00"
 OTHER_WEBSPACE = "def00"
 HOME = f"/home/webspaces/{WEBSPACE}"
 BACKUPS = "/var/backups/webspaces"
-SSH_TIMEOUT = 5
 
 
 @dataclass
@@ -240,59 +240,8 @@ def test_database_lifecycle(host, passwords, engine):
 # SFTP users
 
 
-@dataclass
-class Key:
-    """An Ed25519 key pair: paramiko's private key and the OpenSSH public key line."""
-
-    private: paramiko.PKey
-    public_line: str
-
-
-def new_key(comment: str) -> Key:
-    key = ed25519.Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.OpenSSH,
-        serialization.NoEncryption(),
-    ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    )
-    return Key(
-        paramiko.Ed25519Key.from_private_key(io.StringIO(pem)), f"{public.decode()} {comment}"
-    )
-
-
 def connect(host: Host, user: str, key: Key | None = None, password: str | None = None):
-    """An SSH connection as USER, the host's key checked against the testbed's known_hosts."""
-    client = paramiko.SSHClient()
-    client.load_host_keys(str(saved.known_hosts_path()))
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    try:
-        client.connect(
-            host.address,
-            port=host.ssh_port,
-            username=user,
-            pkey=key.private if key else None,
-            password=password,
-            allow_agent=False,
-            look_for_keys=False,
-            timeout=SSH_TIMEOUT,
-            banner_timeout=SSH_TIMEOUT,
-            auth_timeout=SSH_TIMEOUT,
-        )
-    except BaseException:
-        client.close()
-        raise
-    return client
-
-
-def run(client: paramiko.SSHClient, command: str) -> tuple[int, str]:
-    """Exit status and output of COMMAND, with standard input closed at once."""
-    stdin, stdout, _ = client.exec_command(command, timeout=SSH_TIMEOUT)
-    stdin.channel.shutdown_write()
-    output = stdout.read().decode(errors="replace")
-    return stdout.channel.recv_exit_status(), output
+    return ssh_login(host_named(host.state, host.name), user, key, password)
 
 
 def sftp_user_vars(name: str, keys: list[str], chroot: bool, state: str = "active") -> dict:
@@ -315,10 +264,12 @@ def test_sftp_user_logs_in_with_exactly_its_keys(host):
     sftp_user(host, f"{WEBSPACE}-anna", [first], chroot=False)
     client = connect(host, f"{WEBSPACE}-anna", first)
     with client:
-        assert run(client, "id -un; id -gn; pwd") == (
+        # A login of the webspace user: its own name, the webspace user's uid and group.
+        assert run(client, "echo $USER; id -un; id -gn; pwd") == (
             0,
-            f"{WEBSPACE}-anna\n{WEBSPACE}\n{HOME}\n",
+            f"{WEBSPACE}-anna\n{WEBSPACE}\n{WEBSPACE}\n{HOME}\n",
         )
+    assert host.out(f"id -u {WEBSPACE}-anna") == host.out(f"id -u {WEBSPACE}")
     with pytest.raises(paramiko.BadAuthenticationType) as refused:
         connect(host, f"{WEBSPACE}-anna", password="any password")
     assert refused.value.allowed_types == ["publickey"]
@@ -357,8 +308,8 @@ def test_jailed_sftp_user_sees_only_the_webspace_through_sftp(host):
         assert "uid=" not in output, output
     assert host.sh(f"test -e {HOME}/tmp/escaped")[0] == 1
     uploaded = f"{HOME}/domains/upload.txt"
-    assert host.out(f"stat -c '%U %G' {uploaded}") == f"{user} {WEBSPACE}"
-    # Through the group (umask 002 and the setgid folder): the webspace's user may change it.
+    # The webspace user's file, whoever of its logins uploaded it: it may change it.
+    assert host.out(f"stat -c '%U %G' {uploaded}") == f"{WEBSPACE} {WEBSPACE}"
     edit = f"echo edited by {WEBSPACE} >> {uploaded} && cat {uploaded}"
     assert host.out(f"runuser -u {WEBSPACE} -- sh -c {shlex.quote(edit)}") == (
         f"uploaded by bob\nedited by {WEBSPACE}"

@@ -136,8 +136,14 @@ def test_an_sftp_user_with_keys(member_webspace):
     assert response.json["public_keys"] == [f"{key} anna@laptop"]
     job = db.session.get(Job, response.json["job_id"])
     assert job.playbook == "sftp-user.yml"
-    assert job.extra_vars["sftp_user_keys"] == [f"{key} anna@laptop"]
-    assert job.extra_vars["sftp_user_chroot"] is True
+    assert job.extra_vars == {
+        "webspace_name": webspace.name,
+        "webspace_state": "active",
+        "sftp_user_name": f"{webspace.name}-anna",
+        "sftp_user_keys": [f"{key} anna@laptop"],
+        "sftp_user_chroot": True,
+        "sftp_user_state": "active",
+    }
     user = db.session.get(SiteUser, response.json["id"])
     with acting("worker"):
         succeed(user.last_job)
@@ -153,6 +159,34 @@ def test_an_sftp_user_with_keys(member_webspace):
     with acting("worker"):
         succeed(user.last_job)
     assert db.session.get(SiteUser, response.json["id"]) is None
+
+
+def test_an_sftp_user_of_a_suspended_webspace_is_created_locked_out(member_webspace):
+    from panel.webspaces import operations
+
+    client, webspace = member_webspace
+    with acting("cli"):
+        operations.suspend_webspace(webspace)
+    with acting("worker"):
+        succeed(webspace.last_job)
+    key = public_line(ed25519.Ed25519PrivateKey.generate())
+    response = client.post(
+        f"/api/v1/webspaces/{webspace.id}/users", json={"name": "anna", "public_keys": [key]}
+    )
+    assert response.status_code == 202, response.json
+    user = db.session.get(SiteUser, response.json["id"])
+    # The playbook creates the login expired; webspace.yml lets it in when the webspace is back.
+    assert user.last_job.extra_vars["webspace_state"] == "suspended"
+    with acting("worker"):
+        succeed(user.last_job)
+    with acting("cli"):
+        operations.unsuspend_webspace(webspace)
+    with acting("worker"):
+        succeed(webspace.last_job)
+    changed = client.patch(f"/api/v1/sftp-users/{user.id}", json={"chroot": True})
+    assert changed.status_code == 202, changed.json
+    db.session.expire_all()
+    assert user.last_job.extra_vars["webspace_state"] == "active"
 
 
 # A key too weak to accept is what this test needs.
