@@ -31,12 +31,12 @@ test: test-packages venv translations lint
 # promtool comes with Debian's prometheus package (a run package). ansible-lint runs in the suite
 # (tests/playbooks/test_playbooks.py).
 lint: run-packages venv
-	$(BIN)/ruff check panel tests agents
-	$(BIN)/ruff format --check panel tests agents
+	$(BIN)/ruff check panel tests agents playbooks/library
+	$(BIN)/ruff format --check panel tests agents playbooks/library
 	@# The shipped code, with its full profile; each false positive is marked at its line
 	@# (# nosec BXXX and the reason). Not the tests (asserts, fixed passwords and throwaway
 	@# files are what tests are made of) nor the testbed (a developer's tool, not shipped).
-	$(BIN)/bandit -q -r panel agents -x panel/testbed
+	$(BIN)/bandit -q -r panel agents playbooks/library -x panel/testbed
 	promtool check config monitoring/prometheus.yml
 	promtool check rules monitoring/rules/*.yml
 	promtool test rules monitoring/tests/*.yml
