@@ -31,12 +31,12 @@ test: test-packages venv translations lint
 # promtool comes with Debian's prometheus package (a run package). ansible-lint runs in the suite
 # (tests/playbooks/test_playbooks.py).
 lint: run-packages venv
-	$(BIN)/ruff check panel tests agents playbooks/library
-	$(BIN)/ruff format --check panel tests agents playbooks/library
+	$(BIN)/ruff check panel tests agents playbooks/library testbed
+	$(BIN)/ruff format --check panel tests agents playbooks/library testbed
 	@# The shipped code, with its full profile; each false positive is marked at its line
 	@# (# nosec BXXX and the reason). Not the tests (asserts, fixed passwords and throwaway
-	@# files are what tests are made of) nor the testbed (a developer's tool, not shipped).
-	$(BIN)/bandit -q -r panel agents playbooks/library -x panel/testbed
+	@# files are what tests are made of) nor the testbed (testbed/, a developer's tool, not shipped).
+	$(BIN)/bandit -q -r panel agents playbooks/library
 	promtool check config monitoring/prometheus.yml
 	promtool check rules monitoring/rules/*.yml
 	promtool test rules monitoring/tests/*.yml
@@ -59,12 +59,15 @@ apt-install:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The panel and, beside it, the testbed (testbed/: `panel testbed`, also `panel-testbed`), a
+# distribution of its own that only development gets. One pip run, so that the testbed's
+# dependency "panel" is this repository's.
+$(VENV)/.installed: pyproject.toml testbed/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || $(MAKE) run-packages
 	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || $(MAKE) run-packages
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' -e ./testbed
 	touch $@
 
 clean:

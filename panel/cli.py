@@ -12,9 +12,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from panel.billing.cli import billing
+from panel.cli_plugins import PluginGroup
 from panel.core.audit import acting
 from panel.metering.cli import metering, monitoring
-from panel.testbed.cli import testbed
 
 
 def _app():
@@ -23,7 +23,7 @@ def _app():
     return create_app()
 
 
-@click.group()
+@click.group(cls=PluginGroup)
 def main() -> None:
     """Control panel of a hosting cooperative."""
 
@@ -350,7 +350,6 @@ def _describe(exc) -> str:
     return " ".join([message, *details])
 
 
-main.add_command(testbed)
 main.add_command(monitoring)
 main.add_command(metering)
 main.add_command(billing)

@@ -25,7 +25,7 @@ def wheel_folder() -> Path:
     with (CACHE / "build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         source = CACHE / "source"
-        _snapshot(source)
+        snapshot(source)
         venv = _build_venv()
         deps = _dependency_wheels(venv, source)
         folder = CACHE / f"wheels-{_digest(source, venv.name)}"
@@ -39,7 +39,7 @@ def wheel_folder() -> Path:
     return folder
 
 
-def _snapshot(target: Path) -> None:
+def snapshot(target: Path) -> None:
     """A copy of the source to build from: others may edit the tree meanwhile, and an in-tree
     build would leave build/ and panel.egg-info/ in it. Catalogs are compiled into the copy, as
     `make translations` does, so the wheel always carries them."""

@@ -30,8 +30,8 @@ from panel.core.audit import acting
 from panel.core.sshkey import key_passphrase, key_paths
 from panel.extensions import db
 from panel.provisioning.models import FINISHED
-from panel.testbed import PREFIX
-from panel.testbed import state as saved
+from panel_testbed import PREFIX
+from panel_testbed import state as saved
 
 REPO = Path(__file__).resolve().parents[1]
 PANEL = [sys.executable, "-m", "panel.cli"]

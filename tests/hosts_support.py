@@ -39,9 +39,9 @@ from polling import poll
 from testbed_lock import machine_lock, torn_down_on_sigterm
 
 from panel.core.sshkey import load_private_key
-from panel.testbed import network
-from panel.testbed import ssh as testbed_ssh
-from panel.testbed import state as saved
+from panel_testbed import network
+from panel_testbed import ssh as testbed_ssh
+from panel_testbed import state as saved
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAYBOOKS = ROOT / "playbooks"

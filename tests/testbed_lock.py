@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from panel.testbed import LANE
+from panel_testbed import LANE
 
 LOCK_WAIT = 1200
 

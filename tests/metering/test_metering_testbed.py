@@ -21,7 +21,7 @@ from panel.core.audit import acting
 from panel.extensions import db
 from panel.metering import ledger, local_prometheus, usage
 from panel.metering.models import Quality, UsageRecord
-from panel.testbed import PREFIX
+from panel_testbed import PREFIX
 
 pytestmark = pytest.mark.testbed
 

@@ -16,7 +16,7 @@ import pytest
 from hosts_support import describe, http_get, on_host, poll, run_playbook, testbed_hosts
 from prometheus_client.parser import text_string_to_metric_families
 
-from panel.testbed import state as saved
+from panel_testbed import state as saved
 
 pytestmark = pytest.mark.testbed
 

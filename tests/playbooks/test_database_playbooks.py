@@ -27,7 +27,7 @@ from hosts_support import (
 )
 from hosts_support import ssh_run as run
 
-from panel.testbed import state as saved
+from panel_testbed import state as saved
 
 pytestmark = pytest.mark.testbed
 

@@ -19,9 +19,9 @@ import paramiko
 import pytest
 from hosts_support import describe, failure_messages, on_host, poll, run_playbook, testbed_hosts
 
-from panel.testbed import network
-from panel.testbed import ssh as testbed_ssh
-from panel.testbed import state as saved
+from panel_testbed import network
+from panel_testbed import ssh as testbed_ssh
+from panel_testbed import state as saved
 
 pytestmark = pytest.mark.testbed
 

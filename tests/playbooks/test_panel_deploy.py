@@ -46,9 +46,9 @@ from testbed_lock import machine_lock, torn_down_on_sigterm
 
 from panel.config import instance_path
 from panel.core.sshkey import load_private_key
-from panel.testbed import cli as testbed_cli
-from panel.testbed import ssh as testbed_ssh
-from panel.testbed import state as saved
+from panel_testbed import cli as testbed_cli
+from panel_testbed import ssh as testbed_ssh
+from panel_testbed import state as saved
 
 pytestmark = pytest.mark.testbed
 

@@ -29,7 +29,7 @@ from hosts_support import (
     tls_certificate,
 )
 
-from panel.testbed import state as saved
+from panel_testbed import state as saved
 
 pytestmark = pytest.mark.testbed
 

@@ -22,7 +22,7 @@ from panel.core.audit import AuditEntry
 from panel.extensions import db
 from panel.hosts.models import Host
 from panel.provisioning.models import FINISHED, HostLock, Job
-from panel.testbed import PREFIX
+from panel_testbed import PREFIX
 
 pytestmark = pytest.mark.testbed
 

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 from testbed_lock import machine_lock, torn_down_on_sigterm
 
-from panel.testbed import PREFIX, machine
-from panel.testbed import ssh as testbed_ssh
-from panel.testbed import state as saved
-from panel.testbed.cli import testbed as testbed_command
+from panel_testbed import PREFIX, machine
+from panel_testbed import ssh as testbed_ssh
+from panel_testbed import state as saved
+from panel_testbed.cli import testbed as testbed_command
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from testbed_lock import machine_lock
 
 from panel.core.sshkey import load_private_key
-from panel.testbed import LANE, MAX_LANE, PREFIX, image, machine, network
-from panel.testbed import ssh as testbed_ssh
-from panel.testbed import state as saved
+from panel_testbed import LANE, MAX_LANE, PREFIX, image, machine, network
+from panel_testbed import ssh as testbed_ssh
+from panel_testbed import state as saved
 
 pytestmark = pytest.mark.testbed
 

@@ -11,7 +11,7 @@ import pytest
 from e2e_support import live_panel
 from hosts_support import acme_server, http_get
 
-from panel.testbed import PREFIX
+from panel_testbed import PREFIX
 
 pytestmark = pytest.mark.testbed
 

@@ -1,9 +1,10 @@
-"""`panel testbed up/status/down`."""
+"""`panel-testbed up/status/down`, which the panel's command line also offers as `panel testbed`
+(through the entry point group panel.cli_plugins, see ../pyproject.toml)."""
 
 import click
 
-from panel.testbed import TestbedError, lifecycle, network
-from panel.testbed import state as saved
+from panel_testbed import TestbedError, lifecycle, network
+from panel_testbed import state as saved
 
 
 @click.group()
@@ -34,7 +35,7 @@ def up(count: int, register: bool) -> None:
     if register:
         from panel import create_app
         from panel.core.schema import upgrade
-        from panel.testbed.register import register_hosts
+        from panel_testbed.register import register_hosts
 
         app = create_app()
         with app.app_context():

@@ -9,9 +9,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from panel.testbed import TestbedError
+from panel_testbed import TestbedError
 
 CACHE_DIR = Path("/var/cache/panel-testbed")
+# The testbed runs from the repository's checkout (installed editable from testbed/), so the
+# playbooks' package list is read where the playbooks are.
 PACKAGE_LIST = Path(__file__).resolve().parents[2] / "playbooks" / "testbed-packages.txt"
 SUITE = "bookworm"
 SOURCES = (
@@ -55,6 +57,11 @@ IMAGE_FORMAT = "2"
 
 def packages() -> list[str]:
     """The base packages and the playbooks' packages (one a line in PACKAGE_LIST)."""
+    if not PACKAGE_LIST.is_file():
+        raise TestbedError(
+            f"{PACKAGE_LIST} is missing: install the testbed editable from the repository's "
+            "checkout (pip install -e ./testbed)"
+        )
     listed = [line.strip() for line in PACKAGE_LIST.read_text().splitlines()]
     return sorted(set(BASE_PACKAGES) | {name for name in listed if name})
 

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from panel.testbed import LANE, PREFIX, TestbedError, machine, network, ssh
-from panel.testbed import state as saved
-from panel.testbed.identity import fingerprint, write_identity
-from panel.testbed.image import ensure_image
+from panel_testbed import LANE, PREFIX, TestbedError, machine, network, ssh
+from panel_testbed import state as saved
+from panel_testbed.identity import fingerprint, write_identity
+from panel_testbed.image import ensure_image
 
 LOCK = Path("/run/panel-testbed.lock" if LANE == 0 else f"/run/panel-testbed-{LANE}.lock")
 SSH_PORT = 22

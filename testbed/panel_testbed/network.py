@@ -18,7 +18,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from panel.testbed import LANE, PREFIX, TestbedError
+from panel_testbed import LANE, PREFIX, TestbedError
 
 BRIDGE = f"{PREFIX}-br"
 SUBNET = ipaddress.ip_network(f"198.18.{LANE}.0/24")

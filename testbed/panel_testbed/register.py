@@ -8,7 +8,7 @@ from panel.core.audit import acting
 from panel.extensions import db
 from panel.hosts import operations
 from panel.hosts.models import Host, HostState
-from panel.testbed import state as saved
+from panel_testbed import state as saved
 
 
 def register_hosts(state: saved.State, report: Callable[[str], None]) -> None:

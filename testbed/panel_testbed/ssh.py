@@ -8,7 +8,7 @@ import paramiko
 
 from panel.config import instance_path, load_or_create_secret
 from panel.core.sshkey import ensure_keypair, key_passphrase, key_paths
-from panel.testbed import TestbedError
+from panel_testbed import TestbedError
 
 
 def instance_secret() -> str:

@@ -1,4 +1,6 @@
-"""Local Debian hosts for development and tests: `panel testbed up/status/down`.
+"""Local Debian hosts for development and tests: `panel testbed up/status/down` (or
+`panel-testbed ...`). A distribution of its own, installed into the development venv only: it uses
+the panel, the panel never imports it.
 
 Each host is an overlay of one cached Debian image, booted with systemd-nspawn into a network
 namespace of its own. Everything the testbed makes carries the lane's name prefix (namespaces,

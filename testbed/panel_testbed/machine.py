@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from panel.testbed import PREFIX, TestbedError
+from panel_testbed import PREFIX, TestbedError
 
 RUN_DIR = Path("/var/lib/panel-testbed")
 CGROUP_FS = Path("/sys/fs/cgroup")
