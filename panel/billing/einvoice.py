@@ -9,7 +9,7 @@ for (EInvoiceError)."""
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from drafthorse.models.accounting import ApplicableTradeTax
 from drafthorse.models.document import Document
@@ -20,9 +20,10 @@ from drafthorse.models.tradelines import LineItem
 from flask import current_app
 
 from panel.billing.models import Invoice, InvoiceKind, InvoiceLine
+from panel.billing.rating import percent_of
+from panel.core.money import CENT
 from panel.extensions import db
 
-CENT = Decimal("0.01")
 CURRENCY = "EUR"
 PROFILES = {
     "EN16931": "urn:cen.eu:en16931:2017",
@@ -151,7 +152,7 @@ def _check_sums(invoice: Invoice, groups: list[TaxGroup]) -> None:
             f"{invoice.gross} are not the sums of its lines (net {net}, VAT {vat})"
         )
     for group in groups:
-        expected = (group.basis * group.percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        expected = percent_of(group.basis, group.percent)
         if group.tax != expected:
             raise EInvoiceError(
                 f"invoice {invoice.number}: VAT at {group.percent} % is {group.tax}, EN 16931 "

@@ -3,7 +3,7 @@ without gaps, closing a period, and corrections by credit note or supplementary 
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -31,7 +31,7 @@ from panel.coop.models import Member
 from panel.core.audit import record, snapshot
 from panel.core.errors import Conflict, ValidationFailed
 from panel.core.models import utcnow
-from panel.core.money import CENT, LIMIT
+from panel.core.money import SIGNED_AMOUNT, clean_amount, clean_percent
 from panel.core.validators import clean_choice, clean_text
 from panel.extensions import db
 
@@ -48,38 +48,12 @@ class RunResult:
     unallocated: list[CostPool] = field(default_factory=list)
 
 
-def clean_amount(field_name: str, value: Any, *, allow_zero: bool = True) -> Decimal:
-    """A non-negative amount in euros with at most two decimals."""
-    if isinstance(value, bool) or value is None:
-        raise ValidationFailed.field(field_name, _l("An amount in euros, like 1234.56."))
-    try:
-        amount = Decimal(str(value).strip().replace(",", "."))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationFailed.field(field_name, _l("An amount in euros, like 1234.56.")) from exc
-    # The size first: quantizing a number like 1E+400 would fail.
-    if not amount.is_finite() or abs(amount) >= LIMIT or amount != amount.quantize(CENT):
-        raise ValidationFailed.field(field_name, _l("An amount in euros, like 1234.56."))
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationFailed.field(field_name, _l("Must not be negative."))
-    return amount.quantize(CENT)
-
-
 def clean_vat_percent(field_name: str, value: Any) -> Decimal:
     """Not 0: invoices without VAT would need an exemption reason, which the panel does not
     know; businesses abroad get the reverse charge by their VAT ID."""
     percent = clean_percent(field_name, value)
     if percent == 0:
         raise ValidationFailed.field(field_name, _l("Must be above 0."))
-    return percent
-
-
-def clean_percent(field_name: str, value: Any) -> Decimal:
-    try:
-        percent = Decimal(str(value).strip().replace(",", "."))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationFailed.field(field_name, _l("A percentage from 0 to 100.")) from exc
-    if not percent.is_finite() or not 0 <= percent <= 100 or percent != percent.quantize(CENT):
-        raise ValidationFailed.field(field_name, _l("A percentage from 0 to 100."))
     return percent
 
 
@@ -446,14 +420,11 @@ def correct(invoice: Invoice, amount: Any, description: Any) -> Invoice:
     if invoice.state != InvoiceState.ISSUED or invoice.kind != InvoiceKind.INVOICE:
         raise Conflict(_l("Only an issued invoice can be corrected."))
     description = clean_text("description", description, max_length=200)
-    try:
-        value = Decimal(str(amount).strip().replace(",", "."))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationFailed.field("amount", _l("An amount in euros, like -12.50.")) from exc
-    if not value.is_finite() or value == 0 or abs(value) >= LIMIT or value != value.quantize(CENT):
-        raise ValidationFailed.field("amount", _l("An amount in euros, like -12.50."))
+    value = clean_amount("amount", amount, signed=True)
+    if value == 0:
+        raise ValidationFailed.field("amount", SIGNED_AMOUNT)
     kind = InvoiceKind.CREDIT_NOTE if value < 0 else InvoiceKind.SUPPLEMENTARY
-    net = clean_amount("amount", abs(value))
+    net = abs(value)
     left = _creditable(invoice)
     if kind == InvoiceKind.CREDIT_NOTE and net > left:
         raise ValidationFailed.field(

@@ -37,7 +37,7 @@ from panel.coop.models import Member
 from panel.core.audit import record, snapshot
 from panel.core.errors import Conflict, ValidationFailed
 from panel.core.models import utcnow
-from panel.core.money import CENT
+from panel.core.money import in_cents
 from panel.core.validators import clean_date, clean_text
 from panel.extensions import db
 
@@ -318,10 +318,6 @@ def _creditor() -> dict[str, Any]:
     }
 
 
-def _cents(amount: Decimal) -> int:
-    return int(amount.quantize(CENT).scaleb(2))
-
-
 def direct_debit(invoices: Iterable[Invoice], collection_date: Any) -> DirectDebit:
     """A pain.008 file collecting the invoices on the date: FRST for a mandate never
     collected, RCUR after that. The file is validated against the schema before it is stored."""
@@ -353,7 +349,7 @@ def direct_debit(invoices: Iterable[Invoice], collection_date: Any) -> DirectDeb
                 "name": account.holder,
                 "IBAN": account.iban,
                 "BIC": account.bic,
-                "amount": _cents(invoice.gross),
+                "amount": in_cents(invoice.gross),
                 "type": "FRST" if mandate.first_collected_at is None else "RCUR",
                 "collection_date": collection_date,
                 "mandate_id": mandate.reference,

@@ -12,6 +12,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from panel.billing.einvoice import REVERSE_CHARGE, corrected, invoice_xml, month_span, tax_groups
 from panel.billing.models import Invoice, InvoiceKind
+from panel.core.money import format_money
 
 TITLES = {
     InvoiceKind.INVOICE: _l("Invoice"),
@@ -83,7 +84,7 @@ def _context(invoice: Invoice, locale: str) -> dict:
         "groups": tax_groups(invoice),
         "reverse_charge": REVERSE_CHARGE,
         "lang": locale.replace("_", "-"),
-        "amount": lambda value: format_currency(value, "EUR", locale=locale),
+        "amount": lambda value: format_money(value, locale),
         "price": lambda value: format_currency(
             value.normalize(), "EUR", locale=locale, decimal_quantization=False
         ),
