@@ -67,7 +67,7 @@ class InvoiceSchema(Schema):
     reverse_charge = fields.Boolean()
     collected_at = UtcDateTime(allow_none=True)
     returned_at = UtcDateTime(allow_none=True)
-    lines = fields.List(fields.Nested(LineSchema))
+    lines = fields.List(fields.Nested(LineSchema), attribute="line_values")
 
 
 class PoolSchema(InputSchema):

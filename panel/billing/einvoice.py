@@ -19,7 +19,8 @@ from drafthorse.models.payment import PaymentMeans, PaymentTerms
 from drafthorse.models.tradelines import LineItem
 from flask import current_app
 
-from panel.billing.models import Invoice, InvoiceKind, InvoiceLine
+from panel.billing.lines import Line
+from panel.billing.models import Invoice, InvoiceKind
 from panel.billing.rating import percent_of
 from panel.core.money import CENT
 from panel.extensions import db
@@ -79,7 +80,8 @@ def invoice_xml(invoice: Invoice, profile: str = "EN16931") -> bytes:
         raise ValueError(f"unknown e-invoice profile: {profile}")
     if not invoice.number or not invoice.issued_at:
         raise EInvoiceError("only an issued invoice has a number and a date")
-    groups = tax_groups(invoice)
+    lines = invoice.line_values
+    groups = tax_groups(lines, invoice.reverse_charge)
     _check_sums(invoice, groups)
 
     document = Document()
@@ -93,7 +95,7 @@ def invoice_xml(invoice: Invoice, profile: str = "EN16931") -> bytes:
         document.header.notes.add(IncludedNote(content=REVERSE_CHARGE_TEXT))
 
     _agreement(document, invoice)
-    for line in invoice.lines:
+    for line in lines:
         document.trade.items.add(_line_item(line, invoice.reverse_charge))
     _settlement(document, invoice, groups)
     return document.serialize(schema=SCHEMA)
@@ -119,11 +121,11 @@ def unit_code(unit: str) -> str:
     return UNIT_CODES.get(unit, ONE)
 
 
-def tax_groups(invoice: Invoice) -> list[TaxGroup]:
+def tax_groups(lines: list[Line], reverse_charge: bool) -> list[TaxGroup]:
     """The VAT breakdown: net and VAT of the lines summed per category and rate, as stored."""
     sums: dict[tuple[str, Decimal], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for line in invoice.lines:
-        key = _category(line.vat_percent, invoice.reverse_charge)
+    for line in lines:
+        key = _category(line.vat_percent, reverse_charge)
         sums[key][0] += line.net
         sums[key][1] += line.vat
     return [
@@ -195,7 +197,7 @@ def _address(address, street: str | None, postal_code: str | None, city: str | N
     address.city_name = city or ""
 
 
-def _line_item(line: InvoiceLine, reverse_charge: bool) -> LineItem:
+def _line_item(line: Line, reverse_charge: bool) -> LineItem:
     item = LineItem()
     item.document.line_id = str(line.position)
     code = unit_code(line.unit)
@@ -203,8 +205,8 @@ def _line_item(line: InvoiceLine, reverse_charge: bool) -> LineItem:
     if line.unit not in UNIT_CODES:
         name = f"{name} ({line.unit})"
     item.product.name = name
-    if line.pool is not None:
-        item.product.description = line.pool.name
+    if line.pool_name is not None:
+        item.product.description = line.pool_name
     item.agreement.net.amount = plain(line.unit_price)
     item.delivery.billed_quantity = (plain(line.quantity), code)
     category, percent = _category(line.vat_percent, reverse_charge)

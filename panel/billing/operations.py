@@ -1,6 +1,7 @@
 """Every change to billing: periods and their cost pools, draft runs, issuing with numbers
 without gaps, closing a period, and corrections by credit note or supplementary invoice."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from stdnum.eu import vat as eu_vat
 
 from panel.billing import keys
+from panel.billing.lines import ZERO, Line
 from panel.billing.models import (
     BillingPeriod,
     CostPool,
@@ -178,46 +180,14 @@ def run_period(period: BillingPeriod) -> RunResult:
     if db.session.scalar(invoiced.limit(1)) is not None:
         db.session.commit()
         return result
-    charges: dict[int, list[dict]] = {}
-    for pool in period.pools:
-        used = keys.usage(pool.key, period.month)
-        try:
-            shares = allocate(pool.amount, used)
-        except NoUsage:
-            result.unallocated.append(pool)
-            continue
-        total = sum(used.values())
-        price = unit_price(pool.amount, total)
-        for member_id, share in shares.items():
-            charges.setdefault(member_id, []).append(
-                {
-                    "pool_id": pool.id,
-                    "description": pool.name,
-                    "key": pool.key,
-                    "quantity": used[member_id],
-                    "unit": keys.unit(pool.key),
-                    "unit_price": price,
-                    "pool_amount": pool.amount,
-                    "key_total": total,
-                    "exact_net": share.exact,
-                    "net": share.amount,
-                }
-            )
-    mandates = dict(
-        db.session.execute(
-            select(Mandate.member_id, func.max(Mandate.id))
-            .where(Mandate.state == MandateState.ACTIVE)
-            .group_by(Mandate.member_id)
-        ).all()
-    )
-    members = db.session.scalars(select(Member).order_by(Member.id)).all()
+    charges = _share_pools(period, result.unallocated)
+    mandates = _active_mandate_ids()
     drafts = []
-    for member in members:
+    for member in db.session.scalars(select(Member).order_by(Member.id)).all():
         lines = charges.get(member.id, [])
         lines += _fee_and_reserve(period, member, lines)
-        if not any(line["net"] for line in lines):
-            continue
-        drafts.append(_draft(period, member, lines, mandates.get(member.id)))
+        if any(line.net for line in lines):
+            drafts.append(_draft(period, member, lines, mandates.get(member.id)))
     _insert_lines(drafts)
     result.created = [invoice for invoice, _ in drafts]
     record(
@@ -229,56 +199,85 @@ def run_period(period: BillingPeriod) -> RunResult:
     return result
 
 
-def _fee_and_reserve(period: BillingPeriod, member: Member, lines: list[dict]) -> list[dict]:
+def _share_pools(period: BillingPeriod, unallocated: list[CostPool]) -> dict[int, list[Line]]:
+    """Each member's lines: its share of every pool, by the pool's key. A pool whose key had
+    no usage goes to UNALLOCATED instead."""
+    charges: dict[int, list[Line]] = defaultdict(list)
+    for pool in period.pools:
+        used = keys.usage(pool.key, period.month)
+        try:
+            shares = allocate(pool.amount, used)
+        except NoUsage:
+            unallocated.append(pool)
+            continue
+        total = sum(used.values())
+        price = unit_price(pool.amount, total)
+        unit = keys.unit(pool.key)
+        for member_id, share in shares.items():
+            charges[member_id].append(
+                Line(
+                    description=pool.name,
+                    quantity=used[member_id],
+                    unit=unit,
+                    unit_price=price,
+                    exact_net=share.exact,
+                    net=share.amount,
+                    pool_id=pool.id,
+                    pool_name=pool.name,
+                    key=pool.key,
+                    pool_amount=pool.amount,
+                    key_total=total,
+                )
+            )
+    return charges
+
+
+def _active_mandate_ids() -> dict[int, int]:
+    """Every member's active mandate (the newest, should there be two), by member id."""
+    return dict(
+        db.session.execute(
+            select(Mandate.member_id, func.max(Mandate.id))
+            .where(Mandate.state == MandateState.ACTIVE)
+            .group_by(Mandate.member_id)
+        ).all()
+    )
+
+
+def _fee_and_reserve(period: BillingPeriod, member: Member, lines: list[Line]) -> list[Line]:
     extra = []
     if period.reserve_percent and lines:
-        base = sum(line["net"] for line in lines)
+        base = sum(line.net for line in lines)
         amount = percent_of(base, period.reserve_percent)
-        extra.append(_fixed_line(f"Reserve {period.reserve_percent} %", base, "EUR", amount))
+        extra.append(Line.fixed(f"Reserve {period.reserve_percent} %", base, "EUR", amount))
     start, end = keys.month_bounds(period.month)
     admitted = member.admitted_on and member.admitted_on < end.date()
     still = member.ended_on is None or member.ended_on >= start.date()
     if period.membership_fee and admitted and still:
-        extra.append(_fixed_line("Membership fee", Decimal(1), "month", period.membership_fee))
+        extra.append(Line.fixed("Membership fee", Decimal(1), "month", period.membership_fee))
     return extra
-
-
-def _fixed_line(description: str, quantity: Decimal, unit: str, amount: Decimal) -> dict:
-    return {
-        "pool_id": None,
-        "description": description,
-        "key": "",
-        "quantity": quantity,
-        "unit": unit,
-        "unit_price": amount / quantity if quantity else Decimal(0),
-        "pool_amount": None,
-        "key_total": None,
-        "exact_net": amount,
-        "net": amount,
-    }
 
 
 def _draft(
     period: BillingPeriod,
     member: Member,
-    lines: list[dict],
+    lines: list[Line],
     mandate_id: int | None,
     like: Invoice | None = None,
     **fields,
-) -> tuple[Invoice, list[dict]]:
-    """A draft invoice added to the session, and its lines as rows to insert once it has an id.
+) -> tuple[Invoice, list[Line]]:
+    """A draft invoice added to the session, and its lines, taxed, to insert once it has an id.
     A correction is taxed LIKE the invoice it corrects, whatever the member's data says now."""
     if like is not None:
         charge = like.reverse_charge
         vat_percent = like.lines[0].vat_percent if like.lines else period.vat_percent
     else:
         charge = reverse_charge(member)
-        vat_percent = Decimal(0) if charge else period.vat_percent
-    net = sum((line["net"] for line in lines), Decimal(0))
+        vat_percent = ZERO if charge else period.vat_percent
+    net = sum((line.net for line in lines), ZERO)
     # EN 16931 (BR-CO-17): the VAT of a rate is the rate on the net sum, rounded once; it is
     # split over the lines by their net, to the cent, so that the lines add up to it.
     vat = percent_of(net, vat_percent)
-    shares = allocate(vat, {i: line["net"] for i, line in enumerate(lines)}) if net else {}
+    shares = allocate(vat, {i: line.net for i, line in enumerate(lines)}) if net else {}
     invoice = Invoice(
         member_id=member.id,
         period_id=period.id,
@@ -291,22 +290,19 @@ def _draft(
         **fields,
     )
     db.session.add(invoice)
-    rows = [
-        {
-            "position": position,
-            "vat_percent": vat_percent,
-            "vat": shares[position - 1].amount if shares else Decimal(0),
-            **line,
-        }
+    taxed = [
+        line.taxed(position, vat_percent, shares[position - 1].amount if shares else ZERO)
         for position, line in enumerate(lines, 1)
     ]
-    return invoice, rows
+    return invoice, taxed
 
 
-def _insert_lines(drafts: list[tuple[Invoice, list[dict]]]) -> None:
+def _insert_lines(drafts: list[tuple[Invoice, list[Line]]]) -> None:
     """The drafts' lines in one executemany (no RETURNING: their ids are not needed)."""
     db.session.flush()
-    rows = [{"invoice_id": invoice.id, **row} for invoice, lines in drafts for row in lines]
+    rows = [
+        {"invoice_id": invoice.id, **line.columns()} for invoice, lines in drafts for line in lines
+    ]
     if rows:
         db.session.execute(insert(InvoiceLine), rows)
 
@@ -430,7 +426,7 @@ def correct(invoice: Invoice, amount: Any, description: Any) -> Invoice:
         raise ValidationFailed.field(
             "amount", _l("At most %(amount)s EUR of this invoice is left to credit.", amount=left)
         )
-    line = _fixed_line(description, Decimal(1), "EUR", net)
+    line = Line.fixed(description, Decimal(1), "EUR", net)
     mandate_id = db.session.scalar(
         select(func.max(Mandate.id)).where(
             Mandate.member_id == invoice.member_id, Mandate.state == MandateState.ACTIVE

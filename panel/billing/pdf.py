@@ -68,8 +68,10 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 def _context(invoice: Invoice, locale: str) -> dict:
     start, end = month_span(invoice.period.month)
     original = corrected(invoice)
+    lines = invoice.line_values
     return {
         "invoice": invoice,
+        "lines": lines,
         "title": TITLES[invoice.kind],
         "credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
         "seller": {key: current_app.config[key] for key in SELLER_SETTINGS},
@@ -81,7 +83,7 @@ def _context(invoice: Invoice, locale: str) -> dict:
         "corrected_on": format_date(original.issued_at.date(), "medium")
         if original is not None and original.issued_at
         else "",
-        "groups": tax_groups(invoice),
+        "groups": tax_groups(lines, invoice.reverse_charge),
         "reverse_charge": REVERSE_CHARGE,
         "lang": locale.replace("_", "-"),
         "amount": lambda value: format_money(value, locale),
