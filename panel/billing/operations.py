@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from stdnum.eu import vat as eu_vat
 
 from panel.billing import keys
-from panel.billing.lines import ZERO, Line
+from panel.billing.lines import ZERO, Charge
 from panel.billing.models import (
     BillingPeriod,
     CostPool,
@@ -180,14 +180,14 @@ def run_period(period: BillingPeriod) -> RunResult:
     if db.session.scalar(invoiced.limit(1)) is not None:
         db.session.commit()
         return result
-    charges = _share_pools(period, result.unallocated)
+    shares = _share_pools(period, result.unallocated)
     mandates = _active_mandate_ids()
     drafts = []
     for member in db.session.scalars(select(Member).order_by(Member.id)).all():
-        lines = charges.get(member.id, [])
-        lines += _fee_and_reserve(period, member, lines)
-        if any(line.net for line in lines):
-            drafts.append(_draft(period, member, lines, mandates.get(member.id)))
+        charges = shares.get(member.id, [])
+        charges += _fee_and_reserve(period, member, charges)
+        if any(charge.net for charge in charges):
+            drafts.append(_draft(period, member, charges, mandates.get(member.id)))
     _insert_lines(drafts)
     result.created = [invoice for invoice, _ in drafts]
     record(
@@ -199,10 +199,10 @@ def run_period(period: BillingPeriod) -> RunResult:
     return result
 
 
-def _share_pools(period: BillingPeriod, unallocated: list[CostPool]) -> dict[int, list[Line]]:
-    """Each member's lines: its share of every pool, by the pool's key. A pool whose key had
+def _share_pools(period: BillingPeriod, unallocated: list[CostPool]) -> dict[int, list[Charge]]:
+    """Each member's charges: its share of every pool, by the pool's key. A pool whose key had
     no usage goes to UNALLOCATED instead."""
-    charges: dict[int, list[Line]] = defaultdict(list)
+    charges: dict[int, list[Charge]] = defaultdict(list)
     for pool in period.pools:
         used = keys.usage(pool.key, period.month)
         try:
@@ -215,7 +215,7 @@ def _share_pools(period: BillingPeriod, unallocated: list[CostPool]) -> dict[int
         unit = keys.unit(pool.key)
         for member_id, share in shares.items():
             charges[member_id].append(
-                Line(
+                Charge(
                     description=pool.name,
                     quantity=used[member_id],
                     unit=unit,
@@ -243,41 +243,42 @@ def _active_mandate_ids() -> dict[int, int]:
     )
 
 
-def _fee_and_reserve(period: BillingPeriod, member: Member, lines: list[Line]) -> list[Line]:
+def _fee_and_reserve(period: BillingPeriod, member: Member, charges: list[Charge]) -> list[Charge]:
     extra = []
-    if period.reserve_percent and lines:
-        base = sum(line.net for line in lines)
+    if period.reserve_percent and charges:
+        base = sum(charge.net for charge in charges)
         amount = percent_of(base, period.reserve_percent)
-        extra.append(Line.fixed(f"Reserve {period.reserve_percent} %", base, "EUR", amount))
+        extra.append(Charge.fixed(f"Reserve {period.reserve_percent} %", base, "EUR", amount))
     start, end = keys.month_bounds(period.month)
     admitted = member.admitted_on and member.admitted_on < end.date()
     still = member.ended_on is None or member.ended_on >= start.date()
     if period.membership_fee and admitted and still:
-        extra.append(Line.fixed("Membership fee", Decimal(1), "month", period.membership_fee))
+        extra.append(Charge.fixed("Membership fee", Decimal(1), "month", period.membership_fee))
     return extra
 
 
 def _draft(
     period: BillingPeriod,
     member: Member,
-    lines: list[Line],
+    charges: list[Charge],
     mandate_id: int | None,
     like: Invoice | None = None,
     **fields,
-) -> tuple[Invoice, list[Line]]:
-    """A draft invoice added to the session, and its lines, taxed, to insert once it has an id.
-    A correction is taxed LIKE the invoice it corrects, whatever the member's data says now."""
+) -> tuple[Invoice, list[dict]]:
+    """A draft invoice added to the session, and the rows of its lines (one per charge) to
+    insert once it has an id. A correction is taxed LIKE the invoice it corrects, whatever the
+    member's data says now."""
     if like is not None:
         charge = like.reverse_charge
         vat_percent = like.lines[0].vat_percent if like.lines else period.vat_percent
     else:
         charge = reverse_charge(member)
         vat_percent = ZERO if charge else period.vat_percent
-    net = sum((line.net for line in lines), ZERO)
+    net = sum((charge.net for charge in charges), ZERO)
     # EN 16931 (BR-CO-17): the VAT of a rate is the rate on the net sum, rounded once; it is
     # split over the lines by their net, to the cent, so that the lines add up to it.
     vat = percent_of(net, vat_percent)
-    shares = allocate(vat, {i: line.net for i, line in enumerate(lines)}) if net else {}
+    shares = allocate(vat, {i: charge.net for i, charge in enumerate(charges)}) if net else {}
     invoice = Invoice(
         member_id=member.id,
         period_id=period.id,
@@ -290,19 +291,21 @@ def _draft(
         **fields,
     )
     db.session.add(invoice)
-    taxed = [
-        line.taxed(position, vat_percent, shares[position - 1].amount if shares else ZERO)
-        for position, line in enumerate(lines, 1)
+    rows = [
+        charge.row(position, vat_percent, shares[position - 1].amount if shares else ZERO)
+        for position, charge in enumerate(charges, 1)
     ]
-    return invoice, taxed
+    return invoice, rows
 
 
-def _insert_lines(drafts: list[tuple[Invoice, list[Line]]]) -> None:
+def _insert_lines(drafts: list[tuple[Invoice, list[dict]]]) -> None:
     """The drafts' lines in one executemany (no RETURNING: their ids are not needed)."""
     db.session.flush()
-    rows = [
-        {"invoice_id": invoice.id, **line.columns()} for invoice, lines in drafts for line in lines
-    ]
+    rows = []
+    for invoice, lines in drafts:
+        for row in lines:
+            row["invoice_id"] = invoice.id
+        rows += lines
     if rows:
         db.session.execute(insert(InvoiceLine), rows)
 
@@ -426,7 +429,7 @@ def correct(invoice: Invoice, amount: Any, description: Any) -> Invoice:
         raise ValidationFailed.field(
             "amount", _l("At most %(amount)s EUR of this invoice is left to credit.", amount=left)
         )
-    line = Line.fixed(description, Decimal(1), "EUR", net)
+    charge = Charge.fixed(description, Decimal(1), "EUR", net)
     mandate_id = db.session.scalar(
         select(func.max(Mandate.id)).where(
             Mandate.member_id == invoice.member_id, Mandate.state == MandateState.ACTIVE
@@ -435,7 +438,7 @@ def correct(invoice: Invoice, amount: Any, description: Any) -> Invoice:
     draft, rows = _draft(
         invoice.period,
         invoice.member,
-        [line],
+        [charge],
         mandate_id,
         like=invoice,
         kind=kind.value,
