@@ -269,11 +269,11 @@ def _draft(
     insert once it has an id. A correction is taxed LIKE the invoice it corrects, whatever the
     member's data says now."""
     if like is not None:
-        charge = like.reverse_charge
+        reverse = like.reverse_charge
         vat_percent = like.lines[0].vat_percent if like.lines else period.vat_percent
     else:
-        charge = reverse_charge(member)
-        vat_percent = ZERO if charge else period.vat_percent
+        reverse = reverse_charge(member)
+        vat_percent = ZERO if reverse else period.vat_percent
     net = sum((charge.net for charge in charges), ZERO)
     # EN 16931 (BR-CO-17): the VAT of a rate is the rate on the net sum, rounded once; it is
     # split over the lines by their net, to the cent, so that the lines add up to it.
@@ -282,7 +282,7 @@ def _draft(
     invoice = Invoice(
         member_id=member.id,
         period_id=period.id,
-        reverse_charge=charge,
+        reverse_charge=reverse,
         buyer=buyer_details(member),
         mandate_id=mandate_id,
         net=net,
@@ -302,10 +302,10 @@ def _insert_lines(drafts: list[tuple[Invoice, list[dict]]]) -> None:
     """The drafts' lines in one executemany (no RETURNING: their ids are not needed)."""
     db.session.flush()
     rows = []
-    for invoice, lines in drafts:
-        for row in lines:
+    for invoice, own in drafts:
+        for row in own:
             row["invoice_id"] = invoice.id
-        rows += lines
+        rows += own
     if rows:
         db.session.execute(insert(InvoiceLine), rows)
 
