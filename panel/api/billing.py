@@ -8,7 +8,7 @@ from sqlalchemy import select
 from panel.api.base import ApiBlueprint
 from panel.api.links import links
 from panel.api.pagination import page_of
-from panel.api.schemas import InputSchema, UtcDateTime, errors
+from panel.api.schemas import Amount, InputSchema, Percent, UtcDateTime, errors
 from panel.billing import operations
 from panel.billing.models import (
     BillingPeriod,
@@ -33,7 +33,6 @@ PERIOD_OPERATIONS = (
     "POST /api/v1/billing/periods/{period_id}/issue",
     "POST /api/v1/billing/periods/{period_id}/close",
 )
-MONEY = {"description": "euros as a decimal string, like 1234.56"}
 ADMIN = [Role.ADMIN]
 
 
@@ -68,13 +67,13 @@ class InvoiceSchema(Schema):
     reverse_charge = fields.Boolean()
     collected_at = UtcDateTime(allow_none=True)
     returned_at = UtcDateTime(allow_none=True)
-    lines = fields.List(fields.Nested(LineSchema))
+    lines = fields.List(fields.Nested(LineSchema), attribute="line_values")
 
 
 class PoolSchema(InputSchema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    amount = fields.String(required=True, validate=validate.Length(max=20), metadata=MONEY)
+    amount = Amount(required=True)
     key = fields.String(required=True, validate=validate.OneOf([key.value for key in PoolKey]))
 
 
@@ -84,11 +83,9 @@ class PeriodSchema(InputSchema):
         required=True, validate=validate.Length(max=7), metadata={"description": "YYYY-MM"}
     )
     state = fields.String(dump_only=True, metadata={"enum": [s.value for s in PeriodState]})
-    membership_fee = fields.String(
-        load_default="0", validate=validate.Length(max=20), metadata=MONEY
-    )
-    reserve_percent = fields.String(load_default="0", validate=validate.Length(max=8))
-    vat_percent = fields.String(load_default=None, validate=validate.Length(max=8))
+    membership_fee = Amount(load_default="0")
+    reserve_percent = Percent(load_default="0")
+    vat_percent = Percent(load_default=None)
     pools = fields.List(fields.Nested(PoolSchema), dump_only=True)
     closed_at = UtcDateTime(dump_only=True, allow_none=True)
 

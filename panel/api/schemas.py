@@ -7,7 +7,8 @@ from http import HTTPStatus
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from panel.core.errors import MAX_ID
+from panel.core.errors import MAX_ID, ValidationFailed
+from panel.core.money import AMOUNT_LENGTH, PERCENT_LENGTH, clean_amount, clean_percent
 
 
 class ErrorDetailSchema(Schema):
@@ -96,6 +97,38 @@ class UtcDateTime(fields.DateTime):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Amount(fields.String):
+    """An amount in euros as a string ("1234.56"), read by panel.core.money as the pages read
+    it: the same checks and the same messages in the API as on the pages."""
+
+    max_length = AMOUNT_LENGTH
+    description = "euros as a decimal string, like 1234.56"
+
+    def __init__(self, **kwargs):
+        metadata = {"description": self.description, **kwargs.pop("metadata", {})}
+        super().__init__(metadata={**metadata, "maxLength": self.max_length}, **kwargs)
+
+    def clean(self, text: str):
+        return clean_amount(self.name, text)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return self.clean(text)
+        except ValidationFailed as exc:
+            raise ValidationError(exc.message) from exc
+
+
+class Percent(Amount):
+    """A percentage from 0 to 100 as a string ("19.00"), read like an amount."""
+
+    max_length = PERCENT_LENGTH
+    description = "a percentage from 0 to 100 as a decimal string, like 19.00"
+
+    def clean(self, text: str):
+        return clean_percent(self.name, text)
 
 
 class Id(fields.Integer):

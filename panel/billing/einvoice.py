@@ -9,7 +9,7 @@ for (EInvoiceError)."""
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from drafthorse.models.accounting import ApplicableTradeTax
 from drafthorse.models.document import Document
@@ -19,10 +19,12 @@ from drafthorse.models.payment import PaymentMeans, PaymentTerms
 from drafthorse.models.tradelines import LineItem
 from flask import current_app
 
-from panel.billing.models import Invoice, InvoiceKind, InvoiceLine
+from panel.billing.lines import Line
+from panel.billing.models import Invoice, InvoiceKind
+from panel.billing.rating import percent_of
+from panel.core.money import CENT
 from panel.extensions import db
 
-CENT = Decimal("0.01")
 CURRENCY = "EUR"
 PROFILES = {
     "EN16931": "urn:cen.eu:en16931:2017",
@@ -78,7 +80,8 @@ def invoice_xml(invoice: Invoice, profile: str = "EN16931") -> bytes:
         raise ValueError(f"unknown e-invoice profile: {profile}")
     if not invoice.number or not invoice.issued_at:
         raise EInvoiceError("only an issued invoice has a number and a date")
-    groups = tax_groups(invoice)
+    lines = invoice.line_values
+    groups = tax_groups(lines, invoice.reverse_charge)
     _check_sums(invoice, groups)
 
     document = Document()
@@ -92,7 +95,7 @@ def invoice_xml(invoice: Invoice, profile: str = "EN16931") -> bytes:
         document.header.notes.add(IncludedNote(content=REVERSE_CHARGE_TEXT))
 
     _agreement(document, invoice)
-    for line in invoice.lines:
+    for line in lines:
         document.trade.items.add(_line_item(line, invoice.reverse_charge))
     _settlement(document, invoice, groups)
     return document.serialize(schema=SCHEMA)
@@ -118,11 +121,11 @@ def unit_code(unit: str) -> str:
     return UNIT_CODES.get(unit, ONE)
 
 
-def tax_groups(invoice: Invoice) -> list[TaxGroup]:
+def tax_groups(lines: list[Line], reverse_charge: bool) -> list[TaxGroup]:
     """The VAT breakdown: net and VAT of the lines summed per category and rate, as stored."""
     sums: dict[tuple[str, Decimal], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for line in invoice.lines:
-        key = _category(line.vat_percent, invoice.reverse_charge)
+    for line in lines:
+        key = _category(line.vat_percent, reverse_charge)
         sums[key][0] += line.net
         sums[key][1] += line.vat
     return [
@@ -151,7 +154,7 @@ def _check_sums(invoice: Invoice, groups: list[TaxGroup]) -> None:
             f"{invoice.gross} are not the sums of its lines (net {net}, VAT {vat})"
         )
     for group in groups:
-        expected = (group.basis * group.percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+        expected = percent_of(group.basis, group.percent)
         if group.tax != expected:
             raise EInvoiceError(
                 f"invoice {invoice.number}: VAT at {group.percent} % is {group.tax}, EN 16931 "
@@ -194,7 +197,7 @@ def _address(address, street: str | None, postal_code: str | None, city: str | N
     address.city_name = city or ""
 
 
-def _line_item(line: InvoiceLine, reverse_charge: bool) -> LineItem:
+def _line_item(line: Line, reverse_charge: bool) -> LineItem:
     item = LineItem()
     item.document.line_id = str(line.position)
     code = unit_code(line.unit)
@@ -202,8 +205,8 @@ def _line_item(line: InvoiceLine, reverse_charge: bool) -> LineItem:
     if line.unit not in UNIT_CODES:
         name = f"{name} ({line.unit})"
     item.product.name = name
-    if line.pool is not None:
-        item.product.description = line.pool.name
+    if line.pool_name is not None:
+        item.product.description = line.pool_name
     item.agreement.net.amount = plain(line.unit_price)
     item.delivery.billed_quantity = (plain(line.quantity), code)
     category, percent = _category(line.vat_percent, reverse_charge)

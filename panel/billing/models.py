@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from panel.billing.lines import COLUMNS, Line
 from panel.core.models import Base, CreatedAt, one_of
 from panel.core.money import Money
 
@@ -163,10 +164,14 @@ class Invoice(CreatedAt, Base):
     lines = relationship("InvoiceLine", back_populates="invoice", order_by="InvoiceLine.position")
     mandate = relationship("Mandate")
 
+    @property
+    def line_values(self) -> list[Line]:
+        """The lines as values, as documents, pages and the API show them."""
+        return [line.value() for line in self.lines]
+
 
 class InvoiceLine(Base):
-    """One charge and how it came about: the pool, its total, the key's total usage across the
-    cooperative, this member's usage, the unit price and the rounding."""
+    """A Line of an invoice (billing/lines.py) as a row."""
 
     __tablename__ = "invoice_lines"
 
@@ -188,3 +193,7 @@ class InvoiceLine(Base):
 
     invoice = relationship("Invoice", back_populates="lines")
     pool = relationship("CostPool")
+
+    def value(self) -> Line:
+        pool_name = self.pool.name if self.pool is not None else None
+        return Line(**{name: getattr(self, name) for name in COLUMNS}, pool_name=pool_name)

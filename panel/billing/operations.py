@@ -1,9 +1,10 @@
 """Every change to billing: periods and their cost pools, draft runs, issuing with numbers
 without gaps, closing a period, and corrections by credit note or supplementary invoice."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -13,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from stdnum.eu import vat as eu_vat
 
 from panel.billing import keys
+from panel.billing.lines import ZERO, Charge
 from panel.billing.models import (
     BillingPeriod,
     CostPool,
@@ -31,7 +33,7 @@ from panel.coop.models import Member
 from panel.core.audit import record, snapshot
 from panel.core.errors import Conflict, ValidationFailed
 from panel.core.models import utcnow
-from panel.core.money import CENT, LIMIT
+from panel.core.money import SIGNED_AMOUNT, clean_amount, clean_percent
 from panel.core.validators import clean_choice, clean_text
 from panel.extensions import db
 
@@ -48,38 +50,12 @@ class RunResult:
     unallocated: list[CostPool] = field(default_factory=list)
 
 
-def clean_amount(field_name: str, value: Any, *, allow_zero: bool = True) -> Decimal:
-    """A non-negative amount in euros with at most two decimals."""
-    if isinstance(value, bool) or value is None:
-        raise ValidationFailed.field(field_name, _l("An amount in euros, like 1234.56."))
-    try:
-        amount = Decimal(str(value).strip().replace(",", "."))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationFailed.field(field_name, _l("An amount in euros, like 1234.56.")) from exc
-    # The size first: quantizing a number like 1E+400 would fail.
-    if not amount.is_finite() or abs(amount) >= LIMIT or amount != amount.quantize(CENT):
-        raise ValidationFailed.field(field_name, _l("An amount in euros, like 1234.56."))
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationFailed.field(field_name, _l("Must not be negative."))
-    return amount.quantize(CENT)
-
-
 def clean_vat_percent(field_name: str, value: Any) -> Decimal:
     """Not 0: invoices without VAT would need an exemption reason, which the panel does not
     know; businesses abroad get the reverse charge by their VAT ID."""
     percent = clean_percent(field_name, value)
     if percent == 0:
         raise ValidationFailed.field(field_name, _l("Must be above 0."))
-    return percent
-
-
-def clean_percent(field_name: str, value: Any) -> Decimal:
-    try:
-        percent = Decimal(str(value).strip().replace(",", "."))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationFailed.field(field_name, _l("A percentage from 0 to 100.")) from exc
-    if not percent.is_finite() or not 0 <= percent <= 100 or percent != percent.quantize(CENT):
-        raise ValidationFailed.field(field_name, _l("A percentage from 0 to 100."))
     return percent
 
 
@@ -204,46 +180,14 @@ def run_period(period: BillingPeriod) -> RunResult:
     if db.session.scalar(invoiced.limit(1)) is not None:
         db.session.commit()
         return result
-    charges: dict[int, list[dict]] = {}
-    for pool in period.pools:
-        used = keys.usage(pool.key, period.month)
-        try:
-            shares = allocate(pool.amount, used)
-        except NoUsage:
-            result.unallocated.append(pool)
-            continue
-        total = sum(used.values())
-        price = unit_price(pool.amount, total)
-        for member_id, share in shares.items():
-            charges.setdefault(member_id, []).append(
-                {
-                    "pool_id": pool.id,
-                    "description": pool.name,
-                    "key": pool.key,
-                    "quantity": used[member_id],
-                    "unit": keys.unit(pool.key),
-                    "unit_price": price,
-                    "pool_amount": pool.amount,
-                    "key_total": total,
-                    "exact_net": share.exact,
-                    "net": share.amount,
-                }
-            )
-    mandates = dict(
-        db.session.execute(
-            select(Mandate.member_id, func.max(Mandate.id))
-            .where(Mandate.state == MandateState.ACTIVE)
-            .group_by(Mandate.member_id)
-        ).all()
-    )
-    members = db.session.scalars(select(Member).order_by(Member.id)).all()
+    shares = _share_pools(period, result.unallocated)
+    mandates = _active_mandate_ids()
     drafts = []
-    for member in members:
-        lines = charges.get(member.id, [])
-        lines += _fee_and_reserve(period, member, lines)
-        if not any(line["net"] for line in lines):
-            continue
-        drafts.append(_draft(period, member, lines, mandates.get(member.id)))
+    for member in db.session.scalars(select(Member).order_by(Member.id)).all():
+        charges = shares.get(member.id, [])
+        charges += _fee_and_reserve(period, member, charges)
+        if any(charge.net for charge in charges):
+            drafts.append(_draft(period, member, charges, mandates.get(member.id)))
     _insert_lines(drafts)
     result.created = [invoice for invoice, _ in drafts]
     record(
@@ -255,60 +199,90 @@ def run_period(period: BillingPeriod) -> RunResult:
     return result
 
 
-def _fee_and_reserve(period: BillingPeriod, member: Member, lines: list[dict]) -> list[dict]:
+def _share_pools(period: BillingPeriod, unallocated: list[CostPool]) -> dict[int, list[Charge]]:
+    """Each member's charges: its share of every pool, by the pool's key. A pool whose key had
+    no usage goes to UNALLOCATED instead."""
+    charges: dict[int, list[Charge]] = defaultdict(list)
+    for pool in period.pools:
+        used = keys.usage(pool.key, period.month)
+        try:
+            shares = allocate(pool.amount, used)
+        except NoUsage:
+            unallocated.append(pool)
+            continue
+        total = sum(used.values())
+        price = unit_price(pool.amount, total)
+        unit = keys.unit(pool.key)
+        for member_id, share in shares.items():
+            charges[member_id].append(
+                Charge(
+                    description=pool.name,
+                    quantity=used[member_id],
+                    unit=unit,
+                    unit_price=price,
+                    exact_net=share.exact,
+                    net=share.amount,
+                    pool_id=pool.id,
+                    pool_name=pool.name,
+                    key=pool.key,
+                    pool_amount=pool.amount,
+                    key_total=total,
+                )
+            )
+    return charges
+
+
+def _active_mandate_ids() -> dict[int, int]:
+    """Every member's active mandate (the newest, should there be two), by member id."""
+    return dict(
+        db.session.execute(
+            select(Mandate.member_id, func.max(Mandate.id))
+            .where(Mandate.state == MandateState.ACTIVE)
+            .group_by(Mandate.member_id)
+        ).all()
+    )
+
+
+def _fee_and_reserve(period: BillingPeriod, member: Member, charges: list[Charge]) -> list[Charge]:
     extra = []
-    if period.reserve_percent and lines:
-        base = sum(line["net"] for line in lines)
+    if period.reserve_percent and charges:
+        base = sum(charge.net for charge in charges)
         amount = percent_of(base, period.reserve_percent)
-        extra.append(_fixed_line(f"Reserve {period.reserve_percent} %", base, "EUR", amount))
+        extra.append(Charge.fixed(f"Reserve {period.reserve_percent} %", base, "EUR", amount))
     start, end = keys.month_bounds(period.month)
     admitted = member.admitted_on and member.admitted_on < end.date()
     still = member.ended_on is None or member.ended_on >= start.date()
     if period.membership_fee and admitted and still:
-        extra.append(_fixed_line("Membership fee", Decimal(1), "month", period.membership_fee))
+        extra.append(Charge.fixed("Membership fee", Decimal(1), "month", period.membership_fee))
     return extra
-
-
-def _fixed_line(description: str, quantity: Decimal, unit: str, amount: Decimal) -> dict:
-    return {
-        "pool_id": None,
-        "description": description,
-        "key": "",
-        "quantity": quantity,
-        "unit": unit,
-        "unit_price": amount / quantity if quantity else Decimal(0),
-        "pool_amount": None,
-        "key_total": None,
-        "exact_net": amount,
-        "net": amount,
-    }
 
 
 def _draft(
     period: BillingPeriod,
     member: Member,
-    lines: list[dict],
+    charges: list[Charge],
     mandate_id: int | None,
     like: Invoice | None = None,
     **fields,
 ) -> tuple[Invoice, list[dict]]:
-    """A draft invoice added to the session, and its lines as rows to insert once it has an id.
-    A correction is taxed LIKE the invoice it corrects, whatever the member's data says now."""
+    """A draft invoice added to the session, and the rows of its lines (one per charge) to
+    insert once it has an id. A correction is taxed LIKE the invoice it corrects, whatever the
+    member's data says now."""
     if like is not None:
-        charge = like.reverse_charge
+        reverse = like.reverse_charge
         vat_percent = like.lines[0].vat_percent if like.lines else period.vat_percent
     else:
-        charge = reverse_charge(member)
-        vat_percent = Decimal(0) if charge else period.vat_percent
-    net = sum((line["net"] for line in lines), Decimal(0))
+        reverse = reverse_charge(member)
+        vat_percent = ZERO if reverse else period.vat_percent
+    net = sum((charge.net for charge in charges), ZERO)
     # EN 16931 (BR-CO-17): the VAT of a rate is the rate on the net sum, rounded once; it is
     # split over the lines by their net, to the cent, so that the lines add up to it.
     vat = percent_of(net, vat_percent)
-    shares = allocate(vat, {i: line["net"] for i, line in enumerate(lines)}) if net else {}
+    shares = allocate(vat, {i: charge.net for i, charge in enumerate(charges)}) if net else {}
     invoice = Invoice(
         member_id=member.id,
         period_id=period.id,
-        reverse_charge=charge,
+        reverse_charge=reverse,
         buyer=buyer_details(member),
         mandate_id=mandate_id,
         net=net,
@@ -318,13 +292,8 @@ def _draft(
     )
     db.session.add(invoice)
     rows = [
-        {
-            "position": position,
-            "vat_percent": vat_percent,
-            "vat": shares[position - 1].amount if shares else Decimal(0),
-            **line,
-        }
-        for position, line in enumerate(lines, 1)
+        charge.row(position, vat_percent, shares[position - 1].amount if shares else ZERO)
+        for position, charge in enumerate(charges, 1)
     ]
     return invoice, rows
 
@@ -332,7 +301,11 @@ def _draft(
 def _insert_lines(drafts: list[tuple[Invoice, list[dict]]]) -> None:
     """The drafts' lines in one executemany (no RETURNING: their ids are not needed)."""
     db.session.flush()
-    rows = [{"invoice_id": invoice.id, **row} for invoice, lines in drafts for row in lines]
+    rows = []
+    for invoice, own in drafts:
+        for row in own:
+            row["invoice_id"] = invoice.id
+        rows += own
     if rows:
         db.session.execute(insert(InvoiceLine), rows)
 
@@ -446,20 +419,17 @@ def correct(invoice: Invoice, amount: Any, description: Any) -> Invoice:
     if invoice.state != InvoiceState.ISSUED or invoice.kind != InvoiceKind.INVOICE:
         raise Conflict(_l("Only an issued invoice can be corrected."))
     description = clean_text("description", description, max_length=200)
-    try:
-        value = Decimal(str(amount).strip().replace(",", "."))
-    except (InvalidOperation, ValueError) as exc:
-        raise ValidationFailed.field("amount", _l("An amount in euros, like -12.50.")) from exc
-    if not value.is_finite() or value == 0 or abs(value) >= LIMIT or value != value.quantize(CENT):
-        raise ValidationFailed.field("amount", _l("An amount in euros, like -12.50."))
+    value = clean_amount("amount", amount, signed=True)
+    if value == 0:
+        raise ValidationFailed.field("amount", SIGNED_AMOUNT)
     kind = InvoiceKind.CREDIT_NOTE if value < 0 else InvoiceKind.SUPPLEMENTARY
-    net = clean_amount("amount", abs(value))
+    net = abs(value)
     left = _creditable(invoice)
     if kind == InvoiceKind.CREDIT_NOTE and net > left:
         raise ValidationFailed.field(
             "amount", _l("At most %(amount)s EUR of this invoice is left to credit.", amount=left)
         )
-    line = _fixed_line(description, Decimal(1), "EUR", net)
+    charge = Charge.fixed(description, Decimal(1), "EUR", net)
     mandate_id = db.session.scalar(
         select(func.max(Mandate.id)).where(
             Mandate.member_id == invoice.member_id, Mandate.state == MandateState.ACTIVE
@@ -468,7 +438,7 @@ def correct(invoice: Invoice, amount: Any, description: Any) -> Invoice:
     draft, rows = _draft(
         invoice.period,
         invoice.member,
-        [line],
+        [charge],
         mandate_id,
         like=invoice,
         kind=kind.value,

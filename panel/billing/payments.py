@@ -3,6 +3,7 @@ and what the bank reports back (collected, returned)."""
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from itertools import count
 from typing import Any
@@ -37,7 +38,7 @@ from panel.coop.models import Member
 from panel.core.audit import record, snapshot
 from panel.core.errors import Conflict, ValidationFailed
 from panel.core.models import utcnow
-from panel.core.money import CENT
+from panel.core.money import in_cents
 from panel.core.validators import clean_date, clean_text
 from panel.extensions import db
 
@@ -318,22 +319,46 @@ def _creditor() -> dict[str, Any]:
     }
 
 
-def _cents(amount: Decimal) -> int:
-    return int(amount.quantize(CENT).scaleb(2))
-
-
 def direct_debit(invoices: Iterable[Invoice], collection_date: Any) -> DirectDebit:
     """A pain.008 file collecting the invoices on the date: FRST for a mandate never
     collected, RCUR after that. The file is validated against the schema before it is stored."""
-    collection_date = clean_date("collection_date", collection_date)
+    collection_date = _clean_collection_date(collection_date)
+    chosen = list({invoice.id: invoice for invoice in invoices}.values())
+    active = _active_mandates()
+    _ensure_debitable(chosen, active)
+    xml, message_id = _pain_008(chosen, active, collection_date)
+    debit = DirectDebit(
+        message_id=message_id,
+        collection_date=collection_date,
+        total=sum((invoice.gross for invoice in chosen), Decimal(0)),
+        count=len(chosen),
+        xml=xml,
+    )
+    db.session.add(debit)
+    db.session.flush()
+    _claim(chosen, debit)
+    record(
+        "billing.direct_debit.create",
+        debit,
+        after=snapshot(debit, DEBIT_FIELDS) | {"invoices": [i.number for i in chosen]},
+    )
+    db.session.commit()
+    return debit
+
+
+def _clean_collection_date(value: Any) -> date:
+    collection_date = clean_date("collection_date", value)
     if collection_date <= utcnow().date():
         raise ValidationFailed.field(
             "collection_date", _l("A day after today at the earliest: the bank needs the file.")
         )
-    chosen = list({invoice.id: invoice for invoice in invoices}.values())
+    return collection_date
+
+
+def _ensure_debitable(chosen: list[Invoice], active: dict[int, Mandate]) -> None:
+    """Refuses an empty choice, or one with an invoice a direct debit may not collect."""
     if not chosen:
         raise ValidationFailed(_l("No invoices to collect."))
-    active = _active_mandates()
     problems = []
     for invoice in chosen:
         reason = _why_not_debitable(invoice, active)
@@ -342,18 +367,23 @@ def direct_debit(invoices: Iterable[Invoice], collection_date: Any) -> DirectDeb
             problems.append(_l("%(invoice)s: %(reason)s", invoice=name, reason=reason))
     if problems:
         raise ValidationFailed(_l("Some invoices cannot be collected."), {"invoices": problems})
+
+
+def _pain_008(
+    chosen: list[Invoice], active: dict[int, Mandate], collection_date: date
+) -> tuple[str, str]:
+    """The file's XML, validated against the schema, and its message id."""
     creditor = _creditor()
     sepa = SepaDD(creditor, schema=SCHEMA)
-    mandates = {}
     for invoice in chosen:
-        mandate = mandates[invoice.id] = _mandate_for(invoice, active)
+        mandate = _mandate_for(invoice, active)
         account = mandate.bank_account
         sepa.add_payment(
             {
                 "name": account.holder,
                 "IBAN": account.iban,
                 "BIC": account.bic,
-                "amount": _cents(invoice.gross),
+                "amount": in_cents(invoice.gross),
                 "type": "FRST" if mandate.first_collected_at is None else "RCUR",
                 "collection_date": collection_date,
                 "mandate_id": mandate.reference,
@@ -369,32 +399,21 @@ def direct_debit(invoices: Iterable[Invoice], collection_date: Any) -> DirectDeb
         raise Conflict(
             _l("The direct-debit file does not validate: %(reason)s", reason=reason)
         ) from exc
-    debit = DirectDebit(
-        message_id=sepa.msg_id,
-        collection_date=collection_date,
-        total=sum((invoice.gross for invoice in chosen), Decimal(0)),
-        count=len(chosen),
-        xml=xml.decode(),
-    )
-    db.session.add(debit)
-    db.session.flush()
-    # Claimed only where still free: another file made meanwhile may have taken an invoice.
+    return xml.decode(), sepa.msg_id
+
+
+def _claim(invoices: list[Invoice], debit: DirectDebit) -> None:
+    """Put the invoices into the direct debit, each only where still free: another file made
+    meanwhile may have taken one, and then nothing is stored."""
     claimed = db.session.execute(
         update(Invoice)
-        .where(Invoice.id.in_([invoice.id for invoice in chosen]))
+        .where(Invoice.id.in_([invoice.id for invoice in invoices]))
         .where(Invoice.direct_debit_id.is_(None))
         .values(direct_debit_id=debit.id)
     ).rowcount
-    if claimed != len(chosen):
+    if claimed != len(invoices):
         db.session.rollback()
         raise Conflict(_l("Another direct debit took some of these invoices meanwhile."))
-    record(
-        "billing.direct_debit.create",
-        debit,
-        after=snapshot(debit, DEBIT_FIELDS) | {"invoices": [i.number for i in chosen]},
-    )
-    db.session.commit()
-    return debit
 
 
 def debit_invoices(debit: DirectDebit) -> list[Invoice]:

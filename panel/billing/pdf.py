@@ -12,6 +12,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from panel.billing.einvoice import REVERSE_CHARGE, corrected, invoice_xml, month_span, tax_groups
 from panel.billing.models import Invoice, InvoiceKind
+from panel.core.money import format_money
 
 TITLES = {
     InvoiceKind.INVOICE: _l("Invoice"),
@@ -67,8 +68,10 @@ def invoice_pdf(invoice: Invoice) -> bytes:
 def _context(invoice: Invoice, locale: str) -> dict:
     start, end = month_span(invoice.period.month)
     original = corrected(invoice)
+    lines = invoice.line_values
     return {
         "invoice": invoice,
+        "lines": lines,
         "title": TITLES[invoice.kind],
         "credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
         "seller": {key: current_app.config[key] for key in SELLER_SETTINGS},
@@ -80,10 +83,10 @@ def _context(invoice: Invoice, locale: str) -> dict:
         "corrected_on": format_date(original.issued_at.date(), "medium")
         if original is not None and original.issued_at
         else "",
-        "groups": tax_groups(invoice),
+        "groups": tax_groups(lines, invoice.reverse_charge),
         "reverse_charge": REVERSE_CHARGE,
         "lang": locale.replace("_", "-"),
-        "amount": lambda value: format_currency(value, "EUR", locale=locale),
+        "amount": lambda value: format_money(value, locale),
         "price": lambda value: format_currency(
             value.normalize(), "EUR", locale=locale, decimal_quantization=False
         ),

@@ -6,11 +6,12 @@ intermediate rounding can move a cent."""
 import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import TypeVar
 
-CENT = Decimal("0.01")
+from panel.core.money import CENT, round_cents
+
 EXACT = Decimal("0.000000000001")
 K = TypeVar("K", bound=Hashable)
 
@@ -64,7 +65,7 @@ def unit_price(amount: Decimal, total: Decimal) -> Decimal:
 
 def percent_of(amount: Decimal, percent: Decimal) -> Decimal:
     """A percentage of an amount, to the cent (half up), as VAT and the reserve are."""
-    return (amount * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return round_cents(amount * percent / 100)
 
 
 def _decimal(value: Fraction) -> Decimal:

@@ -151,12 +151,14 @@ def invoice(invoice_id: int):
     invoice = _invoice(invoice_id)
     if invoice.state != InvoiceState.ISSUED and current_user.role != Role.ADMIN:
         raise NotFound(_("No such object."))
-    return render_template(
-        "billing/invoice.html",
-        invoice=invoice,
-        labels=LABELS,
-        form=forms.CorrectionForm(formdata=None),
+    return _invoice_page(invoice, forms.CorrectionForm(formdata=None))
+
+
+def _invoice_page(invoice: Invoice, form, status: int = 200):
+    page = render_template(
+        "billing/invoice.html", invoice=invoice, lines=invoice.line_values, labels=LABELS, form=form
     )
+    return page, status
 
 
 def _issued(invoice_id: int) -> Invoice:
@@ -204,8 +206,7 @@ def invoice_correct(invoice_id: int):
             show_errors(form, exc)
         else:
             return redirect(url_for("billing.invoice", invoice_id=draft.id))
-    page = render_template("billing/invoice.html", invoice=invoice, labels=LABELS, form=form)
-    return page, 422
+    return _invoice_page(invoice, form, 422)
 
 
 @bp.get("/costs")

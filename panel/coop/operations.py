@@ -140,12 +140,7 @@ def create_member(
     if not isinstance(admit, bool):
         raise ValidationFailed.field("admit", _l("Must be true or false."))
     today = clean_date("on", on if on is not None else date.today())
-    if db.session.scalar(select(Member.id).where(Member.prefix == prefix)) is not None:
-        message = _l("This prefix is taken.")
-        raise Conflict(message, {"prefix": [message]})
-    if find_user_by_email(fields["email"]) is not None:
-        message = _l("This email address already has an account.")
-        raise Conflict(message, {"email": [message]})
+    _ensure_free(prefix, fields["email"])
     member = Member(
         number=_next_number(),
         prefix=prefix,
@@ -156,16 +151,32 @@ def create_member(
         **fields,
     )
     db.session.add(member)
-    # The member and its login are one unit: if the login cannot be made (a weak password,
-    # the email address taken meanwhile), no member row may stay behind.
+    _with_first_login(member, password)
+    db.session.commit()
+    return member
+
+
+def _ensure_free(prefix: str, email: str) -> None:
+    if db.session.scalar(select(Member.id).where(Member.prefix == prefix)) is not None:
+        message = _l("This prefix is taken.")
+        raise Conflict(message, {"prefix": [message]})
+    if find_user_by_email(email) is not None:
+        message = _l("This email address already has an account.")
+        raise Conflict(message, {"email": [message]})
+
+
+def _with_first_login(member: Member, password: str | None) -> None:
+    """Write the new member with its audit entry and its first login. The member and its login
+    are one unit: if the login cannot be made (a weak password, the email address taken
+    meanwhile), no member row may stay behind."""
     try:
         db.session.flush()
         record("member.create", member, after=snapshot(member, MEMBER_FIELDS), member_id=member.id)
         create_user(
-            fields["email"],
+            member.email,
             Role.MEMBER,
             password=password,
-            display_name=fields["name"][:120],
+            display_name=member.name[:120],
             member_id=member.id,
             commit=False,
         )
@@ -177,8 +188,6 @@ def create_member(
     except PanelError:
         db.session.rollback()
         raise
-    db.session.commit()
-    return member
 
 
 def update_member(member: Member, data: dict[str, Any]) -> Member:
