@@ -14,7 +14,7 @@ from panel.extensions import db
 from panel.hosts import ssh
 from panel.hosts.inventory import write_instance_known_hosts
 from panel.hosts.models import Host, HostRole, HostState
-from panel.metering.targets import write_host_targets
+from panel.hosts.targets import write_host_targets
 
 HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"

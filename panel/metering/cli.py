@@ -29,7 +29,7 @@ def monitoring() -> None:
 def monitoring_targets(write: bool) -> None:
     """The hosts as Prometheus file_sd JSON (agent and node_exporter jobs add their ports); the
     agents' tokens are written, never shown."""
-    from panel.metering.targets import host_targets, write_host_targets
+    from panel.hosts.targets import host_targets, write_host_targets
 
     with _app().app_context():
         click.echo(json.dumps(host_targets(), indent=2))
