@@ -35,7 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     from panel import models  # noqa: F401  (registers every table with the metadata)
     from panel.accounts import auth
     from panel.accounts import views as account_views
-    from panel.api import register_api
+    from panel.api.feature import register as register_api
     from panel.billing import payment_views
     from panel.billing import views as billing_views
     from panel.coop import views as coop_views
