@@ -13,19 +13,19 @@ from panel.core.audit import record, snapshot
 from panel.core.errors import Conflict
 from panel.core.models import utcnow
 from panel.extensions import db
-from panel.provisioning import targets
-from panel.provisioning.actions import Action, register
+from panel.provisioning.actions import Action
 from panel.provisioning.models import Job, JobStatus
 from panel.provisioning.operations import commit_and_dispatch, create_job
 from panel.webspaces.guards import ensure_idle, ensure_state
 from panel.webspaces.models import Database, Desired, Domain, SiteUser, State, Webspace
 from panel.webspaces.tls import record_certificate, record_failure
 
+# The action of each kind's job; panel.webspaces.feature registers them with provisioning.
 ACTIONS = {
-    Webspace: register(Action("webspace", "webspace.yml", description="Set up a webspace")),
-    Domain: register(Action("domain", "domain.yml", description="Serve a domain")),
-    Database: register(Action("database", "database.yml", description="Set up a database")),
-    SiteUser: register(Action("sftp-user", "sftp-user.yml", description="Set up an SFTP user")),
+    Webspace: Action("webspace", "webspace.yml", description="Set up a webspace"),
+    Domain: Action("domain", "domain.yml", description="Serve a domain"),
+    Database: Action("database", "database.yml", description="Set up a database"),
+    SiteUser: Action("sftp-user", "sftp-user.yml", description="Set up an SFTP user"),
 }
 LEAVING = (Desired.ARCHIVED, Desired.PURGED, Desired.ABSENT)
 # Where each desired state ends when its job succeeds.
@@ -210,10 +210,10 @@ class DomainTarget(ResourceTarget):
             record_failure(domain, job)
 
 
-for _model, _target in (
-    (Webspace, WebspaceTarget(Webspace)),
-    (Domain, DomainTarget(Domain, forgotten=(Desired.ABSENT,))),
-    (Database, ResourceTarget(Database, forgotten=(Desired.PURGED,))),
-    (SiteUser, ResourceTarget(SiteUser, forgotten=(Desired.ABSENT,))),
-):
-    targets.register(_model.__name__, _target)
+# What each kind's job outcome makes of it; panel.webspaces.feature registers them.
+TARGETS = {
+    Webspace: WebspaceTarget(Webspace),
+    Domain: DomainTarget(Domain, forgotten=(Desired.ABSENT,)),
+    Database: ResourceTarget(Database, forgotten=(Desired.PURGED,)),
+    SiteUser: ResourceTarget(SiteUser, forgotten=(Desired.ABSENT,)),
+}
