@@ -4,7 +4,7 @@ from panel.core.cards import Card, add_card, cards
 
 
 def test_an_admin_sees_members_by_status_then_the_recent_changes(login_as):
-    client, admin = login_as("admin")
+    client, _ = login_as("admin")
     page = client.get("/").get_data(as_text=True)
     assert page.index("Members by status") < page.index("Recent changes")
     assert "Whole audit log" in page
