@@ -79,6 +79,13 @@ def commit_and_dispatch(*jobs: Job | None) -> None:
             dispatch(job)
 
 
+def queue_baseline(host: Host) -> Job:
+    """The base job for a host that onboarding made ready (hosts' baseline_wanted)."""
+    job = create_job("base", [host.name])
+    commit_and_dispatch(job)
+    return job
+
+
 def resolve_hosts(names: Any) -> list[str]:
     """Host names and group names, expanded to the usable hosts they name."""
     if isinstance(names, str):
