@@ -3,9 +3,9 @@
 A module may import the modules of its own package and of any package in a lower layer; it may
 import a package of its own layer only where that package imports nothing of its package back
 (the base layer counts as one package: extensions builds on core's model base, core's audit log
-and pages use extensions' db). No module takes part in an import cycle. Imports inside functions count like those at the top
-of a module; only those under `if TYPE_CHECKING:` (for annotations) are left out. The README's
-Architecture section describes the layers.
+and pages use extensions' db). No module takes part in an import cycle. Imports inside
+functions count like those at the top of a module; only those under `if TYPE_CHECKING:` (for
+annotations) are left out. docs/architecture.md describes the layers.
 """
 
 import ast
