@@ -1,11 +1,26 @@
 """The cooperative hosting panel."""
 
-from flask import Flask, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from panel.accounts import feature as accounts
+from panel.api import feature as api
+from panel.billing import feature as billing
 from panel.config import build_config
+from panel.coop import feature as coop
+from panel.core import feature as core
+from panel.core.sqlite import enable_sqlite_pragmas
+from panel.extensions import babel, csrf, db, limiter, login_manager
+from panel.hosts import feature as hosts
+from panel.metering import feature as metering
+from panel.provisioning import feature as provisioning
+from panel.webspaces import feature as webspaces
+
+# Each joins the app with its register(app), in this order: a feature's pages, tasks, filters,
+# cards, metrics and hooks come after those of the layers it builds on.
+FEATURES = (core, accounts, coop, hosts, provisioning, webspaces, metering, billing, api)
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -18,8 +33,6 @@ class SessionInterface(SecureCookieSessionInterface):
 def select_locale() -> str | None:
     """The session's choice, then the user's setting, then the browser's; outside a request
     (CLI, worker) the default."""
-    from flask import current_app, has_request_context
-
     if not has_request_context():
         return None
     languages = current_app.config["LANGUAGES"]
@@ -32,34 +45,25 @@ def select_locale() -> str | None:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    from panel import models  # noqa: F401  (registers every table with the metadata)
-    from panel.accounts import auth
-    from panel.accounts import views as account_views
-    from panel.api import register_api
-    from panel.billing import payment_views
-    from panel.billing import views as billing_views
-    from panel.coop import views as coop_views
-    from panel.core import headers, metrics, queue, templating
-    from panel.core import views as core_views
-    from panel.core.errors import register_error_handlers
-    from panel.core.sqlite import enable_sqlite_pragmas
-    from panel.extensions import babel, csrf, db, limiter, login_manager
-    from panel.hosts import views as host_views
-    from panel.metering import views as metering_views
-    from panel.provisioning import metrics as job_metrics  # noqa: F401  (registers the collector)
-    from panel.provisioning import views as job_views
-    from panel.webspaces import changes as webspace_changes  # noqa: F401  (actions, targets)
-    from panel.webspaces import tls  # noqa: F401  (registers the certificate collector)
-    from panel.webspaces import views as webspace_views
+    app = _flask_app(build_config(config))
+    _init_extensions(app)
+    for feature in FEATURES:
+        feature.register(app)
+    return app
 
-    settings = build_config(config)
+
+def _flask_app(settings: dict) -> Flask:
+    """The Flask app with the settings, the session cookie's rules and the trusted proxies."""
     app = Flask(__name__, instance_path=str(settings["INSTANCE_PATH"]))
     app.config.update(settings)
     app.session_interface = SessionInterface()
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    return app
 
+
+def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         enable_sqlite_pragmas(db.engine)
@@ -67,21 +71,3 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    auth.init_login(app)
-
-    templating.init_app(app)
-    register_error_handlers(app)
-    headers.init_app(app)
-    metrics.init_app(app)
-    queue.init_app(app)
-    app.register_blueprint(core_views.bp)
-    app.register_blueprint(account_views.bp)
-    app.register_blueprint(coop_views.bp)
-    app.register_blueprint(host_views.bp)
-    app.register_blueprint(job_views.bp)
-    app.register_blueprint(webspace_views.bp)
-    app.register_blueprint(metering_views.bp)
-    app.register_blueprint(billing_views.bp)
-    app.register_blueprint(payment_views.bp)
-    register_api(app)
-    return app

@@ -11,19 +11,20 @@ import click
 from flask import current_app
 from sqlalchemy import select
 
+import panel
 from panel.billing.cli import billing
 from panel.cli_plugins import PluginGroup
 from panel.core.audit import acting
-from panel.metering.cli import metering, monitoring
+from panel.hosts.cli import monitoring
+from panel.metering.cli import metering
 
 
 def _app():
-    from panel import create_app
-
-    return create_app()
+    return panel.create_app()
 
 
-@click.group(cls=PluginGroup)
+# The features' commands make their apps with _app, which they cannot import.
+@click.group(cls=PluginGroup, context_settings={"obj": _app})
 def main() -> None:
     """Control panel of a hosting cooperative."""
 

@@ -7,7 +7,6 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-from panel.api.base import PanelApi
 from panel.core.models import Base
 
 db = SQLAlchemy(model_class=Base)
@@ -15,4 +14,3 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
-api = PanelApi()

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
 from panel.accounts.models import User
+from panel.accounts.operations import record_login
 from panel.core.models import utcnow
 from panel.extensions import db, login_manager
 
@@ -15,6 +16,7 @@ RESET_GRANT_KEY = "login_after_reset"
 
 
 def init_login(app: Flask) -> None:
+    login_manager.user_loader(load_user)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
@@ -25,7 +27,6 @@ def init_login(app: Flask) -> None:
     )
 
 
-@login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     identifier, _, version = user_id.partition(":")
     if not identifier.isdigit() or not version.isdigit():
@@ -61,8 +62,6 @@ def renew_session(user: User, remember: bool = False) -> None:
 
 
 def finish_login(user: User, remember: bool = False) -> None:
-    from panel.accounts.operations import record_login
-
     renew_session(user, remember=remember)
     record_login(user, "password+totp" if user.totp_enabled else "password")
 

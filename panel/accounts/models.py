@@ -42,6 +42,14 @@ class User(UserMixin, CreatedAt, Base):
         return f"{self.id}:{self.session_version}"
 
     @property
+    def owner_user_id(self) -> int:
+        return self.id
+
+    @property
+    def owner_reseller_id(self) -> int | None:
+        return self.reseller_id
+
+    @property
     def is_active(self) -> bool:
         return self.is_enabled
 
@@ -63,6 +71,7 @@ class User(UserMixin, CreatedAt, Base):
 
 class ApiToken(CreatedAt, Base):
     __tablename__ = "api_tokens"
+    private_to_owner = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -3,10 +3,13 @@
 import hashlib
 import secrets
 
+from flask import Request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
+from panel.accounts.models import ApiToken, User
 from panel.core.models import utcnow
+from panel.extensions import db
 
 TOKEN_PREFIX = "pnl_"  # noqa: S105  # nosec B105  # a marker, not a secret
 
@@ -23,9 +26,6 @@ def digest(token: str) -> str:
 def token_for_bearer(header: str):
     """The valid API token of an enabled user behind an `Authorization: Bearer` header, or
     None: one query, which loads the token's user too."""
-    from panel.accounts.models import ApiToken, User
-    from panel.extensions import db
-
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
@@ -43,8 +43,6 @@ def token_for_bearer(header: str):
 
 
 def mark_used(api_token) -> None:
-    from panel.extensions import db
-
     api_token.last_used_at = utcnow()
     db.session.commit()
 
@@ -57,3 +55,10 @@ def user_for_bearer(header: str):
     user = api_token.user
     mark_used(api_token)
     return user
+
+
+def admin_bearer(request: Request) -> bool:
+    """Whether the request carries a valid token of an admin, who may read /metrics from any
+    address."""
+    user = user_for_bearer(request.headers.get("Authorization", ""))
+    return user is not None and user.is_admin

@@ -376,3 +376,11 @@ def _send_first_link(user: User) -> None:
         flash(_("The mail with the password link could not be sent."), "error")
     else:
         flash(_("A link to set the password is on its way to %(email)s.", email=user.email), "info")
+
+
+def customers_card(user, **given) -> dict | None:
+    """The dashboard's card of a reseller's customers."""
+    if user.role != Role.RESELLER:
+        return None
+    own = select(User).where(User.reseller_id == user.id).order_by(User.email)
+    return {"customers": db.session.scalars(own).all()}

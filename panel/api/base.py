@@ -8,7 +8,6 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.pagination import PaginationMetadataSchema
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
-from panel.api import READ_METHODS
 from panel.api.schemas import ErrorSchema, errors
 from panel.core.access import require_role
 from panel.core.errors import ValidationFailed
@@ -20,6 +19,7 @@ MAX_BODY_BYTES = 64 * 1024
 # interpreter's limit on a body nested thousands deep, and fail with a RecursionError.
 MAX_JSON_DEPTH = 32
 BACKSLASH, QUOTE, OPENING, CLOSING = ord("\\"), ord('"'), b"[{", b"]}"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class PanelApi(Api):
@@ -43,6 +43,10 @@ class PanelApi(Api):
             },
             lazy=True,
         )
+
+
+# The one instance, bound to the app by panel.api.feature.
+api = PanelApi()
 
 
 def nests_too_deep(body: bytes) -> bool:

@@ -4,6 +4,7 @@ import click
 from sqlalchemy import select
 
 from panel.core.audit import acting
+from panel.core.commands import new_app
 
 
 @click.group()
@@ -15,13 +16,12 @@ def billing() -> None:
 @click.option("--period", "month", required=True, help="The month, YYYY-MM.")
 def billing_run(month: str) -> None:
     """Make the draft invoices of a period (its cost pools entered beforehand)."""
-    from panel import create_app
     from panel.billing import operations
     from panel.billing.models import BillingPeriod
     from panel.core.errors import PanelError
     from panel.extensions import db
 
-    with create_app().app_context(), acting("cli"):
+    with new_app().app_context(), acting("cli"):
         try:
             first = operations.clean_month("period", month)
             period = db.session.scalar(select(BillingPeriod).where(BillingPeriod.month == first))

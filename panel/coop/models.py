@@ -60,6 +60,10 @@ class Member(CreatedAt, Base):
         "ShareTransaction", back_populates="member", order_by="ShareTransaction.id"
     )
 
+    @property
+    def owner_member_id(self) -> int:
+        return self.id
+
     def __repr__(self) -> str:
         return f"<Member {self.number} {self.prefix}>"
 
@@ -68,6 +72,7 @@ class ShareTransaction(CreatedAt, Base):
     """One line of the share ledger; append-only (enforced by triggers, see the migration)."""
 
     __tablename__ = "share_transactions"
+    office_only = True
     __table_args__ = (
         one_of("kind", ShareKind),
         CheckConstraint(

@@ -228,3 +228,18 @@ def share_reverse(transaction_id: int):
         return _member_page(transaction.member, exc.status)
     flash(_("Reversed."), "success")
     return redirect(url_for("coop.member", member_id=transaction.member_id))
+
+
+def members_by_status_card(user, **given) -> dict | None:
+    """The dashboard's card for admins: how many members are in each status."""
+    if user.role != Role.ADMIN:
+        return None
+    counts = select(Member.status, db.func.count()).group_by(Member.status)
+    return {"member_counts": dict(db.session.execute(counts).all())}
+
+
+def own_membership_card(user, **given) -> dict | None:
+    """The dashboard's card of the member record the user belongs to (not for admins)."""
+    if user.role == Role.ADMIN or user.member is None:
+        return None
+    return {"member": user.member}

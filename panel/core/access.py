@@ -5,6 +5,9 @@ also sees its customers' accounts and what they own; a customer sees only its ow
 tokens are credentials: only their owner sees them, admins included (an admin disables the
 account instead). An object the user may not see is reported as missing (404), so that ids do
 not leak; an action the role may not take at all is forbidden (403), whatever object it names.
+
+Objects say who owns them (owner_member_id, owner_user_id, owner_reseller_id, private_to_owner,
+office_only: see panel.core.models.Base), so this module needs no feature's models.
 """
 
 from typing import Any
@@ -18,19 +21,11 @@ from panel.core.roles import MEMBER_ROLES, Role
 
 
 def owner_member_id(obj: Any) -> int | None:
-    from panel.coop.models import Member
-
-    if isinstance(obj, Member):
-        return obj.id
-    return getattr(obj, "member_id", None)
+    return getattr(obj, "owner_member_id", None)
 
 
 def owner_user_id(obj: Any) -> int | None:
-    from panel.accounts.models import User
-
-    if isinstance(obj, User):
-        return obj.id
-    return getattr(obj, "user_id", None) or getattr(obj, "customer_id", None)
+    return getattr(obj, "owner_user_id", None)
 
 
 def _signed_in(user: Any) -> bool:
@@ -38,17 +33,15 @@ def _signed_in(user: Any) -> bool:
 
 
 def can_view(user: Any, obj: Any) -> bool:
-    from panel.accounts.models import ApiToken, User
-
     if not _signed_in(user):
         return False
-    if isinstance(obj, ApiToken):
-        return obj.user_id == user.id
+    if getattr(obj, "private_to_owner", False):
+        return owner_user_id(obj) == user.id
     if user.role == Role.ADMIN:
         return True
     if owner_user_id(obj) == user.id:
         return True
-    if user.role == Role.RESELLER and isinstance(obj, User) and obj.reseller_id == user.id:
+    if user.role == Role.RESELLER and getattr(obj, "owner_reseller_id", None) == user.id:
         return True
     member_id = owner_member_id(obj)
     return user.role in MEMBER_ROLES and member_id is not None and member_id == user.member_id
@@ -56,9 +49,7 @@ def can_view(user: Any, obj: Any) -> bool:
 
 def can_change(user: Any, obj: Any) -> bool:
     """Changing follows seeing, except for records only the office keeps."""
-    from panel.coop.models import ShareTransaction
-
-    if isinstance(obj, ShareTransaction):
+    if getattr(obj, "office_only", False):
         return _signed_in(user) and user.role == Role.ADMIN
     return can_view(user, obj)
 

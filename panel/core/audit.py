@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.core.models import Base, utcnow
 from panel.core.roles import Role
+from panel.extensions import db
 
 SOURCES = ("web", "api", "cli", "worker")
 _source: ContextVar[str | None] = ContextVar("audit_source", default=None)
@@ -97,8 +98,6 @@ def record(
     member_id: int | None = None,
 ) -> AuditEntry:
     """Add an audit entry to the current session; it commits with the change it describes."""
-    from panel.extensions import db
-
     actor = current_actor()
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),

@@ -1,9 +1,11 @@
-"""The panel's own Prometheus metrics: requests by endpoint, method and status, and latencies."""
+"""The panel's own Prometheus metrics: requests by endpoint, method and status, and latencies;
+the features add collectors of their own, and who else may read them."""
 
 import ipaddress
 import time
+from collections.abc import Callable
 
-from flask import Flask, g, request
+from flask import Flask, Request, current_app, g, has_app_context, request
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -20,6 +22,37 @@ LATENCY = Histogram(
     ["endpoint"],
     registry=REGISTRY,
 )
+
+
+class FeatureCollectors:
+    """The collectors the app's features added (add_collector), asked at scrape time: each
+    reads the app's database."""
+
+    def collect(self):
+        if not has_app_context():
+            return
+        for collector in current_app.extensions.get("metrics_collectors", ()):
+            yield from collector.collect()
+
+
+REGISTRY.register(FeatureCollectors())
+
+
+def add_collector(app: Flask, collector) -> None:
+    app.extensions.setdefault("metrics_collectors", []).append(collector)
+
+
+def add_reader(app: Flask, allowed: Callable[[Request], bool]) -> None:
+    """Who may read /metrics besides the addresses of PANEL_METRICS_ALLOW (e.g. an admin's
+    token): ALLOWED decides from the request."""
+    app.extensions.setdefault("metrics_readers", []).append(allowed)
+
+
+def may_read() -> bool:
+    """Whether the current request may read /metrics."""
+    if address_allowed(request.remote_addr, current_app.config["METRICS_ALLOW"]):
+        return True
+    return any(allowed(request) for allowed in current_app.extensions.get("metrics_readers", ()))
 
 
 def init_app(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """Declarative base with a constraint naming convention, and column helpers."""
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -47,10 +48,31 @@ def one_of(column: str, values) -> CheckConstraint:
 
 
 class Base(DeclarativeBase):
+    """Every model says who owns its rows, for panel.core.access: by default the member and the
+    user its member_id and user_id (or customer_id) columns name. A model owned otherwise, or
+    guarded more closely, overrides what differs."""
+
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
     )
+    # Credentials: only their owner sees them, admins included.
+    private_to_owner: ClassVar[bool] = False
+    # Records the office keeps: their owner sees them, only admins change them.
+    office_only: ClassVar[bool] = False
+
+    @property
+    def owner_member_id(self) -> int | None:
+        return getattr(self, "member_id", None)
+
+    @property
+    def owner_user_id(self) -> int | None:
+        return getattr(self, "user_id", None) or getattr(self, "customer_id", None)
+
+    @property
+    def owner_reseller_id(self) -> int | None:
+        """The reseller that manages the row (a customer's account), which may see it."""
+        return None
 
 
 class CreatedAt:

@@ -1,6 +1,8 @@
 """The job queue: Huey on SQLite in the instance folder, or on Redis when PANEL_REDIS_URL is set."""
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey
@@ -19,17 +21,14 @@ def make_queue(config: dict) -> Huey:
 
 
 def init_app(app: Flask) -> Huey:
-    from panel.billing import tasks as billing_tasks
-    from panel.metering import tasks as metering_tasks
-    from panel.provisioning import tasks
-    from panel.webspaces import tasks as webspace_tasks
-
+    """The app's queue; the features add their tasks with add_task."""
     queue = make_queue(app.config)
     app.extensions["queue"] = queue
-    app.extensions["queue_tasks"] = {
-        "run_job": tasks.register(queue, app),
-        "webspace_housekeeping": webspace_tasks.register(queue, app),
-        "collect_usage": metering_tasks.register(queue, app),
-        "billing_monthly": billing_tasks.register(queue, app),
-    }
+    app.extensions["queue_tasks"] = {}
     return queue
+
+
+def add_task(app: Flask, name: str, define: Callable[[Huey, Flask], Any]) -> None:
+    """A feature's task: DEFINE makes it on the app's queue; app.extensions["queue_tasks"]
+    finds it by NAME."""
+    app.extensions["queue_tasks"][name] = define(app.extensions["queue"], app)

@@ -1,4 +1,4 @@
-"""Health, metrics, the dashboard and the language switch."""
+"""Health, metrics, the dashboard (with the cards the features add) and the language switch."""
 
 from flask import (
     Blueprint,
@@ -14,8 +14,11 @@ from flask_login import current_user, login_required
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select, text
 
+from panel.core.audit import SOURCES, AuditEntry, audit_query
+from panel.core.cards import cards
 from panel.core.forms import query_number, query_text
-from panel.core.metrics import REGISTRY, address_allowed
+from panel.core.metrics import REGISTRY, may_read
+from panel.core.roles import Role
 from panel.core.validators import is_local_path
 from panel.extensions import db
 
@@ -34,13 +37,8 @@ def healthz():
 
 @bp.get("/metrics")
 def metrics():
-    from panel.accounts.tokens import user_for_bearer
-
-    allowed = address_allowed(request.remote_addr, current_app.config["METRICS_ALLOW"])
-    if not allowed:
-        user = user_for_bearer(request.headers.get("Authorization", ""))
-        if user is None or not user.is_admin:
-            abort(403)
+    if not may_read():
+        abort(403)
     return generate_latest(REGISTRY), 200, {"Content-Type": CONTENT_TYPE_LATEST}
 
 
@@ -56,27 +54,15 @@ def language():
 @bp.get("/")
 @login_required
 def index():
-    from panel.coop.models import Member
-    from panel.core.audit import AuditEntry
-    from panel.core.roles import Role
+    return render_template("core/dashboard.html", cards=cards("dashboard", current_user))
 
-    context: dict = {}
-    if current_user.role == Role.ADMIN:
-        context["member_counts"] = dict(
-            db.session.execute(select(Member.status, db.func.count()).group_by(Member.status)).all()
-        )
-        context["recent_audit"] = db.session.scalars(
-            select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)
-        ).all()
-    elif current_user.member is not None:
-        context["member"] = current_user.member
-    if current_user.role == Role.RESELLER:
-        from panel.accounts.models import User
 
-        context["customers"] = db.session.scalars(
-            select(User).where(User.reseller_id == current_user.id).order_by(User.email)
-        ).all()
-    return render_template("core/dashboard.html", **context)
+def recent_changes_card(user, **given) -> dict | None:
+    """The dashboard's card of the latest audit entries, for admins."""
+    if user.role != Role.ADMIN:
+        return None
+    latest = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(10)
+    return {"entries": db.session.scalars(latest).all()}
 
 
 AUDIT_PAGE_SIZE = 50
@@ -86,8 +72,6 @@ LARGEST_ID = 2**31 - 1
 @bp.get("/audit")
 @login_required
 def audit():
-    from panel.core.audit import SOURCES, audit_query
-
     filters: dict = {
         name: value
         for name, value in (

@@ -5,7 +5,6 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from panel.core.labels import label_choices
 from panel.hosts.models import HostRole
-from panel.provisioning.actions import maintenance_actions
 
 
 class HostScanForm(FlaskForm):
@@ -25,15 +24,3 @@ class HostConfirmForm(HostScanForm):
         _l("One-time root password (empty: the panel's key is already authorized)"),
         validators=[Optional(), Length(max=256)],
     )
-
-
-class HostJobForm(FlaskForm):
-    """A maintenance playbook on this one host (the base job among them)."""
-
-    action = SelectField(_l("Playbook"), validators=[DataRequired()])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.action.choices = [
-            (a.name, f"{a.name} — {a.description}") for a in maintenance_actions()
-        ]

@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from panel.config import write_private_file
 from panel.extensions import db
 from panel.hosts.models import Host, HostState
 
@@ -24,8 +25,6 @@ def instance_known_hosts() -> Path:
 
 def write_instance_known_hosts() -> Path:
     """The panel's own known_hosts (every pinned key), for plain ansible-playbook runs."""
-    from panel.config import write_private_file
-
     hosts = db.session.scalars(select(Host).order_by(Host.name)).all()
     path = instance_known_hosts()
     write_private_file(path, known_hosts_text(list(hosts)).encode())

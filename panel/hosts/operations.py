@@ -2,19 +2,23 @@
 
 import ipaddress
 import re
+from pathlib import Path
 from typing import Any
 
+from blinker import Namespace
+from flask import current_app
 from sqlalchemy import select
 
 from panel.core.audit import record, snapshot
 from panel.core.errors import Conflict, ValidationFailed
 from panel.core.models import utcnow
+from panel.core.sshkey import key_paths
 from panel.core.validators import clean_choice, clean_positive_int
 from panel.extensions import db
 from panel.hosts import ssh
 from panel.hosts.inventory import write_instance_known_hosts
 from panel.hosts.models import Host, HostRole, HostState
-from panel.metering.targets import write_host_targets
+from panel.hosts.targets import write_host_targets
 
 HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -26,6 +30,9 @@ FACTS_COMMAND = (
     " awk '/MemTotal/ {print $2 * 1024}' /proc/meminfo;"
     " df -B1 --output=size,avail / | tail -n 1"
 )
+# Sent with the host when onboarding made it ready and its baseline is wanted. Provisioning,
+# which builds on the inventory, connects the job that applies the baseline.
+baseline_wanted = Namespace().signal("baseline-wanted")
 
 
 def clean_host_name(value: Any) -> str:
@@ -162,17 +169,8 @@ def onboard_host(host: Host, password: str | None = None, baseline: bool = True)
     record("host.onboard", host, before=before, after=snapshot(host, HOST_FIELDS))
     db.session.commit()
     if baseline:
-        _queue_baseline(host)
+        baseline_wanted.send(host)
     return host
-
-
-def _queue_baseline(host: Host) -> None:
-    # Imported here: provisioning builds on hosts, not the other way round.
-    from panel.provisioning.operations import create_job, dispatch
-
-    job = create_job("base", [host.name])
-    db.session.commit()
-    dispatch(job)
 
 
 def _mark_unreachable(host: Host, reason: str, before: dict) -> None:
@@ -183,12 +181,6 @@ def _mark_unreachable(host: Host, reason: str, before: dict) -> None:
 
 
 def _install_panel_key(client) -> None:
-    from pathlib import Path
-
-    from flask import current_app
-
-    from panel.core.sshkey import key_paths
-
     public = key_paths(Path(current_app.instance_path))[1].read_text().split()
     line = f"{public[0]} {public[1]} panel"
     ssh.run(client, "umask 077; mkdir -p ~/.ssh; touch ~/.ssh/authorized_keys")

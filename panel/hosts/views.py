@@ -1,4 +1,5 @@
-"""Admin pages for the host inventory: list, add with key confirmation, detail, retire."""
+"""Admin pages for the host inventory: list, add with key confirmation, detail (with the cards
+other features add, e.g. its jobs), retire."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -6,6 +7,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from panel.core.access import require_role
+from panel.core.cards import cards
 from panel.core.errors import NotFound, PanelError
 from panel.core.forms import show_errors
 from panel.core.labels import label
@@ -13,8 +15,6 @@ from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts import forms, operations
 from panel.hosts.models import Host
-from panel.provisioning.models import Job
-from panel.provisioning.operations import run_maintenance
 
 bp = Blueprint("hosts", __name__, url_prefix="/admin/hosts")
 
@@ -70,7 +70,7 @@ def host_new():
     return render_template("hosts/host_new.html", form=scan, offered=None), status
 
 
-def _host(host_id: int) -> Host:
+def load_host(host_id: int) -> Host:
     host = db.session.get(Host, host_id)
     if host is None:
         raise NotFound(_("No such host."))
@@ -79,35 +79,18 @@ def _host(host_id: int) -> Host:
 
 @bp.get("/<int:host_id>")
 def host(host_id: int):
-    return _host_page(_host(host_id), forms.HostJobForm(formdata=None, action="base"))
+    return host_page(load_host(host_id))
 
 
-def _host_page(record: Host, job_form: forms.HostJobForm, status: int = 200):
-    recent = db.session.scalars(select(Job).order_by(Job.id.desc()).limit(200)).all()
-    jobs = [job for job in recent if record.name in (job.hosts or [])][:20]
-    page = render_template("hosts/host.html", host=record, jobs=jobs, job_form=job_form)
+def host_page(record: Host, status: int = 200, **given):
+    """The host's page with its cards; GIVEN goes to them (e.g. a card's form with errors)."""
+    page = render_template("hosts/host.html", host=record, cards=cards("host", record, **given))
     return page, status
-
-
-@bp.post("/<int:host_id>/jobs")
-def host_job(host_id: int):
-    """A maintenance playbook on this host, e.g. its baseline (firewall included) again."""
-    record = _host(host_id)
-    form = forms.HostJobForm()
-    if form.validate_on_submit():
-        try:
-            started = run_maintenance(form.action.data, [record.name])
-        except PanelError as exc:
-            show_errors(form, exc)
-        else:
-            flash(_("Job %(id)s queued.", id=started.id), "success")
-            return redirect(url_for("provisioning.job", job_id=started.id))
-    return _host_page(record, form, 422)
 
 
 @bp.post("/<int:host_id>/onboard")
 def host_onboard(host_id: int):
-    record = operations.onboard_host(_host(host_id))
+    record = operations.onboard_host(load_host(host_id))
     flash(_("Host state: %(state)s", state=label(record.state)), "info")
     return redirect(url_for("hosts.host", host_id=record.id))
 
@@ -115,7 +98,7 @@ def host_onboard(host_id: int):
 @bp.post("/<int:host_id>/retire")
 def host_retire(host_id: int):
     try:
-        operations.retire_host(_host(host_id))
+        operations.retire_host(load_host(host_id))
     except PanelError as exc:
         flash(exc.message, "error")
     return redirect(url_for("hosts.host", host_id=host_id))

@@ -1,40 +1,15 @@
-"""`panel monitoring …` and `panel metering …`."""
+"""`panel metering …`."""
 
-import json
 import sys
 from datetime import UTC, datetime
 
 import click
 
 from panel.core.audit import acting
-
-
-def _app():
-    from panel import create_app
-
-    return create_app()
-
-
-@click.group()
-def monitoring() -> None:
-    """Prometheus' view of the fleet."""
-
-
-@monitoring.command("targets")
-@click.option(
-    "--write",
-    is_flag=True,
-    help="Also write hosts.json and agents.json (with the agents' tokens) to the targets folder.",
-)
-def monitoring_targets(write: bool) -> None:
-    """The hosts as Prometheus file_sd JSON (agent and node_exporter jobs add their ports); the
-    agents' tokens are written, never shown."""
-    from panel.metering.targets import host_targets, write_host_targets
-
-    with _app().app_context():
-        click.echo(json.dumps(host_targets(), indent=2))
-        if write:
-            click.echo(f"written: {write_host_targets()}", err=True)
+from panel.core.commands import new_app
+from panel.core.errors import PanelError
+from panel.metering import ledger
+from panel.metering.tasks import collect_due
 
 
 @click.group()
@@ -57,13 +32,9 @@ def _moment(value: str | None) -> datetime | None:
 @click.option("--to", "end", default=None, help="Backfill up to (ISO 8601), exclusive.")
 def metering_collect(start: str | None, end: str | None) -> None:
     """Write the ledger rows of the periods due (or of a backfill range) from Prometheus."""
-    from panel.core.errors import PanelError
-    from panel.metering import ledger
-    from panel.metering.tasks import collect_due
-
     if (start is None) != (end is None):
         raise click.UsageError("--from and --to go together")
-    with _app().app_context(), acting("cli"):
+    with new_app().app_context(), acting("cli"):
         if ledger.prometheus() is None:
             raise click.ClickException("PANEL_PROMETHEUS_URL is not set: nothing to read from")
         if start is None:

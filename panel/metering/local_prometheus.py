@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from panel.metering.targets import write_host_targets, write_panel_targets
+from panel.hosts.targets import write_host_targets, write_panel_targets
 
 BINARY = "/usr/bin/prometheus"
 

@@ -5,6 +5,7 @@ from flask import Flask
 from huey import Huey, crontab
 
 from panel.core.audit import acting
+from panel.metering import ledger
 
 
 def register(huey: Huey, app: Flask):
@@ -19,8 +20,6 @@ def register(huey: Huey, app: Flask):
 
 def collect_due():
     """Collect what is due, if a Prometheus is configured; the run, or None."""
-    from panel.metering import ledger
-
     due = ledger.due_periods()
     if due is None or ledger.prometheus() is None:
         return None

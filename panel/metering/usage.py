@@ -12,8 +12,10 @@ from panel.core.access import scope_to_member
 from panel.core.errors import ValidationFailed
 from panel.core.models import utcnow
 from panel.extensions import db
+from panel.metering import ledger
 from panel.metering.meters import METERS
 from panel.metering.models import CollectionRun, Quality, UsageRecord
+from panel.metering.prometheus import PrometheusUnavailable
 from panel.webspaces.models import Webspace
 
 # The page's ranges: how far back, and the width of one bar.
@@ -185,10 +187,7 @@ HOST_LOAD = {
 def host_load() -> tuple[dict[str, dict[str, float]], str]:
     """Each host's current load from node_exporter (Prometheus' recording rules), and why it
     is missing when Prometheus cannot tell."""
-    from panel.metering.ledger import prometheus
-    from panel.metering.prometheus import PrometheusUnavailable
-
-    client = prometheus(PAGE_TIMEOUT)
+    client = ledger.prometheus(PAGE_TIMEOUT)
     if client is None:
         return {}, str(_l("No Prometheus is configured (PANEL_PROMETHEUS_URL)."))
     load: dict[str, dict[str, float]] = {}
@@ -211,10 +210,7 @@ LIVE_RATES = {
 
 def live_rates(webspace_name: str) -> dict[str, float]:
     """What the webspace uses right now, per second; empty when Prometheus cannot tell."""
-    from panel.metering.ledger import prometheus
-    from panel.metering.prometheus import PrometheusUnavailable
-
-    client = prometheus(PAGE_TIMEOUT)
+    client = ledger.prometheus(PAGE_TIMEOUT)
     if client is None:
         return {}
     rates = {}

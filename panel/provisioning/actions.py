@@ -3,6 +3,10 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import current_app
+
+from panel.hosts.targets import agent_token
+
 
 @dataclass(frozen=True)
 class Action:
@@ -30,16 +34,11 @@ def register(action: Action) -> Action:
 
 def _agent_secrets(hosts: list[str]) -> dict:
     """Each host's own scrape token; roles/agent picks its host's."""
-    # Imported here: metering builds on provisioning, not the other way round.
-    from panel.metering.targets import agent_token
-
     return {"agent_tokens": {host: agent_token(host) for host in hosts}}
 
 
 def _base_variables() -> dict:
     """The firewall's sources the panel knows (base_panel_*: roles/base adds them to its own)."""
-    from flask import current_app
-
     return {
         "base_panel_ssh_sources": list(current_app.config["MANAGEMENT_ADDRESSES"]),
         "base_panel_monitoring_sources": list(current_app.config["MONITORING_ADDRESSES"]),

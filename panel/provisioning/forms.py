@@ -17,3 +17,15 @@ class MaintenanceForm(FlaskForm):
             (a.name, f"{a.name} — {a.description}") for a in maintenance_actions()
         ]
         self.hosts.choices = [(name, name) for name in targets]
+
+
+class HostJobForm(FlaskForm):
+    """A maintenance playbook on this one host (the base job among them)."""
+
+    action = SelectField(_l("Playbook"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action.choices = [
+            (a.name, f"{a.name} — {a.description}") for a in maintenance_actions()
+        ]

@@ -1,10 +1,8 @@
 """Job metrics, read from the database at scrape time so every worker's jobs are counted."""
 
-from flask import has_app_context
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from sqlalchemy import func, select
 
-from panel.core.metrics import REGISTRY
 from panel.core.models import utcnow
 from panel.extensions import db
 from panel.provisioning.models import Job, JobStatus
@@ -14,8 +12,6 @@ DURATION_BUCKETS = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 class JobCollector:
     def collect(self):
-        if not has_app_context():
-            return
         jobs = GaugeMetricFamily(
             "panel_jobs", "Jobs by status and action.", labels=["status", "action"]
         )
@@ -55,6 +51,3 @@ class JobCollector:
             "How long the oldest waiting job has waited (0 when none waits).",
             value=(utcnow() - oldest).total_seconds() if oldest else 0,
         )
-
-
-REGISTRY.register(JobCollector())

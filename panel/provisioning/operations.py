@@ -61,11 +61,29 @@ def create_job(
     return job
 
 
-def dispatch(job: Job) -> None:
+def enqueue(job_id: int) -> None:
     """Put the job on the queue; safe to repeat, since only one worker can claim it."""
-    from panel.provisioning.tasks import enqueue
+    current_app.extensions["queue_tasks"]["run_job"](job_id)
 
+
+def dispatch(job: Job) -> None:
     enqueue(job.id)
+
+
+def commit_and_dispatch(*jobs: Job | None) -> None:
+    """Commit the change that created the jobs, then queue them (None: no job was needed). Never
+    before the commit: a worker must find the job's row."""
+    db.session.commit()
+    for job in jobs:
+        if job is not None:
+            dispatch(job)
+
+
+def queue_baseline(host: Host) -> Job:
+    """The base job for a host that onboarding made ready (hosts' baseline_wanted)."""
+    job = create_job("base", [host.name])
+    commit_and_dispatch(job)
+    return job
 
 
 def resolve_hosts(names: Any) -> list[str]:
@@ -91,8 +109,7 @@ def run_maintenance(action: Any, hosts: Any) -> Job:
         choices = ", ".join(sorted(a for a, d in ACTIONS.items() if d.maintenance))
         raise ValidationFailed.field("action", f"Choose one of: {choices}.")
     job = create_job(action, resolve_hosts(hosts))
-    db.session.commit()
-    dispatch(job)
+    commit_and_dispatch(job)
     return job
 
 
@@ -140,8 +157,7 @@ def retry_job(job: Job) -> Job:
         after=snapshot(retry, JOB_FIELDS),
         member_id=job.member_id,
     )
-    db.session.commit()
-    dispatch(retry)
+    commit_and_dispatch(retry)
     return retry
 
 

@@ -23,6 +23,7 @@ from panel.core.models import utcnow
 from panel.extensions import db
 from panel.provisioning import folders
 from panel.provisioning.models import Job, JobStatus
+from panel.provisioning.operations import enqueue, finish_job
 from panel.provisioning.processes import end_tree
 
 LOCKED_EXIT = 75
@@ -57,10 +58,6 @@ def warm_up(app: Flask) -> None:
         runner.panel_key_pem()
 
 
-def enqueue(job_id: int) -> None:
-    current_app.extensions["queue_tasks"]["run_job"](job_id)
-
-
 def run_in_child(app: Flask, job_id: int) -> int | None:
     # Daemonic: a worker that exits on SIGTERM (Huey's immediate stop) ends its jobs on the way
     # out instead of waiting for their playbooks; SIGINT still waits for them.
@@ -80,6 +77,7 @@ def _child(app: Flask, job_id: int, parent: int, worker: str) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:
         os._exit(1)
+    # Here and in warm_up, not at the top: the web process never loads ansible-runner.
     from panel.provisioning.runner import Outcome, run_job
 
     with app.app_context():
@@ -100,8 +98,6 @@ def _end_with_playbook(app: Flask, job_id: int) -> None:
 
 
 def end_broken_job(job_id: int, reason: str) -> None:
-    from panel.provisioning.operations import finish_job
-
     job = db.session.get(Job, job_id)
     if job is not None and finish_job(
         job, JobStatus.LOST, reason=reason, only_if=Job.status == JobStatus.RUNNING
@@ -112,8 +108,6 @@ def end_broken_job(job_id: int, reason: str) -> None:
 def reap() -> list[int]:
     """Running jobs whose worker stopped beating become lost; their resources fail, and what
     killed workers left of ended jobs on this machine is removed."""
-    from panel.provisioning.operations import finish_job
-
     deadline = utcnow() - timedelta(seconds=current_app.config["JOB_LOST_AFTER"])
     stale = db.session.scalars(
         select(Job).where(Job.status == JobStatus.RUNNING, Job.heartbeat_at < deadline)

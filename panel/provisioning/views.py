@@ -1,4 +1,5 @@
-"""Jobs: the list (filterable), one job with its live output, maintenance runs, cancel, retry."""
+"""Jobs: the list (filterable), one job with its live output, maintenance runs (on a host's
+page too), cancel, retry."""
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +13,7 @@ from panel.core.roles import Role
 from panel.core.validators import clean_positive_int
 from panel.extensions import db
 from panel.hosts.models import Host, HostState
+from panel.hosts.views import host_page, load_host
 from panel.provisioning import forms, operations
 from panel.provisioning.actions import ACTIONS
 from panel.provisioning.models import Job, JobEvent, JobStatus
@@ -122,3 +124,31 @@ def maintenance():
             return redirect(url_for("provisioning.job", job_id=started.id))
     status = 422 if form.errors else 200
     return render_template("provisioning/maintenance.html", form=form), status
+
+
+def host_jobs_card(host: Host, job_form: forms.HostJobForm | None = None, **given) -> dict:
+    """The host page's card: a maintenance playbook to run there, and its recent jobs."""
+    recent = db.session.scalars(select(Job).order_by(Job.id.desc()).limit(200)).all()
+    return {
+        "host": host,
+        "jobs": [job for job in recent if host.name in (job.hosts or [])][:20],
+        "job_form": job_form or forms.HostJobForm(formdata=None, action="base"),
+    }
+
+
+@bp.post("/admin/hosts/<int:host_id>/jobs")
+@login_required
+def host_job(host_id: int):
+    """A maintenance playbook on this host, e.g. its baseline (firewall included) again."""
+    require_role(Role.ADMIN)
+    record = load_host(host_id)
+    form = forms.HostJobForm()
+    if form.validate_on_submit():
+        try:
+            started = operations.run_maintenance(form.action.data, [record.name])
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Job %(id)s queued.", id=started.id), "success")
+            return redirect(url_for("provisioning.job", job_id=started.id))
+    return host_page(record, 422, job_form=form)

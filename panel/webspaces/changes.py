@@ -1,6 +1,7 @@
 """How a webspace resource changes on its host: the job that takes it to a desired state, and
 what that job's outcome makes of the resource (a provisioning Target for each kind)."""
 
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -8,21 +9,23 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from panel.core.audit import record
+from panel.core.audit import record, snapshot
 from panel.core.errors import Conflict
 from panel.core.models import utcnow
 from panel.extensions import db
-from panel.provisioning import targets
-from panel.provisioning.actions import Action, register
+from panel.provisioning.actions import Action
 from panel.provisioning.models import Job, JobStatus
-from panel.provisioning.operations import create_job
+from panel.provisioning.operations import commit_and_dispatch, create_job
+from panel.webspaces.guards import ensure_idle, ensure_state
 from panel.webspaces.models import Database, Desired, Domain, SiteUser, State, Webspace
+from panel.webspaces.tls import record_certificate, record_failure
 
+# The action of each kind's job; panel.webspaces.feature registers them with provisioning.
 ACTIONS = {
-    Webspace: register(Action("webspace", "webspace.yml", description="Set up a webspace")),
-    Domain: register(Action("domain", "domain.yml", description="Serve a domain")),
-    Database: register(Action("database", "database.yml", description="Set up a database")),
-    SiteUser: register(Action("sftp-user", "sftp-user.yml", description="Set up an SFTP user")),
+    Webspace: Action("webspace", "webspace.yml", description="Set up a webspace"),
+    Domain: Action("domain", "domain.yml", description="Serve a domain"),
+    Database: Action("database", "database.yml", description="Set up a database"),
+    SiteUser: Action("sftp-user", "sftp-user.yml", description="Set up an SFTP user"),
 }
 LEAVING = (Desired.ARCHIVED, Desired.PURGED, Desired.ABSENT)
 # Where each desired state ends when its job succeeds.
@@ -38,18 +41,6 @@ REACHED = {
 
 def webspace_of(resource: Any) -> Webspace:
     return resource if isinstance(resource, Webspace) else resource.webspace
-
-
-def ensure_idle(resource: Any) -> None:
-    """One change at a time per resource: the next waits until the last job has ended. The row
-    is locked for the rest of the transaction (on PostgreSQL; SQLite writes one at a time
-    anyway), so that two requests cannot both find it idle."""
-    # Written first: the refresh would otherwise drop what the caller set on it so far.
-    db.session.flush()
-    db.session.refresh(resource, with_for_update=True)
-    job = resource.last_job
-    if job is not None and not job.finished:
-        raise Conflict(_l("A change is still being made; try again when its job has ended."))
 
 
 def queue_change(
@@ -76,6 +67,36 @@ def queue_change(
     resource.last_job_id = job.id
     resource.last_job = job
     return job
+
+
+def change(
+    resource: Any,
+    desired: Desired,
+    action: str,
+    allowed: tuple,
+    *,
+    fields: tuple[str, ...],
+    queue: Callable[[Any, Desired], Job],
+    parts: Iterable[tuple[Any, Desired]] = (),
+) -> tuple[Any, Job]:
+    """Take the resource towards DESIRED from one of the ALLOWED states, and PARTS (each with
+    its own desired state) along with it: QUEUE makes each one's job. Audited as ACTION with
+    the resource's FIELDS before and after; committed, then the jobs are dispatched."""
+    parts = list(parts)
+    for each in (resource, *(part for part, _ in parts)):
+        ensure_idle(each)
+    ensure_state(resource, allowed)
+    before = snapshot(resource, fields)
+    jobs = [queue(resource, desired), *(queue(part, target) for part, target in parts)]
+    record(
+        action,
+        resource,
+        before=before,
+        after=snapshot(resource, fields),
+        member_id=resource.member_id,
+    )
+    commit_and_dispatch(*jobs)
+    return resource, jobs[0]
 
 
 def purge_due(model: type, purge: Any) -> list:
@@ -182,21 +203,17 @@ class WebspaceTarget(ResourceTarget):
 
 class DomainTarget(ResourceTarget):
     def reached(self, domain: Domain, data: dict) -> None:
-        from panel.webspaces.tls import record_certificate
-
         record_certificate(domain, data.get("domain") or {})
 
     def failed(self, domain: Domain, job: Job) -> None:
-        from panel.webspaces.tls import record_failure
-
         if domain.desired == Desired.ACTIVE and domain.tls:
             record_failure(domain, job)
 
 
-for _model, _target in (
-    (Webspace, WebspaceTarget(Webspace)),
-    (Domain, DomainTarget(Domain, forgotten=(Desired.ABSENT,))),
-    (Database, ResourceTarget(Database, forgotten=(Desired.PURGED,))),
-    (SiteUser, ResourceTarget(SiteUser, forgotten=(Desired.ABSENT,))),
-):
-    targets.register(_model.__name__, _target)
+# What each kind's job outcome makes of it; panel.webspaces.feature registers them.
+TARGETS = {
+    Webspace: WebspaceTarget(Webspace),
+    Domain: DomainTarget(Domain, forgotten=(Desired.ABSENT,)),
+    Database: ResourceTarget(Database, forgotten=(Desired.PURGED,)),
+    SiteUser: ResourceTarget(SiteUser, forgotten=(Desired.ABSENT,)),
+}

@@ -15,11 +15,11 @@ from panel.core.models import utcnow
 from panel.core.validators import clean_choice
 from panel.extensions import db
 from panel.provisioning.models import Job
-from panel.provisioning.operations import dispatch
-from panel.webspaces.changes import ensure_idle, purge_due, queue_change
+from panel.provisioning.operations import commit_and_dispatch
+from panel.webspaces.changes import change, purge_due, queue_change
+from panel.webspaces.guards import check_limit, ensure_usable
 from panel.webspaces.models import Database, DatabaseEngine, Desired, State, Webspace
 from panel.webspaces.names import clean_database_name
-from panel.webspaces.operations import check_limit, ensure_usable
 
 FIELDS = ("name", "engine", "webspace_id", "state", "desired")
 ENGINES = tuple(engine.value for engine in DatabaseEngine)
@@ -75,34 +75,16 @@ def create_database(webspace: Webspace, engine: Any, name: Any) -> tuple[Databas
     record(
         "database.create", database, after=snapshot(database, FIELDS), member_id=database.member_id
     )
-    db.session.commit()
-    dispatch(job)
+    commit_and_dispatch(job)
     return database, job, password
-
-
-def _change(database: Database, desired: Desired, action: str, allowed: tuple) -> tuple:
-    ensure_idle(database)
-    if database.state not in allowed:
-        raise Conflict(_l("Not possible while the database is %(state)s.", state=database.state))
-    before = snapshot(database, FIELDS)
-    job = queue_database(database, desired)
-    record(
-        action,
-        database,
-        before=before,
-        after=snapshot(database, FIELDS),
-        member_id=database.member_id,
-    )
-    db.session.commit()
-    dispatch(job)
-    return database, job
 
 
 def delete_database(database: Database) -> tuple[Database, Job]:
     if database.desired in (Desired.ARCHIVED, Desired.PURGED):
         raise Conflict(_l("The database is already deleted."))
-    return _change(
-        database, Desired.ARCHIVED, "database.delete", (State.ACTIVE, State.FAILED, State.PENDING)
+    allowed = (State.ACTIVE, State.FAILED, State.PENDING)
+    return change(
+        database, Desired.ARCHIVED, "database.delete", allowed, fields=FIELDS, queue=queue_database
     )
 
 
@@ -111,13 +93,19 @@ def restore_database(database: Database) -> tuple[Database, Job]:
         raise Conflict(_l("Only a deleted database can be restored, within its grace period."))
     ensure_usable(database.webspace)
     check_limit(database.webspace, "max_databases")
-    return _change(database, Desired.RESTORED, "database.restore", (State.DELETED, State.FAILED))
+    allowed = (State.DELETED, State.FAILED)
+    return change(
+        database, Desired.RESTORED, "database.restore", allowed, fields=FIELDS, queue=queue_database
+    )
 
 
 def purge_database(database: Database) -> tuple[Database, Job]:
     if database.desired not in (Desired.ARCHIVED, Desired.PURGED):
         raise Conflict(_l("Only a deleted database can be purged."))
-    return _change(database, Desired.PURGED, "database.purge", (State.DELETED, State.FAILED))
+    allowed = (State.DELETED, State.FAILED)
+    return change(
+        database, Desired.PURGED, "database.purge", allowed, fields=FIELDS, queue=queue_database
+    )
 
 
 def purge_expired() -> list[Database]:

@@ -17,9 +17,10 @@ from panel.core.roles import Role
 from panel.core.validators import reject_unknown
 from panel.extensions import db
 from panel.provisioning.models import Job
-from panel.provisioning.operations import dispatch
+from panel.provisioning.operations import commit_and_dispatch
 from panel.webspaces import claims
-from panel.webspaces.changes import ensure_idle, queue_change
+from panel.webspaces.changes import queue_change
+from panel.webspaces.guards import check_limit, ensure_idle, ensure_usable
 from panel.webspaces.models import Desired, Domain, State, Webspace
 from panel.webspaces.names import (
     clean_document_root,
@@ -28,7 +29,7 @@ from panel.webspaces.names import (
     clean_redirect,
     display_domain,
 )
-from panel.webspaces.operations import check_limit, ensure_usable
+from panel.webspaces.tls import due_checks, due_retries
 
 FIELDS = ("name", "webspace_id", "www_alias", "redirect", "document_root", "tls", "state")
 VERIFICATION_LABEL = "_panel-verification"
@@ -126,13 +127,7 @@ def add_domain(
         claims.lose_claims(domain, served)
         job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
     record("domain.create", domain, after=snapshot(domain, FIELDS), member_id=domain.member_id)
-    return _commit(domain, job)
-
-
-def _commit(domain: Domain, job: Job | None) -> tuple[Domain, Job | None]:
-    db.session.commit()
-    if job is not None:
-        dispatch(job)
+    commit_and_dispatch(job)
     return domain, job
 
 
@@ -201,7 +196,8 @@ def verify_domain(domain: Domain) -> tuple[Domain, Job]:
         after={"verified_at": domain.verified_at},
         member_id=domain.member_id,
     )
-    return _commit(domain, job)
+    commit_and_dispatch(job)
+    return domain, job
 
 
 def update_domain(domain: Domain, data: dict[str, Any]) -> tuple[Domain, Job | None]:
@@ -239,7 +235,8 @@ def update_domain(domain: Domain, data: dict[str, Any]) -> tuple[Domain, Job | N
         after=snapshot(domain, FIELDS),
         member_id=domain.member_id,
     )
-    return _commit(domain, job)
+    commit_and_dispatch(job)
+    return domain, job
 
 
 def remove_domain(domain: Domain) -> tuple[Domain, Job | None]:
@@ -252,7 +249,8 @@ def remove_domain(domain: Domain) -> tuple[Domain, Job | None]:
         domain.desired = Desired.ABSENT
         record("domain.delete", domain, before=before, member_id=domain.member_id)
         db.session.delete(domain)
-        return _commit(domain, None)
+        db.session.commit()
+        return domain, None
     ensure_usable(domain.webspace)
     job = queue_change(domain, Desired.ABSENT, domain_vars(domain, Desired.ABSENT))
     record(
@@ -262,13 +260,12 @@ def remove_domain(domain: Domain) -> tuple[Domain, Job | None]:
         after=snapshot(domain, FIELDS),
         member_id=domain.member_id,
     )
-    return _commit(domain, job)
+    commit_and_dispatch(job)
+    return domain, job
 
 
 def retry_certificates() -> list[Job]:
     """Queue the domains whose certificate failed and whose backoff has passed (periodic)."""
-    from panel.webspaces.tls import due_retries
-
     jobs = []
     for domain in due_retries():
         if domain.last_job is not None and not domain.last_job.finished:
@@ -277,23 +274,17 @@ def retry_certificates() -> list[Job]:
         job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
         record("domain.retry", domain, after={"job_id": job.id}, member_id=domain.member_id)
         jobs.append(job)
-    db.session.commit()
-    for job in jobs:
-        dispatch(job)
+    commit_and_dispatch(*jobs)
     return jobs
 
 
 def check_certificates() -> list[Job]:
     """Run the job again for domains whose certificate nears its end (periodic; see
     tls.due_checks)."""
-    from panel.webspaces.tls import due_checks
-
     jobs = []
     for domain in due_checks():
         job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
         record("domain.check", domain, after={"job_id": job.id}, member_id=domain.member_id)
         jobs.append(job)
-    db.session.commit()
-    for job in jobs:
-        dispatch(job)
+    commit_and_dispatch(*jobs)
     return jobs

@@ -16,10 +16,13 @@ from panel.core.validators import clean_positive_int, reject_unknown
 from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
 from panel.provisioning.models import Job
-from panel.provisioning.operations import dispatch
-from panel.webspaces.changes import ensure_idle, purge_due, queue_change
-from panel.webspaces.models import Database, Desired, State, Webspace
+from panel.provisioning.operations import commit_and_dispatch
+from panel.webspaces.changes import change, purge_due, queue_change
+from panel.webspaces.databases import queue_database
+from panel.webspaces.guards import ensure_idle, live
+from panel.webspaces.models import Database, Desired, SiteUser, State, Webspace
 from panel.webspaces.names import clean_webspace_name
+from panel.webspaces.site_users import site_user_vars
 
 FIELDS = ("name", "member_id", "host_id", "state", "desired", "quota_mib", "max_domains")
 LIMITS = ("max_domains", "max_databases", "max_users", "quota_mib")
@@ -108,53 +111,31 @@ def create_webspace(member: Member, name: Any = None, host: Any = None) -> tuple
     db.session.flush()
     job = queue_change(webspace, Desired.ACTIVE, webspace_vars(webspace, Desired.ACTIVE))
     record("webspace.create", webspace, after=snapshot(webspace, FIELDS), member_id=member.id)
-    return _commit(webspace, job)
-
-
-def _commit(webspace: Webspace, job: Job) -> tuple[Webspace, Job]:
-    db.session.commit()
-    dispatch(job)
+    commit_and_dispatch(job)
     return webspace, job
 
 
-def _change(
+def _change_all(
     webspace: Webspace,
     desired: Desired,
     action: str,
     allowed: tuple,
     follow: Callable[[Any], Desired | None] = lambda part: None,
-) -> tuple:
-    """Queue the webspace's job, and the jobs of those databases and users that change along
-    with it: FOLLOW gives a part's new desired state, or None to leave it be."""
+) -> tuple[Webspace, Job]:
+    """change() of the webspace, with those of its databases and users that change along with
+    it: FOLLOW gives a part's new desired state, or None to leave it be."""
     moves = [(part, follow(part)) for part in (*webspace.databases, *webspace.users)]
-    moves = [(part, target) for part, target in moves if target is not None]
-    for resource in (webspace, *(part for part, _ in moves)):
-        ensure_idle(resource)
-    if webspace.state not in allowed:
-        raise Conflict(_l("Not possible while the webspace is %(state)s.", state=webspace.state))
-    before = snapshot(webspace, FIELDS)
-    job = queue_change(webspace, desired, webspace_vars(webspace, desired))
-    jobs = [job, *(_queue_part(part, target) for part, target in moves)]
-    record(
-        action,
-        webspace,
-        before=before,
-        after=snapshot(webspace, FIELDS),
-        member_id=webspace.member_id,
-    )
-    db.session.commit()
-    for queued in jobs:
-        dispatch(queued)
-    return webspace, job
+    parts = [(part, target) for part, target in moves if target is not None]
+    return change(webspace, desired, action, allowed, fields=FIELDS, queue=_queue, parts=parts)
 
 
-def _queue_part(part: Any, desired: Desired) -> Job:
-    from panel.webspaces.databases import queue_database
-    from panel.webspaces.site_users import site_user_vars
-
-    if isinstance(part, Database):
-        return queue_database(part, desired)
-    return queue_change(part, desired, site_user_vars(part, desired))
+def _queue(resource: Webspace | Database | SiteUser, desired: Desired) -> Job:
+    """The job of the webspace, or of one of its databases and users, towards DESIRED."""
+    if isinstance(resource, Database):
+        return queue_database(resource, desired)
+    if isinstance(resource, SiteUser):
+        return queue_change(resource, desired, site_user_vars(resource, desired))
+    return queue_change(resource, desired, webspace_vars(resource, desired))
 
 
 def _on_delete(part: Any) -> Desired | None:
@@ -183,7 +164,7 @@ def suspend_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
     if webspace.desired != Desired.ACTIVE or webspace.state not in allowed:
         raise Conflict(_l("Not possible while the webspace is %(state)s.", state=webspace.state))
     webspace.suspended_at = utcnow()
-    return _change(webspace, Desired.SUSPENDED, "webspace.suspend", allowed)
+    return _change_all(webspace, Desired.SUSPENDED, "webspace.suspend", allowed)
 
 
 def unsuspend_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
@@ -192,14 +173,14 @@ def unsuspend_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
     if webspace.desired != Desired.SUSPENDED or webspace.state not in allowed:
         raise Conflict(_l("The webspace is not suspended."))
     webspace.suspended_at = None
-    return _change(webspace, Desired.ACTIVE, "webspace.unsuspend", allowed)
+    return _change_all(webspace, Desired.ACTIVE, "webspace.unsuspend", allowed)
 
 
 def delete_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
     """Offline at once; the home is archived on the host until the grace period ends."""
     if webspace.desired in (Desired.ARCHIVED, Desired.PURGED):
         raise Conflict(_l("The webspace is already deleted."))
-    return _change(
+    return _change_all(
         webspace,
         Desired.ARCHIVED,
         "webspace.delete",
@@ -213,14 +194,16 @@ def restore_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
         raise Conflict(_l("Only a deleted webspace can be restored, within its grace period."))
     # A webspace deleted while suspended comes back suspended: deleting is no way around that.
     back = Desired.SUSPENDED if webspace.suspended_at else Desired.ACTIVE
-    return _change(webspace, back, "webspace.restore", (State.DELETED, State.FAILED), _on_restore)
+    return _change_all(
+        webspace, back, "webspace.restore", (State.DELETED, State.FAILED), _on_restore
+    )
 
 
 def purge_webspace(webspace: Webspace) -> tuple[Webspace, Job]:
     """Removes the archive for good (the grace period's end, or an admin's decision)."""
     if webspace.desired not in (Desired.ARCHIVED, Desired.PURGED) or webspace.purged_at:
         raise Conflict(_l("Only a deleted webspace can be purged."))
-    return _change(
+    return _change_all(
         webspace, Desired.PURGED, "webspace.purge", (State.DELETED, State.FAILED), _on_purge
     )
 
@@ -235,9 +218,9 @@ def update_limits(webspace: Webspace, data: dict[str, Any]) -> Webspace:
     reject_unknown(data, LIMITS)
     values = {name: _clean_limit(name, value) for name, value in data.items()}
     held = {
-        "max_domains": _live(webspace.domains),
-        "max_databases": _live(webspace.databases),
-        "max_users": _live(webspace.users),
+        "max_domains": live(webspace.domains),
+        "max_databases": live(webspace.databases),
+        "max_users": live(webspace.users),
     }
     for name, count in held.items():
         if values.get(name, count) < count:
@@ -263,9 +246,7 @@ def update_limits(webspace: Webspace, data: dict[str, Any]) -> Webspace:
         after=snapshot(webspace, LIMITS),
         member_id=webspace.member_id,
     )
-    db.session.commit()
-    if job is not None:
-        dispatch(job)
+    commit_and_dispatch(job)
     return webspace
 
 
@@ -274,33 +255,3 @@ def _clean_limit(name: str, value: Any) -> int:
     if name != "quota_mib" and value == 0 and not isinstance(value, bool):
         return 0
     return clean_positive_int(name, value, maximum=LIMIT_MAXIMUM.get(name, MAX_QUOTA_MIB))
-
-
-def _live(items) -> int:
-    """What counts against the plan: all but the deleted, and domain claims that were lost."""
-    return sum(1 for item in items if item.state not in (State.DELETED, State.LOST))
-
-
-def check_limit(webspace: Webspace, kind: str) -> None:
-    """Before a job is queued: the plan's limit for domains, databases or users."""
-    items = {
-        "max_domains": webspace.domains,
-        "max_databases": webspace.databases,
-        "max_users": webspace.users,
-    }[kind]
-    if _live(items) >= getattr(webspace, kind):
-        raise Conflict(
-            _l(
-                "The webspace's plan allows %(count)s; delete one or ask the office for more.",
-                count=getattr(webspace, kind),
-            )
-        )
-
-
-def ensure_usable(webspace: Webspace) -> None:
-    """Domains, databases and users are added only to a webspace that is set up."""
-    if webspace.state not in (State.ACTIVE, State.SUSPENDED) or webspace.desired in (
-        Desired.ARCHIVED,
-        Desired.PURGED,
-    ):
-        raise Conflict(_l("Not possible while the webspace is %(state)s.", state=webspace.state))

@@ -10,11 +10,11 @@ from panel.core.errors import Conflict
 from panel.core.validators import reject_unknown
 from panel.extensions import db
 from panel.provisioning.models import Job
-from panel.provisioning.operations import dispatch
-from panel.webspaces.changes import ensure_idle, queue_change
+from panel.provisioning.operations import commit_and_dispatch
+from panel.webspaces.changes import queue_change
+from panel.webspaces.guards import check_limit, ensure_idle, ensure_usable
 from panel.webspaces.models import Desired, SiteUser, Webspace
 from panel.webspaces.names import clean_flag, clean_public_keys, clean_user_name
-from panel.webspaces.operations import check_limit, ensure_usable
 
 FIELDS = ("name", "webspace_id", "chroot", "state", "desired")
 
@@ -30,12 +30,6 @@ def site_user_vars(user: SiteUser, desired: Desired) -> dict[str, Any]:
         "sftp_user_chroot": user.chroot,
         "sftp_user_state": desired.value,
     }
-
-
-def _commit(user: SiteUser, job: Job) -> tuple[SiteUser, Job]:
-    db.session.commit()
-    dispatch(job)
-    return user, job
 
 
 def create_site_user(
@@ -59,7 +53,8 @@ def create_site_user(
     db.session.flush()
     job = queue_change(user, Desired.ACTIVE, site_user_vars(user, Desired.ACTIVE))
     record("site_user.create", user, after=snapshot(user, FIELDS), member_id=user.member_id)
-    return _commit(user, job)
+    commit_and_dispatch(job)
+    return user, job
 
 
 def update_site_user(user: SiteUser, data: dict[str, Any]) -> tuple[SiteUser, Job]:
@@ -80,7 +75,8 @@ def update_site_user(user: SiteUser, data: dict[str, Any]) -> tuple[SiteUser, Jo
         after=snapshot(user, FIELDS),
         member_id=user.member_id,
     )
-    return _commit(user, job)
+    commit_and_dispatch(job)
+    return user, job
 
 
 def remove_site_user(user: SiteUser) -> tuple[SiteUser, Job]:
@@ -97,4 +93,5 @@ def remove_site_user(user: SiteUser) -> tuple[SiteUser, Job]:
         after=snapshot(user, FIELDS),
         member_id=user.member_id,
     )
-    return _commit(user, job)
+    commit_and_dispatch(job)
+    return user, job

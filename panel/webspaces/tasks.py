@@ -5,6 +5,7 @@ from flask import Flask
 from huey import Huey, crontab
 
 from panel.core.audit import acting
+from panel.webspaces import databases, domains, operations
 
 
 def register(huey: Huey, app: Flask):
@@ -18,8 +19,6 @@ def register(huey: Huey, app: Flask):
 
 
 def run_housekeeping() -> dict[str, int]:
-    from panel.webspaces import databases, domains, operations
-
     return {
         "webspaces purged": len(operations.purge_expired()),
         "databases purged": len(databases.purge_expired()),

@@ -3,11 +3,10 @@ failed issuance, and the expiry dates as a metric."""
 
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
+from flask import current_app
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Select, select
 
-from panel.core.metrics import REGISTRY
 from panel.core.models import utcnow
 from panel.extensions import db
 from panel.provisioning.models import Job
@@ -102,8 +101,6 @@ class CertificateCollector:
     """Each domain's certificate expiry, as its last job on the host reported it."""
 
     def collect(self):
-        if not has_app_context():
-            return
         family = GaugeMetricFamily(
             "panel_domain_tls_not_after_timestamp_seconds",
             "When the domain's certificate expires.",
@@ -117,6 +114,3 @@ class CertificateCollector:
         for domain, webspace, not_after in rows:
             family.add_metric([domain, webspace], not_after.timestamp())
         yield family
-
-
-REGISTRY.register(CertificateCollector())

@@ -11,8 +11,8 @@ import stat
 import yaml
 
 from panel.extensions import db
+from panel.hosts.targets import agent_token
 from panel.metering import local_prometheus
-from panel.metering.targets import agent_token
 from panel.provisioning.actions import ACTIONS
 from panel.provisioning.models import Job
 from panel.provisioning.operations import run_maintenance

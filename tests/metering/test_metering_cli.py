@@ -17,7 +17,7 @@ from panel import create_app
 from panel.cli import main
 from panel.extensions import db
 from panel.hosts.models import Host
-from panel.metering.targets import write_host_targets
+from panel.hosts.targets import write_host_targets
 
 
 @pytest.fixture(autouse=True)

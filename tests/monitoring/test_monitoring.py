@@ -31,7 +31,7 @@ TIMEOUT = 15
 HTTP_TIMEOUT = 5
 LOOPBACK_V4 = "127.0.0.1"
 LOOPBACK_V6 = "::1"
-# Each host's agent answers its own token only (panel.metering.targets.agent_token).
+# Each host's agent answers its own token only (panel.hosts.targets.agent_token).
 AGENT_TOKENS = {"h1": "token-of-h1", "h2": "token-of-h2"}
 
 

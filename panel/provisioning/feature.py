@@ -1,0 +1,18 @@
+"""Provisioning joins the app: the job pages, the queue task that runs a job, the job metrics,
+the card of a host's jobs on its page, and the baseline of each host onboarding made ready."""
+
+from flask import Flask
+
+from panel.core.cards import Card, add_card
+from panel.core.metrics import add_collector
+from panel.core.queue import add_task
+from panel.hosts.operations import baseline_wanted
+from panel.provisioning import metrics, operations, tasks, views
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    add_task(app, "run_job", tasks.register)
+    add_collector(app, metrics.JobCollector())
+    add_card(app, "host", Card("provisioning/_host_jobs.html", views.host_jobs_card))
+    baseline_wanted.connect(operations.queue_baseline)

@@ -1,0 +1,21 @@
+"""Webspaces join the app: their pages, the periodic housekeeping, the `domain` filter, the
+certificates' metric, and their actions and job outcomes for provisioning."""
+
+from flask import Flask
+
+from panel.core.metrics import add_collector
+from panel.core.queue import add_task
+from panel.provisioning import actions, targets
+from panel.webspaces import changes, tasks, tls, views
+from panel.webspaces.names import display_domain
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    add_task(app, "webspace_housekeeping", tasks.register)
+    app.add_template_filter(display_domain, "domain")
+    add_collector(app, tls.CertificateCollector())
+    for action in changes.ACTIONS.values():
+        actions.register(action)
+    for model, target in changes.TARGETS.items():
+        targets.register(model.__name__, target)
