@@ -133,7 +133,8 @@ class LivePanel:
             )
         poll(
             lambda: "worker starting" in log.read_text() or self.worker.poll() is not None,
-            30,
+            # A loaded machine (the plain suites beside the host lanes) takes its time to import.
+            120,
             "the worker did not start",
         )
         assert self.worker.poll() is None, self.worker_log()
