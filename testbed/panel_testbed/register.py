@@ -13,7 +13,7 @@ from panel.extensions import db
 from panel.hosts import operations
 from panel.hosts.models import Host, HostState
 from panel.provisioning.models import Job, JobStatus
-from panel.provisioning.tasks import run_in_child
+from panel.provisioning.tasks import LOCK_RETRY_SECONDS, LOCKED_EXIT, run_in_child
 from panel_testbed import TestbedError
 from panel_testbed import state as saved
 
@@ -47,13 +47,22 @@ def _setup_jobs() -> set[int]:
     return set(db.session.scalars(select(Job.id).where(Job.action == "setup")))
 
 
+def _run(app, job_id: int, timeout: float = 60.0) -> None:
+    """Run the job; while its host or the database is busy, again shortly, as the worker does."""
+    deadline = time.monotonic() + timeout
+    while run_in_child(app, job_id) == LOCKED_EXIT and time.monotonic() < deadline:
+        time.sleep(LOCK_RETRY_SECONDS)
+
+
 def _run_setup(job_ids: list[int], report: Callable[[str], None]) -> None:
     """Each job in a process of its own, as the worker runs it, all hosts at once; a worker
     that finds one of them later skips it, since it is no longer queued."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # A read transaction left open here would keep SQLite from taking the jobs' writes.
+    db.session.close()
     started = time.monotonic()
     threads = [
-        threading.Thread(target=run_in_child, args=(app, job_id), name=f"setup-{job_id}")
+        threading.Thread(target=_run, args=(app, job_id), name=f"setup-{job_id}")
         for job_id in job_ids
     ]
     for thread in threads:

@@ -17,10 +17,7 @@ from panel.provisioning.models import Job, JobStatus
 from panel.webspaces.operations import place
 from panel_testbed.cli import up
 
-FACTS = (
-    "Debian GNU/Linux 13 (trixie)\n2\n2147483648\n  21474836480 10737418240\n"
-    "trixie\n13\n3\n"
-)
+FACTS = "Debian GNU/Linux 13 (trixie)\n2\n2147483648\n  21474836480 10737418240\ntrixie\n13\n3\n"
 
 
 class FakeClient:
