@@ -7,8 +7,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import CheckConstraint, create_engine, inspect, text
 
 from panel import models  # noqa: F401  (fills the metadata)
+from panel.core.migrate import alembic_config, heads, render_item, upgrade
 from panel.core.models import Base
-from panel.core.schema import alembic_config, heads, render_item, upgrade
 from panel.core.sqlite import enable_sqlite_pragmas
 
 
