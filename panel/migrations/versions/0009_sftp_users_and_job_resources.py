@@ -94,9 +94,10 @@ def _copy_users(old: str, new: str) -> None:
 
 
 def _rename_job_columns(*renames: tuple[str, str]) -> None:
-    with op.batch_alter_table("jobs", schema=None) as batch_op:
-        for old, new in renames:
-            batch_op.alter_column(old, new_column_name=new)
+    """In place on both databases: a batch operation would make SQLite copy the table and drop
+    the old one, and every last_job_id pointing at a job would be set NULL on the way."""
+    for old, new in renames:
+        op.execute(f"ALTER TABLE jobs RENAME COLUMN {old} TO {new}")
 
 
 def _rename_stored_names(*, old_model: str, new_model: str, old: str, new: str) -> None:
