@@ -24,8 +24,17 @@ branch_labels = None
 depends_on = None
 
 COLUMNS = (
-    "id, webspace_id, member_id, name, public_keys, chroot, last_job_id, created_at, state,"
-    " desired, state_reason"
+    "id",
+    "webspace_id",
+    "member_id",
+    "name",
+    "public_keys",
+    "chroot",
+    "last_job_id",
+    "created_at",
+    "state",
+    "desired",
+    "state_reason",
 )
 DESIRED = "'active', 'suspended', 'archived', 'purged', 'absent', 'restored'"
 STATES = "'pending', 'active', 'failed', 'suspended', 'deleting', 'deleted', 'unverified'"
@@ -81,12 +90,14 @@ def _copy_users(old: str, new: str) -> None:
     with op.batch_alter_table(new, schema=None) as batch_op:
         batch_op.create_index(batch_op.f(f"ix_{new}_member_id"), ["member_id"], unique=False)
         batch_op.create_index(batch_op.f(f"ix_{new}_webspace_id"), ["webspace_id"], unique=False)
-    op.execute(f"INSERT INTO {new} ({COLUMNS}) SELECT {COLUMNS} FROM {old}")  # noqa: S608  # nosec B608
+    source = sa.table(old, *(sa.column(name) for name in COLUMNS))
+    target = sa.table(new, *(sa.column(name) for name in COLUMNS))
+    op.execute(target.insert().from_select(COLUMNS, sa.select(*source.c)))
     if op.get_bind().dialect.name == "postgresql":
         # The copied ids were given, not drawn: the next one drawn follows the highest.
-        sequence = f"pg_get_serial_sequence('{new}', 'id')"
-        highest = f"SELECT COALESCE(MAX(id), 0) + 1 FROM {new}"  # noqa: S608  # nosec B608
-        op.execute(f"SELECT setval({sequence}, ({highest}), false)")
+        following = sa.select(sa.func.coalesce(sa.func.max(target.c.id), 0) + 1)
+        sequence = sa.func.pg_get_serial_sequence(new, "id")
+        op.execute(sa.select(sa.func.setval(sequence, following.scalar_subquery(), False)))
     with op.batch_alter_table(old, schema=None) as batch_op:
         batch_op.drop_index(batch_op.f(f"ix_{old}_webspace_id"))
         batch_op.drop_index(batch_op.f(f"ix_{old}_member_id"))
