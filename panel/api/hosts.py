@@ -74,7 +74,7 @@ def add_host(data):
 @blp.route("/<int:host_id>", roles=[Role.ADMIN])
 @blp.response(200, HostSchema)
 @errors(blp, 404)
-def getload_host(host_id):
+def get_host(host_id):
     return load_host(host_id)
 
 
@@ -89,5 +89,5 @@ def update_host(data, host_id):
 @blp.route("/<int:host_id>/retire", methods=["POST"], roles=[Role.ADMIN])
 @blp.response(200, HostSchema)
 @errors(blp, 404, 409)
-def retireload_host(host_id):
+def retire_host(host_id):
     return operations.retire_host(load_host(host_id))

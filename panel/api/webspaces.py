@@ -243,7 +243,7 @@ def create_webspace(data):
 @blp.route("/webspaces/<int:webspace_id>")
 @blp.response(200, WebspaceSchema)
 @errors(blp, 404)
-def getload_webspace(webspace_id):
+def get_webspace(webspace_id):
     return load_webspace(webspace_id)
 
 
@@ -267,21 +267,21 @@ def assign_customer(data, webspace_id):
 @blp.route("/webspaces/<int:webspace_id>", methods=["DELETE"])
 @blp.response(202, WebspaceSchema)
 @errors(blp, 404, 409)
-def deleteload_webspace(webspace_id):
+def delete_webspace(webspace_id):
     return operations.delete_webspace(load_webspace(webspace_id, change=True))[0]
 
 
 @blp.route("/webspaces/<int:webspace_id>/restore", methods=["POST"])
 @blp.response(202, WebspaceSchema)
 @errors(blp, 404, 409)
-def restoreload_webspace(webspace_id):
+def restore_webspace(webspace_id):
     return operations.restore_webspace(load_webspace(webspace_id, change=True))[0]
 
 
 @blp.route("/webspaces/<int:webspace_id>/suspend", methods=["POST"], roles=[Role.ADMIN])
 @blp.response(202, WebspaceSchema)
 @errors(blp, 404, 409)
-def suspendload_webspace(webspace_id):
+def suspend_webspace(webspace_id):
     """The site answers 503 with a page saying so; nothing is deleted."""
     return operations.suspend_webspace(load_webspace(webspace_id))[0]
 
@@ -289,14 +289,14 @@ def suspendload_webspace(webspace_id):
 @blp.route("/webspaces/<int:webspace_id>/unsuspend", methods=["POST"], roles=[Role.ADMIN])
 @blp.response(202, WebspaceSchema)
 @errors(blp, 404, 409)
-def unsuspendload_webspace(webspace_id):
+def unsuspend_webspace(webspace_id):
     return operations.unsuspend_webspace(load_webspace(webspace_id))[0]
 
 
 @blp.route("/webspaces/<int:webspace_id>/purge", methods=["POST"], roles=[Role.ADMIN])
 @blp.response(202, WebspaceSchema)
 @errors(blp, 404, 409)
-def purgeload_webspace(webspace_id):
+def purge_webspace(webspace_id):
     """Remove a deleted webspace's archive before its grace period ends."""
     return operations.purge_webspace(load_webspace(webspace_id))[0]
 
