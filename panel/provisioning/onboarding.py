@@ -10,17 +10,17 @@ from panel.provisioning.models import JobStatus
 
 class HostSetup:
     def may_retry(self, job) -> None:
-        host = db.session.get(Host, job.target_id)
+        host = db.session.get(Host, job.resource_id)
         if host is None or host.state == HostState.RETIRED:
             raise Conflict("The host is retired: its setup is not run again.")
 
     def started(self, job) -> None:
-        host = db.session.get(Host, job.target_id)
+        host = db.session.get(Host, job.resource_id)
         if host is not None:
             setup_started(host)
 
     def finished(self, job) -> None:
-        host = db.session.get(Host, job.target_id)
+        host = db.session.get(Host, job.resource_id)
         if host is None:
             return
         if job.status == JobStatus.SUCCESSFUL:
