@@ -347,11 +347,12 @@ def live_panel(
         cleanup.callback(shutil.rmtree, control_dir, ignore_errors=True)
         playbooks = copy_playbooks(folder / "playbooks", control_dir)
         instance = folder / "instance"
-        # The lane (PANEL_TESTBED_LANE) stays: the panel's `testbed up` must boot this lane's hosts.
+        # The lane and the suite (PANEL_TESTBED_LANE, PANEL_TESTBED_SUITE) stay: the panel's
+        # `testbed up` must boot this lane's hosts on the run's Debian release.
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith("PANEL_") or key == "PANEL_TESTBED_LANE"
+            if not key.startswith("PANEL_") or key in ("PANEL_TESTBED_LANE", "PANEL_TESTBED_SUITE")
         }
         env.update(
             PANEL_INSTANCE=str(instance),

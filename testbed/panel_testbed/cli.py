@@ -26,10 +26,11 @@ def testbed() -> None:
     "suites",
     default=image.DEFAULT_SUITE,
     show_default=True,
-    envvar="PANEL_TESTBED_SUITE",
+    envvar=image.SUITE_VARIABLE,
     help=(
         f"The hosts' Debian release ({'|'.join(image.SUITES)}), or one per host separated by "
-        "commas for a mixed fleet (trixie,bookworm: host 1 on trixie, host 2 on bookworm)."
+        "commas for a mixed fleet (trixie,bookworm: host 1 on trixie, host 2 on bookworm). "
+        f"Without it: {image.SUITE_VARIABLE}, else {image.DEFAULT_SUITE}."
     ),
 )
 @click.option(

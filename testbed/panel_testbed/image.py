@@ -20,6 +20,8 @@ PACKAGE_LIST = PLAYBOOKS / "testbed-packages.txt"
 # Debian's stable release first: it is the default. Production hosts run either.
 SUITES = ("trixie", "bookworm")
 DEFAULT_SUITE = SUITES[0]
+# The suite (or per-host suites) `up` boots when --suite is not given; tests choose it with this.
+SUITE_VARIABLE = "PANEL_TESTBED_SUITE"
 # What makes a host at all: an init, SSH, and what Ansible needs on the far side (python3-apt
 # for its apt module). What the playbooks install lives in PACKAGE_LIST, next to them.
 BASE_PACKAGES = (
