@@ -12,12 +12,14 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 from panel_testbed.image import DEFAULT_SUITE, check_suite, ensure_image
 
 REPO = Path(__file__).resolve().parents[1]
 HOST_PYTHON = "/usr/bin/python3"
+MACHINE_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 # One per suite; the suite's name ends the folder's.
 CACHE_PREFIX = Path.home() / ".cache" / "panel-deploy-wheels-"
 # What the panel's wheel is built from; README.md is its long description.
@@ -37,7 +39,7 @@ def wheel_folder(suite: str = DEFAULT_SUITE) -> Path:
         snapshot(source)
         venv = _build_venv(python)
         deps = _dependency_wheels(python, venv, source)
-        folder = cache / f"wheels-{_digest(source, venv.name)}"
+        folder = cache / f"wheels-{_digest(source, f'{venv.name} {deps.name}')}"
         if not folder.is_dir():
             staging = _fresh(cache / "wheels.partial")
             python.pip(venv, "wheel", "--no-deps", "--wheel-dir", str(staging), str(source))
@@ -62,7 +64,11 @@ class _HostPython:
                 *("systemd-nspawn", "--quiet", "--register=no", "--keep-unit"),
                 *("--volatile=overlay", "--console=pipe", "--resolv-conf=copy-host"),
                 *("--timezone=off", "--link-journal=no", f"--directory={self.image}"),
+                f"--machine=panel-wheels-{self.image.parent.name}",
                 f"--bind={self.cache}",
+                # pip downloads as this machine does, trusting what this machine trusts (a
+                # proxy's CA among it, where there is one).
+                f"--bind-ro={MACHINE_CA_BUNDLE}",
                 "--setenv=PIP_NO_CACHE_DIR=1",
                 *command,
             ],
@@ -113,16 +119,32 @@ def _build_venv(python: _HostPython) -> Path:
 
 def _dependency_wheels(python: _HostPython, venv: Path, source: Path) -> Path:
     """Wheels of everything the panel depends on, resolved for the hosts' Python; the panel's
-    own wheel is built apart, so a change of its code rebuilds only that one."""
+    own wheel is built apart, so a change of its code rebuilds only that one. The versions are
+    those the tests run with (this Python's), whichever Python the hosts have."""
     wanted = sorted(
         tomllib.loads((source / "pyproject.toml").read_text())["project"]["dependencies"]
     )
-    folder = python.cache / f"deps-{_key(venv.name, *wanted)}"
+    pins = _tested_versions()
+    folder = python.cache / f"deps-{_key(venv.name, *wanted, *pins)}"
     if not folder.is_dir():
         staging = _fresh(python.cache / "deps.partial")
-        python.pip(venv, "wheel", "--wheel-dir", str(staging), *wanted)
+        constraints = python.cache / "constraints.txt"
+        constraints.write_text("".join(f"{pin}\n" for pin in pins))
+        python.pip(
+            venv, "wheel", "--wheel-dir", str(staging), "--constraint", str(constraints), *wanted
+        )
         staging.rename(folder)
     return folder
+
+
+def _tested_versions() -> list[str]:
+    """NAME==VERSION of every distribution installed beside the tests, but the panel and its
+    testbed (built from the source instead)."""
+    own = {"panel", "panel-testbed"}
+    found = {
+        (dist.metadata["Name"] or "").lower(): dist.version for dist in metadata.distributions()
+    }
+    return sorted(f"{name}=={version}" for name, version in found.items() if name not in own)
 
 
 def _key(*parts: str) -> str:
