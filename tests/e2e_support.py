@@ -43,6 +43,8 @@ PR_SET_PDEATHSIG = 1
 LOST_AFTER = 5
 # Short enough that a cut host fails its job in seconds, long enough for a loaded machine.
 CONNECT_TIMEOUT = 5
+# A command of the panel; `testbed up` may first build an image, some 3 minutes on a busy machine.
+PANEL_TIMEOUT = 600
 MARKER = "/var/tmp/panel-e2e-marker"  # on the testbed hosts
 
 # The engine tests' own ping.yml: a change on the first run only (the marker file), then a wait
@@ -289,7 +291,13 @@ class LivePanel:
 
 def run_panel(env: dict, cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [*PANEL, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+        [*PANEL, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=PANEL_TIMEOUT,
+        check=False,
     )
     if check and result.returncode != 0:
         raise AssertionError(

@@ -107,13 +107,14 @@ def ensure_image(report: Callable[[str], None], suite: str = DEFAULT_SUITE) -> P
     """SUITE's image's root directory, built first if the cache has none for its current key."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     root = image_path(check_suite(suite))
-    with (CACHE_DIR / "build.lock").open("w") as lock:
+    # One lock per suite: a lane waiting for one suite's image does not wait for the other's.
+    with (CACHE_DIR / f"build-{suite}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if root.is_dir():
             return root
         report(f"building the {suite} testbed image {root.parent.name} (once; takes a few minutes)")
         started = time.monotonic()
-        staging = CACHE_DIR / f"{root.parent.name}.partial"
+        staging = CACHE_DIR / f"{root.parent.name}.{suite}.partial"
         _remove_unmounted(staging)
         staging.mkdir()
         _mmdebstrap(suite, staging / "rootfs", staging / "build.log")
@@ -178,15 +179,17 @@ def _customise(root: Path) -> None:
 
 
 def _prune(suite: str, keep: Path) -> None:
-    """Drop the suite's images of older keys that no mounted host still uses; the other suites'
-    images stay."""
+    """Drop the suite's images of older keys that no mounted host still uses, and its unfinished
+    builds (under the suite's lock none is under way); the other suites' images and builds
+    stay."""
     for folder in CACHE_DIR.iterdir():
-        if (
-            folder.is_dir()
-            and folder != keep
-            and image_suite(folder / "rootfs") in (suite, None)
-            and not _mounted_below(folder)
-        ):
+        if not folder.is_dir() or folder == keep or _mounted_below(folder):
+            continue
+        if folder.name.endswith(".partial"):
+            ours = folder.name.endswith(f".{suite}.partial")
+        else:
+            ours = image_suite(folder / "rootfs") in (suite, None)
+        if ours:
             shutil.rmtree(folder)
 
 

@@ -100,3 +100,28 @@ def test_a_state_file_from_before_suites_describes_bookworm_hosts(instance):
     saved.state_path().write_text(json.dumps({**old, "hosts": [host]}))
     (loaded,) = saved.load().hosts
     assert (loaded.name, loaded.suite) == ("pnltb1", "bookworm")
+
+
+def test_a_new_image_prunes_only_its_own_suites_older_images(tmp_path, monkeypatch):
+    monkeypatch.setattr(image, "CACHE_DIR", tmp_path)
+
+    def built(name: str, suite: str | None) -> None:
+        etc = tmp_path / name / "rootfs" / "etc"
+        etc.mkdir(parents=True)
+        if suite:
+            (etc / "os-release").write_text(f'NAME="Debian"\nVERSION_CODENAME={suite}\n')
+
+    built("new-trixie", "trixie")
+    built("old-trixie", "trixie")
+    built("bookworm", "bookworm")
+    built("no-release", None)
+    built("old.trixie.partial", None)
+    built("building.bookworm.partial", None)
+
+    image._prune("trixie", keep=tmp_path / "new-trixie")
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "bookworm",
+        "building.bookworm.partial",
+        "new-trixie",
+    ]
