@@ -67,16 +67,7 @@ def update_sftp_user(user: SftpUser, data: dict[str, Any]) -> tuple[SftpUser, Jo
     before = snapshot(user, FIELDS)
     user.public_keys = "\n".join(keys)
     user.chroot = chroot
-    job = queue_change(user, Desired.ACTIVE, sftp_user_vars(user, Desired.ACTIVE))
-    record(
-        "sftp_user.update",
-        user,
-        before=before,
-        after=snapshot(user, FIELDS),
-        member_id=user.member_id,
-    )
-    commit_and_dispatch(job)
-    return user, job
+    return _move(user, Desired.ACTIVE, "sftp_user.update", before)
 
 
 def remove_sftp_user(user: SftpUser) -> tuple[SftpUser, Job]:
@@ -84,14 +75,13 @@ def remove_sftp_user(user: SftpUser) -> tuple[SftpUser, Job]:
     ensure_idle(user)
     if user.desired == Desired.ABSENT:
         raise Conflict(_l("The user is being removed."))
-    before = snapshot(user, FIELDS)
-    job = queue_change(user, Desired.ABSENT, sftp_user_vars(user, Desired.ABSENT))
-    record(
-        "sftp_user.delete",
-        user,
-        before=before,
-        after=snapshot(user, FIELDS),
-        member_id=user.member_id,
-    )
+    return _move(user, Desired.ABSENT, "sftp_user.delete", snapshot(user, FIELDS))
+
+
+def _move(user: SftpUser, desired: Desired, action: str, before: dict) -> tuple[SftpUser, Job]:
+    """The job that takes the user to DESIRED, audited as ACTION, committed and queued."""
+    job = queue_change(user, desired, sftp_user_vars(user, desired))
+    after = snapshot(user, FIELDS)
+    record(action, user, before=before, after=after, member_id=user.member_id)
     commit_and_dispatch(job)
     return user, job
