@@ -59,9 +59,11 @@ def find_leftovers() -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def testbed(instance):
-    """Two running hosts; the module's last test takes them down, this makes sure of it."""
+    """Two running hosts; the module's last test takes them down, this makes sure of it. They are
+    registered but not set up (no baseline, no agent): the baseline's firewall would keep them
+    from reaching each other, and tests/metering/test_onboarding_testbed.py tests the setup."""
     assert not any(find_leftovers().values()), "a testbed is already up on this machine"
-    result = run_testbed("up", "--hosts", "2")
+    result = run_testbed("up", "--hosts", "2", "--no-setup")
     assert result.exit_code == 0, result.output
     yield saved.load()
     run_testbed("down")

@@ -45,12 +45,12 @@ def test_up_boots_every_host_to_running(testbed, on_host, invoke):
 
 
 def test_up_again_keeps_the_running_testbed(testbed, invoke, leftovers):
-    result = invoke("up", "--hosts", "2")
+    result = invoke("up", "--no-setup", "--hosts", "2")
     assert result.exit_code == 0, result.output
     assert "already up with 2 hosts" in result.output
     assert [host.pid for host in saved.load().hosts] == [host.pid for host in testbed.hosts]
 
-    resized = invoke("up", "--hosts", "3")
+    resized = invoke("up", "--no-setup", "--hosts", "3")
     assert resized.exit_code != 0
     assert "run `panel testbed down` first" in resized.output
     assert len(saved.load().hosts) == 2
@@ -288,7 +288,7 @@ def test_status_reports_a_host_that_stopped(testbed, on_host, invoke):
     assert result.exit_code == 1
     assert result.output.splitlines()[0].startswith(f"{HOST1}\t{ADDRESS1}\t{SUITE}\trunning, ")
     assert result.output.splitlines()[1] == f"{HOST2}\t{ADDRESS2}\t{SUITE}\tcontainer stopped"
-    again = invoke("up", "--hosts", "2")
+    again = invoke("up", "--no-setup", "--hosts", "2")
     assert again.exit_code != 0
     assert "some may have stopped" in again.output
 
@@ -309,13 +309,13 @@ def test_down_removes_everything(testbed, invoke, leftovers):
 
 
 def test_down_cleans_up_after_a_lost_state_file(instance, invoke, leftovers):
-    result = invoke("up", "--hosts", "1")
+    result = invoke("up", "--no-setup", "--hosts", "1")
     assert result.exit_code == 0, result.output
     pid = saved.load().hosts[0].pid
     saved.state_path().unlink()
     assert "leftovers of an earlier testbed" in invoke("status").output
 
-    refused = invoke("up", "--hosts", "1")
+    refused = invoke("up", "--no-setup", "--hosts", "1")
     assert refused.exit_code != 0
     assert "hosts are running that" in refused.output
     assert machine.is_keeper(pid, machine.start_time(pid))
@@ -334,7 +334,7 @@ def test_up_sweeps_what_a_crash_left_behind(instance, invoke, leftovers):
     network.add_host(f"{PREFIX}7", network.host_address(7))
     machine.mount_overlay(f"{PREFIX}7", image.image_path(SUITE))
 
-    result = invoke("up", "--hosts", "1")
+    result = invoke("up", "--no-setup", "--hosts", "1")
     assert result.exit_code == 0, result.output
     assert "removing leftovers of an earlier testbed" in result.output
     found = leftovers()
@@ -348,7 +348,7 @@ def test_up_sweeps_what_a_crash_left_behind(instance, invoke, leftovers):
 def test_up_registers_the_hosts_with_the_role_asked_for(instance, invoke, leftovers):
     """The host registered by the tests before, whose name it reuses, takes the new role."""
     try:
-        result = invoke("up", "--hosts", "1", "--role", "managed")
+        result = invoke("up", "--no-setup", "--hosts", "1", "--role", "managed")
         assert result.exit_code == 0, result.output
         assert f"registered {HOST1} (managed): " in result.output
     finally:
