@@ -85,7 +85,7 @@ def _private_sqlite_file(url: str) -> None:
 def run(host: str, port: int) -> None:
     """Web and worker together (the embedded default), and a local Prometheus unless
     PANEL_PROMETHEUS_URL names one."""
-    prometheus = _local_prometheus(host, port)
+    prometheus, announced = _local_prometheus(host, port)
     worker = subprocess.Popen([sys.executable, "-m", "panel.cli", "worker"])  # nosec B603  # its own worker
     try:
         _serve(host, port, workers=1, threads=8)
@@ -96,15 +96,18 @@ def run(host: str, port: int) -> None:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if announced is not None:
+            announced.unlink(missing_ok=True)
 
 
-def _local_prometheus(host: str, port: int) -> subprocess.Popen | None:
-    """Start it and point the web and the worker at it through PANEL_PROMETHEUS_URL."""
+def _local_prometheus(host: str, port: int) -> tuple[subprocess.Popen | None, Path | None]:
+    """Start it and point the web and the worker at it through PANEL_PROMETHEUS_URL, and other
+    commands of the instance through the file it is announced in (returned)."""
     from panel.metering import local_prometheus
 
     app = _app()
     if app.config.get("PROMETHEUS_URL"):
-        return None
+        return None, None
     with app.app_context():
         # Prometheus reaches a panel that listens on every interface on the loopback one.
         local = host
@@ -113,10 +116,10 @@ def _local_prometheus(host: str, port: int) -> subprocess.Popen | None:
         process = local_prometheus.start(f"{local}:{port}")
         if process is None:
             click.echo(f"{local_prometheus.BINARY} is missing: usage is not metered", err=True)
-            return None
+            return None, None
         os.environ["PANEL_PROMETHEUS_URL"] = local_prometheus.url()
         click.echo(f"Prometheus for metering: {local_prometheus.url()}")
-    return process
+        return process, local_prometheus.announce(process)
 
 
 @main.command()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from panel import create_app
 from panel.core.audit import acting
+from panel.core.models import utcnow
 from panel.core.schema import upgrade
 from panel.extensions import db, limiter
 from panel.hosts.models import Host, HostState
@@ -209,6 +210,7 @@ def make_host():
             capacity=capacity,
             host_key=FAKE_KEY,
             fingerprint="SHA256:" + "A" * 43,
+            onboarded_at=utcnow() if state == HostState.READY else None,
         )
         db.session.add(host)
         db.session.commit()

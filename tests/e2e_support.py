@@ -133,7 +133,8 @@ class LivePanel:
             )
         poll(
             lambda: "worker starting" in log.read_text() or self.worker.poll() is not None,
-            30,
+            # A loaded machine (the plain suites beside the host lanes) takes its time to import.
+            120,
             "the worker did not start",
         )
         assert self.worker.poll() is None, self.worker_log()
@@ -320,10 +321,16 @@ def copy_playbooks(target: Path, control_dir: Path) -> Path:
 
 @contextlib.contextmanager
 def live_panel(
-    folder: Path, queue: str, hosts: int = HOST_COUNT, settings: dict | None = None
+    folder: Path,
+    queue: str,
+    hosts: int = HOST_COUNT,
+    settings: dict | None = None,
+    setup: bool = False,
 ) -> Iterator[LivePanel]:
     """Everything a test needs, torn down again in reverse order whatever happens. SETTINGS are
-    further PANEL_* settings (without the prefix) for the worker and the test's app."""
+    further PANEL_* settings (without the prefix) for the worker and the test's app. The hosts
+    are ready without their setup job (`testbed up --no-setup`: no agent, no firewall) unless
+    SETUP is true."""
     with torn_down_on_sigterm(), machine_lock(), contextlib.ExitStack() as cleanup:
         running = testbed_on_machine()
         if running:
@@ -376,7 +383,8 @@ def live_panel(
         live = LivePanel(folder, queue, env, create_app(config), playbooks, control_dir)
         cleanup.callback(_dispose, live.app)
         live.token = admin_token(live.app)
-        up = live.cli("testbed", "up", "--hosts", str(hosts), check=False)
+        setup_option = "--setup" if setup else "--no-setup"
+        up = live.cli("testbed", "up", "--hosts", str(hosts), setup_option, check=False)
         # Unless another testbed came up meanwhile, whatever of one exists now is this run's.
         if "run `panel testbed down` first" not in up.stderr:
             cleanup.callback(live.cli, "testbed", "down", check=False)

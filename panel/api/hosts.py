@@ -1,6 +1,6 @@
 """The host inventory (admin only)."""
 
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from panel.api.base import ApiBlueprint
@@ -15,6 +15,28 @@ from panel.hosts.models import Host, HostRole
 
 blp = ApiBlueprint("api_hosts", __name__, url_prefix="/api/v1/hosts", description="Hosts (admin)")
 ROLES = [role.value for role in HostRole]
+
+
+class HostSecuritySchema(Schema):
+    release = fields.String(metadata={"description": 'e.g. "Debian 13 trixie"'})
+    codename = fields.String()
+    supported = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "whether the release gets regular security updates (null: unknown)"
+        },
+    )
+    security_until = fields.Date(
+        allow_none=True, metadata={"description": "end of its regular security support, if known"}
+    )
+    pending_updates = fields.Integer(
+        allow_none=True, metadata={"description": "security upgrades pending at the last check"}
+    )
+    current = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "no security upgrades pending (null: not checked)"},
+    )
+    checked_at = UtcDateTime(allow_none=True)
 
 
 class HostSchema(InputSchema):
@@ -36,6 +58,7 @@ class HostSchema(InputSchema):
         metadata={"description": "one-time root password to install the panel's key"},
     )
     facts = fields.Dict(dump_only=True)
+    security = fields.Nested(HostSecuritySchema, dump_only=True)
     onboarded_at = UtcDateTime(dump_only=True, allow_none=True)
     last_seen_at = UtcDateTime(dump_only=True, allow_none=True)
 

@@ -24,6 +24,7 @@ LABELS = {
     "canceled": _l("canceled"),
     "lost": _l("lost"),
     "new": _l("new"),
+    "onboarding": _l("onboarding"),
     "ready": _l("ready"),
     "unreachable": _l("unreachable"),
     "retired": _l("retired"),

@@ -5,6 +5,7 @@ from sqlalchemy import JSON, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from panel.core.models import Base, CreatedAt, one_of
+from panel.hosts.releases import SecurityState, security_state
 
 
 class HostRole(StrEnum):
@@ -14,8 +15,13 @@ class HostRole(StrEnum):
 
 
 class HostState(StrEnum):
+    """A host is ready (takes webspaces) once it is monitored and metered: onboarding reads it,
+    then its setup job (baseline, agent, node_exporter) runs; failed: that job failed."""
+
     NEW = "new"
+    ONBOARDING = "onboarding"
     READY = "ready"
+    FAILED = "failed"
     UNREACHABLE = "unreachable"
     RETIRED = "retired"
 
@@ -43,6 +49,10 @@ class Host(CreatedAt, Base):
     facts: Mapped[dict] = mapped_column(JSON, default=dict)
     onboarded_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
+
+    @property
+    def security(self) -> SecurityState:
+        return security_state(self.facts)
 
     def __repr__(self) -> str:
         return f"<Host {self.name} {self.address}>"

@@ -25,13 +25,18 @@ LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 DNS_NAME = re.compile(rf"(?=.{{1,253}}$)({LABEL}\.)*{LABEL}")
 FINGERPRINT = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
 HOST_FIELDS = ("name", "address", "ssh_port", "role", "groups", "capacity", "state", "fingerprint")
+# The pending security upgrades are counted from the package lists the host has (no apt
+# update: onboarding changes nothing); the ping job counts them the same way.
 FACTS_COMMAND = (
     '. /etc/os-release; echo "$PRETTY_NAME"; nproc;'
     " awk '/MemTotal/ {print $2 * 1024}' /proc/meminfo;"
-    " df -B1 --output=size,avail / | tail -n 1"
+    " df -B1 --output=size,avail / | tail -n 1;"
+    ' echo "${VERSION_CODENAME:-}"; echo "${VERSION_ID:-}";'
+    " apt list --upgradable 2>/dev/null | grep -c -e '-security' || true"
 )
-# Sent with the host when onboarding made it ready and its baseline is wanted. Provisioning,
-# which builds on the inventory, connects the job that applies the baseline.
+# Sent with the host when onboarding reached it and its setup is wanted: the baseline, the agent
+# and node_exporter. Provisioning, which builds on the inventory, connects the job that applies
+# them; its outcome makes the host ready or failed (setup_finished).
 baseline_wanted = Namespace().signal("baseline-wanted")
 
 
@@ -143,9 +148,10 @@ def add_host(
 
 
 def onboard_host(host: Host, password: str | None = None, baseline: bool = True) -> Host:
-    """Install the panel's key (with a one-time password if given) and gather facts; once the
-    host is ready, queue its baseline (the base job: firewall, updates, journal, ...) unless
-    BASELINE is false."""
+    """Install the panel's key (with a one-time password if given) and gather facts, then queue
+    the host's setup job (baseline, agent, node_exporter), which makes it ready. BASELINE false
+    skips the setup and makes the host ready at once, unmonitored: for throwaway test hosts
+    only (`panel testbed up --no-setup`)."""
     before = snapshot(host, HOST_FIELDS)
     try:
         client = ssh.connect(
@@ -163,14 +169,38 @@ def onboard_host(host: Host, password: str | None = None, baseline: bool = True)
     except (OSError, ssh.paramiko.SSHException, RuntimeError) as exc:
         _mark_unreachable(host, f"onboarding failed: {exc}", before)
         return host
-    host.state = HostState.READY
+    host.state = HostState.ONBOARDING if baseline else HostState.READY
     host.state_reason = ""
-    host.onboarded_at = host.last_seen_at = utcnow()
+    host.last_seen_at = utcnow()
+    if not baseline:
+        host.onboarded_at = host.last_seen_at
     record("host.onboard", host, before=before, after=snapshot(host, HOST_FIELDS))
     db.session.commit()
     if baseline:
         baseline_wanted.send(host)
     return host
+
+
+def setup_started(host: Host) -> None:
+    """The host's setup job runs again (a retry); the caller commits."""
+    if host.state == HostState.RETIRED:
+        return
+    before = snapshot(host, HOST_FIELDS)
+    host.state, host.state_reason = HostState.ONBOARDING, ""
+    record("host.state", host, before=before, after=snapshot(host, HOST_FIELDS))
+
+
+def setup_finished(host: Host, reason: str | None) -> None:
+    """The outcome of the host's setup job: ready, or failed with REASON; the caller commits."""
+    if host.state == HostState.RETIRED:
+        return
+    before = snapshot(host, HOST_FIELDS)
+    if reason is None:
+        host.state, host.state_reason = HostState.READY, ""
+        host.onboarded_at = utcnow()
+    else:
+        host.state, host.state_reason = HostState.FAILED, reason[:2000]
+    record("host.state", host, before=before, after=snapshot(host, HOST_FIELDS))
 
 
 def _mark_unreachable(host: Host, reason: str, before: dict) -> None:
@@ -195,12 +225,19 @@ def _install_panel_key(client) -> None:
 def _facts(output: str) -> dict:
     lines = output.strip().splitlines()
     size, avail = [*lines[3].split(), "0", "0"][:2]
-    return {
+    facts = {
         "os": lines[0],
         "cpus": int(lines[1]),
         "memory_bytes": int(float(lines[2])),
         "disk_bytes": int(size),
         "disk_free_bytes": int(avail),
+    }
+    release, version, pending = [*lines[4:7], "", "", ""][:3]
+    return {
+        **facts,
+        **_release_facts(
+            {"release": release, "release_version": version, "security_updates": pending}
+        ),
     }
 
 
@@ -254,7 +291,8 @@ def mark_seen(host_name: str, reachable: bool, reason: str = "") -> None:
     before = snapshot(host, HOST_FIELDS)
     if reachable:
         host.last_seen_at = utcnow()
-        if host.state == HostState.UNREACHABLE:
+        # Back to ready only if it was set up: a host onboarding never reached stays as it is.
+        if host.state == HostState.UNREACHABLE and host.onboarded_at is not None:
             host.state, host.state_reason = HostState.READY, ""
     else:
         host.state, host.state_reason = HostState.UNREACHABLE, reason[:2000]
@@ -263,6 +301,26 @@ def mark_seen(host_name: str, reachable: bool, reason: str = "") -> None:
 
 
 FACT_KEYS = {"os": str, "cpus": int, "memory_bytes": int, "disk_bytes": int, "disk_free_bytes": int}
+RELEASE_KEYS = {"release": str, "release_version": str, "security_updates": int}
+
+
+def _typed(values: dict, kinds: dict) -> dict:
+    """The values of KINDS' keys, each of its type; those of the wrong type are left out."""
+    typed = {}
+    for key, kind in kinds.items():
+        try:
+            typed[key] = kind(values[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return typed
+
+
+def _release_facts(values: dict) -> dict:
+    """The release and the count of pending security upgrades, with the time of the count."""
+    facts = {key: value for key, value in _typed(values, RELEASE_KEYS).items() if value != ""}
+    if "security_updates" in facts:
+        facts["security_checked_at"] = utcnow().isoformat()
+    return facts
 
 
 def record_facts(reported: dict) -> None:
@@ -272,11 +330,6 @@ def record_facts(reported: dict) -> None:
         host = db.session.scalar(select(Host).where(Host.name == str(name)))
         if host is None or not isinstance(values, dict):
             continue
-        facts = {}
-        for key, kind in FACT_KEYS.items():
-            try:
-                facts[key] = kind(values[key])
-            except (KeyError, TypeError, ValueError):
-                continue
+        facts = {**_typed(values, FACT_KEYS), **_release_facts(values)}
         if facts:
             host.facts = {**(host.facts or {}), **facts}

@@ -4,6 +4,7 @@ import sys
 from datetime import UTC, datetime
 
 import click
+from flask import current_app
 
 from panel.core.audit import acting
 from panel.core.commands import new_app
@@ -36,7 +37,11 @@ def metering_collect(start: str | None, end: str | None) -> None:
         raise click.UsageError("--from and --to go together")
     with new_app().app_context(), acting("cli"):
         if ledger.prometheus() is None:
-            raise click.ClickException("PANEL_PROMETHEUS_URL is not set: nothing to read from")
+            raise click.ClickException(
+                "PANEL_PROMETHEUS_URL is not set and no `panel run` of this instance"
+                f" ({current_app.instance_path}) runs a local Prometheus: nothing to read from."
+                " Set PANEL_PROMETHEUS_URL, or start `panel run` with the same PANEL_INSTANCE."
+            )
         if start is None:
             run = collect_due()
             if run is None:

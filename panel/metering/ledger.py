@@ -16,6 +16,7 @@ from panel.core.audit import record
 from panel.core.errors import ValidationFailed
 from panel.core.models import utcnow
 from panel.extensions import db
+from panel.metering import local_prometheus
 from panel.metering.meters import METERS, Kind, Meter
 from panel.metering.models import CollectionRun, Quality, ResourceType, RunStatus, UsageRecord
 from panel.metering.prometheus import TIMEOUT, Prometheus, PrometheusUnavailable, Series
@@ -58,7 +59,8 @@ def settings() -> tuple[int, int, int]:
 
 
 def prometheus(timeout: float = TIMEOUT) -> Prometheus | None:
-    url = current_app.config.get("PROMETHEUS_URL")
+    """The configured Prometheus, else the one a `panel run` of this instance runs."""
+    url = current_app.config.get("PROMETHEUS_URL") or local_prometheus.running_url()
     return Prometheus(url, timeout) if url else None
 
 

@@ -1,6 +1,10 @@
 """The Prometheus `panel run` starts when PANEL_PROMETHEUS_URL is not set: Debian's binary with
-the configuration in monitoring/, its data in the instance folder, listening on loopback."""
+the configuration in monitoring/, its data in the instance folder, listening on loopback. While it
+runs, its address is in the instance folder, so that commands run beside `panel run` (`panel
+metering collect`) read the same Prometheus without a setting."""
 
+import json
+import os
 import shutil
 import subprocess  # nosec B404  # starts Debian's prometheus, no shell
 import urllib.request
@@ -50,6 +54,34 @@ def start(panel_address: str, binary: str = BINARY) -> subprocess.Popen | None:
 
 def url() -> str:
     return f"http://{current_app.config['PROMETHEUS_LISTEN']}"
+
+
+def address_file() -> Path:
+    return folder() / "running.json"
+
+
+def announce(process: subprocess.Popen) -> Path:
+    """Record the running Prometheus' address and process for commands of this instance."""
+    path = address_file()
+    path.write_text(json.dumps({"url": url(), "pid": process.pid}))
+    return path
+
+
+def running_url() -> str | None:
+    """The address of the Prometheus a `panel run` of this instance started, while it runs."""
+    try:
+        announced = json.loads(address_file().read_text())
+        url, pid = str(announced["url"]), int(announced["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        # Another user's process with that number: a `panel run` under the service account.
+        pass
+    return url
 
 
 def ready(address: str, timeout: float = 1.0) -> bool:

@@ -63,6 +63,14 @@ for _action in (
         "Install or update the metering agent and node_exporter",
         secrets=_agent_secrets,
     ),
+    # Onboarding's: base and agent in one run; its success makes the host ready.
+    Action(
+        "setup",
+        "setup.yml",
+        description="Set a new host up: the baseline, the metering agent and node_exporter",
+        secrets=_agent_secrets,
+        variables=_base_variables,
+    ),
 ):
     register(_action)
 

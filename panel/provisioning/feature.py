@@ -1,5 +1,6 @@
 """Provisioning joins the app: the job pages, the queue task that runs a job, the job metrics,
-the card of a host's jobs on its page, and the baseline of each host onboarding made ready."""
+the card of a host's jobs on its page, and the setup of each host onboarding reached, whose
+outcome makes the host ready or failed."""
 
 from flask import Flask
 
@@ -7,7 +8,7 @@ from panel.core.cards import Card, add_card
 from panel.core.metrics import add_collector
 from panel.core.queue import add_task
 from panel.hosts.operations import baseline_wanted
-from panel.provisioning import metrics, operations, tasks, views
+from panel.provisioning import metrics, onboarding, operations, targets, tasks, views
 
 
 def register(app: Flask) -> None:
@@ -16,3 +17,4 @@ def register(app: Flask) -> None:
     add_collector(app, metrics.JobCollector())
     add_card(app, "host", Card("provisioning/_host_jobs.html", views.host_jobs_card))
     baseline_wanted.connect(operations.queue_baseline)
+    targets.register("Host", onboarding.HostSetup())

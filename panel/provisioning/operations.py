@@ -80,8 +80,9 @@ def commit_and_dispatch(*jobs: Job | None) -> None:
 
 
 def queue_baseline(host: Host) -> Job:
-    """The base job for a host that onboarding made ready (hosts' baseline_wanted)."""
-    job = create_job("base", [host.name])
+    """The setup job (baseline, agent, node_exporter) for a host onboarding reached (hosts'
+    baseline_wanted); the host is ready once it succeeded (onboarding.HostSetup)."""
+    job = create_job("setup", [host.name], target=host)
     commit_and_dispatch(job)
     return job
 

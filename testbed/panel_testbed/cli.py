@@ -24,8 +24,16 @@ def testbed() -> None:
 @click.option(
     "--register/--no-register", default=True, help="Add the hosts to the panel's inventory."
 )
-def up(count: int, register: bool) -> None:
-    """Build the image if needed, boot the hosts and wait until each runs."""
+@click.option(
+    "--setup/--no-setup",
+    default=True,
+    help="Run each registered host's setup job (baseline, agent, node_exporter) until it is "
+    "ready; --no-setup makes the hosts ready at once without agent and firewall, for tests "
+    "that need neither.",
+)
+def up(count: int, register: bool, setup: bool) -> None:
+    """Build the image if needed, boot the hosts and wait until each runs; registered hosts
+    are set up and ready (monitored and metered) when it ends."""
     try:
         state = lifecycle.up(count, click.echo)
     except TestbedError as exc:
@@ -40,7 +48,10 @@ def up(count: int, register: bool) -> None:
         app = create_app()
         with app.app_context():
             upgrade()
-            register_hosts(state, click.echo)
+            try:
+                register_hosts(state, click.echo, setup=setup)
+            except TestbedError as exc:
+                raise click.ClickException(str(exc)) from exc
     click.echo(f"state: {saved.state_path()}")
     click.echo(f"known hosts: {saved.known_hosts_path()}")
 

@@ -1,6 +1,6 @@
 """Every host gets the baseline (playbooks/base.yml: the firewall among it): onboarding queues
-the base job, the host page offers it, and the job carries the firewall's sources the panel
-knows from its settings."""
+it with the agent as the setup job (tests/hosts/test_onboarding.py), the host page offers it,
+and the job carries the firewall's sources the panel knows from its settings."""
 
 import pytest
 from sqlalchemy import func, select
@@ -68,22 +68,25 @@ def test_the_base_job_carries_the_firewall_sources_the_panel_knows(app, make_hos
 def test_onboarding_queues_the_baseline(make_host, reachable):
     host = make_host("fw2", state=HostState.NEW)
     operations.onboard_host(host)
-    assert host.state == HostState.READY
+    assert host.state == HostState.ONBOARDING
     (job,) = jobs_of("fw2")
-    assert (job.action, job.status) == ("base", "queued")
+    assert (job.action, job.playbook, job.status) == ("setup", "setup.yml", "queued")
+    assert (job.target_type, job.target_id) == ("Host", host.id)
+    assert job.extra_vars == {"base_panel_ssh_sources": [], "base_panel_monitoring_sources": []}
     audit = select(func.count(AuditEntry.id)).where(
         AuditEntry.action == "job.create", AuditEntry.object_id == str(job.id)
     )
     assert db.session.scalar(audit) == 1
     # Onboarded again (a reinstalled host is re-pinned and onboarded again): again.
     operations.onboard_host(host)
-    assert [job.action for job in jobs_of("fw2")] == ["base", "base"]
+    assert [job.action for job in jobs_of("fw2")] == ["setup", "setup"]
 
 
 def test_no_baseline_without_a_reachable_host_or_when_left_out(make_host, reachable, monkeypatch):
     quiet = make_host("fw3", state=HostState.NEW)
     operations.onboard_host(quiet, baseline=False)
     assert quiet.state == HostState.READY and jobs_of("fw3") == []
+    assert quiet.onboarded_at is not None
 
     def refused(*args, **kwargs):
         raise OSError("connection refused")

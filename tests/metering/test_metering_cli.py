@@ -71,11 +71,21 @@ def test_panel_run_meters_with_a_local_prometheus_and_stops_it(env):
         folder = os.path.join(env["PANEL_INSTANCE"], "prometheus")
         assert os.path.exists(os.path.join(folder, "targets", "hosts.json"))
         assert os.path.isdir(os.path.join(folder, "data"))
+        # Beside `panel run`, with the same instance and no PANEL_PROMETHEUS_URL: its Prometheus.
+        beside = panel(
+            env, "metering", "collect", "--from", "2026-01-01", "--to", "2026-01-01T01:00"
+        )
+        assert beside.exit_code == 0, beside.output
+        assert " complete: 2026-01-01T00:00:00+00:00 to 2026-01-01T01:00" in beside.output
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=60)[0].decode()
     assert f"Prometheus for metering: {prometheus}" in output
     assert read_json(f"{prometheus}/api/v1/targets") is None
+    assert not os.path.exists(os.path.join(folder, "running.json"))
+    after = panel(env, "metering", "collect")
+    assert after.exit_code == 1
+    assert "no `panel run` of this instance" in after.output
 
 
 def test_monitoring_targets_lists_the_hosts_for_file_sd(env):
@@ -124,4 +134,18 @@ def test_metering_collect_needs_a_prometheus(env):
     assert panel(env, "init", "--admin-password", "a long and secret passphrase").exit_code == 0
     result = panel(env, "metering", "collect")
     assert result.exit_code == 1
-    assert "PANEL_PROMETHEUS_URL is not set" in result.output
+    assert "PANEL_PROMETHEUS_URL is not set and no `panel run` of this instance" in result.output
+
+
+def test_metering_collect_ignores_the_address_of_a_stopped_panel_run(env):
+    """A `panel run` killed before it could remove its announcement leaves no false address."""
+    assert panel(env, "init", "--admin-password", "a long and secret passphrase").exit_code == 0
+    with open("/proc/sys/kernel/pid_max") as limit:
+        no_process = int(limit.read()) + 1
+    folder = os.path.join(env["PANEL_INSTANCE"], "prometheus")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "running.json"), "w") as announced:
+        json.dump({"url": "http://127.0.0.1:9", "pid": no_process}, announced)
+    result = panel(env, "metering", "collect")
+    assert result.exit_code == 1
+    assert "no `panel run` of this instance" in result.output

@@ -1,6 +1,7 @@
 """The playbooks and the Vagrantfile: lint, syntax, a real local run, and no host key bypass."""
 
 import os
+import platform
 import re
 import shutil
 import socket
@@ -99,7 +100,7 @@ def test_ping_reports_the_host_and_changes_nothing_twice(tmp_path):
         run = _ping(tmp_path / attempt)
         assert run.status == "successful", run.stdout.read()
         assert run.stats["changed"] == {}
-        assert run.stats["ok"] == {"localhost": 2}
+        assert run.stats["ok"] == {"localhost": 3}
         final = next(e for e in run.events if e["event"] == "playbook_on_stats")
         host = final["event_data"]["artifact_data"]["hosts"]["localhost"]
         # The keys and types of the panel's host facts (panel.hosts.operations).
@@ -107,6 +108,8 @@ def test_ping_reports_the_host_and_changes_nothing_twice(tmp_path):
         assert host["memory_bytes"] > 2**20
         assert host["os"].strip()
         assert host["disk_bytes"] >= host["disk_free_bytes"] > 0
+        assert host["release"] == platform.freedesktop_os_release()["VERSION_CODENAME"]
+        assert host["security_updates"] >= 0
 
 
 def _closed_port() -> int:
