@@ -15,7 +15,8 @@ from pathlib import Path
 
 from panel_testbed import TestbedError, image
 
-FOLDER = image.CACHE_DIR / "mirrors"
+# Beside the images' cache, not in it: the image cache keeps only folders of current images.
+FOLDER = image.CACHE_DIR.with_name("panel-testbed-mirrors")
 # Raise when the layout below changes, so that cached repositories are rebuilt.
 MIRROR_FORMAT = "1"
 
