@@ -37,8 +37,8 @@ def init(admin_email: str, admin_password: str | None) -> None:
     from panel.accounts.models import User
     from panel.accounts.operations import create_user
     from panel.core.errors import PanelError
+    from panel.core.migrate import upgrade
     from panel.core.roles import Role
-    from panel.core.schema import upgrade
     from panel.core.sshkey import ensure_keypair
     from panel.extensions import db
 

@@ -22,7 +22,7 @@ from panel.core.audit import AuditEntry
 from panel.hosts.models import Host
 from panel.metering.models import CollectionRun, UsageRecord
 from panel.provisioning.models import HostLock, Job, JobEvent
-from panel.webspaces.models import Database, Domain, SiteUser, Webspace
+from panel.webspaces.models import Database, Domain, SftpUser, Webspace
 
 __all__ = [
     "ApiToken",
@@ -46,8 +46,8 @@ __all__ = [
     "Member",
     "PasswordResetToken",
     "RecoveryCode",
+    "SftpUser",
     "ShareTransaction",
-    "SiteUser",
     "UsageRecord",
     "User",
     "Webspace",

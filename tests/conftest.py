@@ -14,8 +14,8 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from panel import create_app
 from panel.core.audit import acting
+from panel.core.migrate import upgrade
 from panel.core.models import utcnow
-from panel.core.schema import upgrade
 from panel.extensions import db, limiter
 from panel.hosts.models import Host, HostState
 

@@ -36,7 +36,7 @@ from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import Host
 from panel.provisioning import operations as provisioning
-from panel.webspaces import databases, domains, site_users
+from panel.webspaces import databases, domains, sftp_users
 from panel.webspaces import operations as webspaces
 
 ANONYMOUS, ADMIN, RESELLER, MEMBER, CUSTOMER = (
@@ -181,7 +181,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/domains/<int:domain_id>/<any(verify, delete):change>"): owners(WEBSPACES),
     ("POST", "/webspaces/<int:webspace_id>/databases"): owners(422),
     ("POST", "/databases/<int:database_id>/<any(delete, restore):change>"): owners(WEBSPACES),
-    ("POST", "/webspaces/<int:webspace_id>/users"): owners(422),
+    ("POST", "/webspaces/<int:webspace_id>/sftp-users"): owners(422),
     ("POST", "/sftp-users/<int:user_id>/delete"): owners(WEBSPACES),
     ("POST", "/admin/maintenance"): admins(422),
     # Usage.
@@ -294,6 +294,11 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/databases/<int:database_id>"): api(owners(200)),
     ("DELETE", "/api/v1/databases/<int:database_id>"): api(owners(202)),
     ("POST", "/api/v1/databases/<int:database_id>/restore"): api(owners(409)),
+    ("GET", "/api/v1/webspaces/<int:webspace_id>/sftp-users"): api(owners(200)),
+    ("POST", "/api/v1/webspaces/<int:webspace_id>/sftp-users"): api(
+        owners(202, json={"name": "anna", "public_keys": [ED25519_LINE]})
+    ),
+    # The old path of the two above, deprecated.
     ("GET", "/api/v1/webspaces/<int:webspace_id>/users"): api(owners(200)),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/users"): api(
         owners(202, json={"name": "anna", "public_keys": [ED25519_LINE]})
@@ -470,7 +475,7 @@ class World:
     def user_id(self, owner: str) -> int:
         webspace = self._webspace(owner)
         with acting("cli"):
-            user, _ = site_users.create_site_user(webspace, "matrix", [ED25519_LINE])
+            user, _ = sftp_users.create_sftp_user(webspace, "matrix", [ED25519_LINE])
         return self._settled(user)
 
     @cached_property

@@ -16,9 +16,10 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from panel.accounts import auth, forms, operations, totp
+from panel.accounts.loaders import load_api_token
 from panel.accounts.models import ApiToken, User
 from panel.accounts.throttle import LoginDelayed
-from panel.core.access import require_role, require_view
+from panel.core.access import require_role
 from panel.core.audit import acting
 from panel.core.errors import PanelError
 from panel.core.forms import show_errors
@@ -276,7 +277,7 @@ def token_create():
 def token_revoke(token_id: int):
     if not forms.ConfirmForm().validate_on_submit():
         abort(400)
-    token = require_view(db.session.get(ApiToken, token_id))
+    token = load_api_token(token_id)
     try:
         operations.revoke_api_token(token)
     except PanelError as exc:

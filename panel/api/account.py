@@ -6,15 +6,14 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from panel.accounts import operations
+from panel.accounts.loaders import load_api_token
 from panel.accounts.models import ApiToken
 from panel.accounts.operations import MAX_TOKEN_DAYS
 from panel.api.base import ApiBlueprint
 from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Flag, InputSchema, Text, UtcDateTime, errors
-from panel.core.access import require_view
 from panel.core.headers import no_store
-from panel.extensions import db
 
 blp = ApiBlueprint("api_account", __name__, url_prefix="/api/v1/account", description="Own account")
 
@@ -120,5 +119,5 @@ def create_token(data):
 @errors(blp, 404, 409)
 def revoke_token(token_id):
     """Revoke one of the caller's tokens (409 if it already is)."""
-    token = require_view(db.session.get(ApiToken, token_id))
+    token = load_api_token(token_id)
     return operations.revoke_api_token(token)

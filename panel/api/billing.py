@@ -1,7 +1,6 @@
 """Invoices (members see their issued ones) and, for the office, billing periods, their cost
 pools and runs."""
 
-from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -10,6 +9,7 @@ from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Amount, InputSchema, Percent, UtcDateTime, errors
 from panel.billing import operations
+from panel.billing.loaders import load_invoice, load_period, load_pool, visible_invoices
 from panel.billing.models import (
     BillingPeriod,
     CostPool,
@@ -19,10 +19,7 @@ from panel.billing.models import (
     PeriodState,
     PoolKey,
 )
-from panel.core.access import require_view, scope_to_member
-from panel.core.errors import NotFound
 from panel.core.roles import Role
-from panel.extensions import db
 
 blp = ApiBlueprint("api_billing", __name__, url_prefix="/api/v1", description="Billing")
 PERIOD_OPERATIONS = (
@@ -115,20 +112,6 @@ def _dump_pool(pool: CostPool) -> dict:
     return {"id": pool.id, "name": pool.name, "amount": str(pool.amount), "key": pool.key}
 
 
-def _period(period_id: int) -> BillingPeriod:
-    period = db.session.get(BillingPeriod, period_id)
-    if period is None:
-        raise NotFound("No such billing period.")
-    return period
-
-
-def _visible_invoices():
-    query = scope_to_member(select(Invoice), Invoice.member_id)
-    if current_user.role != Role.ADMIN:
-        query = query.where(Invoice.state == InvoiceState.ISSUED)
-    return query
-
-
 @blp.route("/invoices")
 @blp.response(200, InvoiceSchema(many=True))
 # Invoices come from billing runs, whose answers count them: the list names their ids.
@@ -137,17 +120,14 @@ def _visible_invoices():
 @errors(blp)
 def list_invoices(pagination_parameters):
     """A member's issued invoices; an admin's view includes every member's and the drafts."""
-    return page_of(_visible_invoices().order_by(Invoice.id.desc()), pagination_parameters)
+    return page_of(visible_invoices().order_by(Invoice.id.desc()), pagination_parameters)
 
 
 @blp.route("/invoices/<int:invoice_id>")
 @blp.response(200, InvoiceSchema)
 @errors(blp, 404)
 def get_invoice(invoice_id):
-    invoice = require_view(db.session.get(Invoice, invoice_id))
-    if invoice.state != InvoiceState.ISSUED and current_user.role != Role.ADMIN:
-        raise NotFound("No such object.")
-    return invoice
+    return load_invoice(invoice_id)
 
 
 @blp.route("/billing/periods", roles=ADMIN)
@@ -177,7 +157,7 @@ def open_period(data):
 @blp.response(200, PeriodSchema)
 @errors(blp, 404)
 def get_period(period_id):
-    return _dump_period(_period(period_id))
+    return _dump_period(load_period(period_id))
 
 
 @blp.route("/billing/periods/<int:period_id>/pools", methods=["POST"], roles=ADMIN)
@@ -186,16 +166,14 @@ def get_period(period_id):
 @links(blp, 201, ["DELETE /api/v1/billing/pools/{pool_id}"], {"id": "pool_id"})
 @errors(blp, 404, 409)
 def add_pool(data, period_id):
-    return _dump_pool(operations.add_pool(_period(period_id), **data))
+    return _dump_pool(operations.add_pool(load_period(period_id), **data))
 
 
 @blp.route("/billing/pools/<int:pool_id>", methods=["DELETE"], roles=ADMIN)
 @blp.response(200, PoolSchema)
 @errors(blp, 404, 409)
 def remove_pool(pool_id):
-    pool = db.session.get(CostPool, pool_id)
-    if pool is None:
-        raise NotFound("No such cost pool.")
+    pool = load_pool(pool_id)
     dumped = _dump_pool(pool)
     operations.remove_pool(pool)
     return dumped
@@ -206,7 +184,7 @@ def remove_pool(pool_id):
 @errors(blp, 404, 409)
 def run_period(period_id):
     """Draft invoices for every member with charges; pools without usage are listed."""
-    result = operations.run_period(_period(period_id))
+    result = operations.run_period(load_period(period_id))
     return {"drafts": len(result.created), "unallocated": [p.name for p in result.unallocated]}
 
 
@@ -215,7 +193,7 @@ def run_period(period_id):
 @errors(blp, 404)
 def cancel_drafts(period_id):
     """Remove the period's drafts, and nothing else."""
-    return {"removed": operations.cancel_drafts(_period(period_id))}
+    return {"removed": operations.cancel_drafts(load_period(period_id))}
 
 
 @blp.route("/billing/periods/<int:period_id>/issue", methods=["POST"], roles=ADMIN)
@@ -223,7 +201,7 @@ def cancel_drafts(period_id):
 @errors(blp, 404)
 def issue(period_id):
     """Number and issue the period's drafts."""
-    return {"issued": [invoice.number for invoice in operations.issue(_period(period_id))]}
+    return {"issued": [invoice.number for invoice in operations.issue(load_period(period_id))]}
 
 
 @blp.route("/billing/periods/<int:period_id>/close", methods=["POST"], roles=ADMIN)
@@ -231,4 +209,4 @@ def issue(period_id):
 @errors(blp, 404, 409)
 def close_period(period_id):
     """Freeze the period's prices."""
-    return {"state": operations.close_period(_period(period_id)).state}
+    return {"state": operations.close_period(load_period(period_id)).state}

@@ -7,10 +7,9 @@ from panel.api.base import ApiBlueprint
 from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import InputSchema, UtcDateTime, errors
-from panel.core.errors import NotFound
 from panel.core.roles import Role
-from panel.extensions import db
 from panel.hosts import operations
+from panel.hosts.loaders import load_host
 from panel.hosts.models import Host, HostRole
 
 blp = ApiBlueprint("api_hosts", __name__, url_prefix="/api/v1/hosts", description="Hosts (admin)")
@@ -69,13 +68,6 @@ class HostUpdateSchema(InputSchema):
     capacity = fields.Integer(strict=True, validate=validate.Range(1, 1_000_000))
 
 
-def _host(host_id: int) -> Host:
-    host = db.session.get(Host, host_id)
-    if host is None:
-        raise NotFound("No such host.")
-    return host
-
-
 @blp.route("", roles=[Role.ADMIN])
 @blp.response(200, HostSchema(many=True))
 @blp.paginate()
@@ -106,7 +98,7 @@ def add_host(data):
 @blp.response(200, HostSchema)
 @errors(blp, 404)
 def get_host(host_id):
-    return _host(host_id)
+    return load_host(host_id)
 
 
 @blp.route("/<int:host_id>", methods=["PATCH"], roles=[Role.ADMIN])
@@ -114,11 +106,11 @@ def get_host(host_id):
 @blp.response(200, HostSchema)
 @errors(blp, 404)
 def update_host(data, host_id):
-    return operations.update_host(_host(host_id), data)
+    return operations.update_host(load_host(host_id), data)
 
 
 @blp.route("/<int:host_id>/retire", methods=["POST"], roles=[Role.ADMIN])
 @blp.response(200, HostSchema)
 @errors(blp, 404, 409)
 def retire_host(host_id):
-    return operations.retire_host(_host(host_id))
+    return operations.retire_host(load_host(host_id))

@@ -8,11 +8,11 @@ from panel.api.base import ApiBlueprint
 from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Id, InputSchema, Text, UtcDateTime, errors
-from panel.core.access import require_view
 from panel.core.errors import MAX_ID
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.provisioning import operations
+from panel.provisioning.loaders import load_job
 from panel.provisioning.models import Job, JobEvent, JobStatus
 from panel.provisioning.queries import job_query
 
@@ -49,8 +49,8 @@ class JobSchema(InputSchema):
     reason = fields.String(dump_only=True)
     rc = fields.Integer(dump_only=True, allow_none=True)
     stats = fields.Dict(dump_only=True)
-    target_type = fields.String(dump_only=True, allow_none=True)
-    target_id = fields.Integer(dump_only=True, allow_none=True)
+    resource_type = fields.String(dump_only=True, allow_none=True)
+    resource_id = fields.Integer(dump_only=True, allow_none=True)
     retry_of_id = fields.Integer(dump_only=True, allow_none=True)
     cancel_requested = fields.Boolean(dump_only=True)
     queued_at = UtcDateTime(dump_only=True)
@@ -75,7 +75,7 @@ class EventQuerySchema(Schema):
 
 
 def _visible(job_id: int) -> Job:
-    return require_view(db.session.get(Job, job_id))
+    return load_job(job_id)
 
 
 @blp.route("")

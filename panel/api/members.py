@@ -8,10 +8,10 @@ from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Email, Flag, InputSchema, Text, errors
 from panel.coop import operations
+from panel.coop.loaders import load_member
 from panel.coop.models import Member, MemberKind, MemberStatus
-from panel.core.access import require_view, scope_to_member
+from panel.core.access import scope_to_member
 from panel.core.roles import Role
-from panel.extensions import db
 
 blp = ApiBlueprint("api_members", __name__, url_prefix="/api/v1/members", description="Members")
 MEMBER_OPERATIONS = (
@@ -120,7 +120,7 @@ def create_member(data):
 @errors(blp, 404)
 def get_member(member_id):
     """One member record."""
-    return require_view(db.session.get(Member, member_id))
+    return load_member(member_id)
 
 
 @blp.route("/<int:member_id>", methods=["PATCH"])
@@ -129,7 +129,7 @@ def get_member(member_id):
 @errors(blp, 404, 422)
 def update_member(data, member_id):
     """Change the contact data of a member (admins) or of one's own record."""
-    member = require_view(db.session.get(Member, member_id))
+    member = load_member(member_id)
     return operations.update_member(member, data)
 
 
@@ -139,7 +139,7 @@ def update_member(data, member_id):
 @errors(blp, 404, 409, 422)
 def admit(data, member_id):
     """Admit an applicant (admin)."""
-    member = require_view(db.session.get(Member, member_id))
+    member = load_member(member_id)
     return operations.admit_member(member, data.get("on"))
 
 
@@ -149,7 +149,7 @@ def admit(data, member_id):
 @errors(blp, 404, 409, 422)
 def cancel(data, member_id):
     """Record the cancellation of an active membership (admin)."""
-    member = require_view(db.session.get(Member, member_id))
+    member = load_member(member_id)
     return operations.cancel_membership(member, data.get("on"))
 
 
@@ -159,5 +159,5 @@ def cancel(data, member_id):
 @errors(blp, 404, 409, 422)
 def end(data, member_id):
     """End a cancelled membership or an application (admin); shares must be paid out first."""
-    member = require_view(db.session.get(Member, member_id))
+    member = load_member(member_id)
     return operations.end_membership(member, data.get("on"))

@@ -8,10 +8,9 @@ from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import InputSchema, Text, UtcDateTime, errors
 from panel.coop import operations
-from panel.coop.models import Member, ShareKind, ShareTransaction
-from panel.core.access import require_change, require_view
+from panel.coop.loaders import load_member, load_share_transaction
+from panel.coop.models import ShareKind, ShareTransaction
 from panel.core.roles import Role
-from panel.extensions import db
 
 blp = ApiBlueprint("api_shares", __name__, url_prefix="/api/v1", description="Share ledger")
 
@@ -53,7 +52,7 @@ class ReversalSchema(InputSchema):
 @errors(blp, 404, 422)
 def list_shares(member_id, pagination_parameters):
     """The ledger of a member, oldest booking first."""
-    member = require_view(db.session.get(Member, member_id))
+    member = load_member(member_id)
     stmt = select(ShareTransaction).where(ShareTransaction.member_id == member.id)
     return page_of(stmt.order_by(ShareTransaction.id), pagination_parameters)
 
@@ -65,7 +64,7 @@ def list_shares(member_id, pagination_parameters):
 @errors(blp, 404, 409, 422)
 def add_share_transaction(data, member_id):
     """Book a subscription or cancellation of shares (admin)."""
-    member = require_view(db.session.get(Member, member_id))
+    member = load_member(member_id)
     return operations.record_share_transaction(
         member, data["kind"], data["count"], data["value_date"], data["note"]
     )
@@ -77,5 +76,5 @@ def add_share_transaction(data, member_id):
 @errors(blp, 404, 409, 422)
 def reverse_share_transaction(data, transaction_id):
     """Undo a booking by a counter-booking (admin); the ledger itself never changes."""
-    transaction = require_change(db.session.get(ShareTransaction, transaction_id))
+    transaction = load_share_transaction(transaction_id, change=True)
     return operations.reverse_share_transaction(transaction, data.get("value_date"), data["note"])

@@ -7,12 +7,10 @@ from marshmallow import Schema, fields, validate
 from panel.api.base import ApiBlueprint
 from panel.api.pagination import page_of
 from panel.api.schemas import Id, UtcDateTime, errors
-from panel.core.access import require_view
-from panel.extensions import db
 from panel.metering import usage
 from panel.metering.meters import METERS
 from panel.metering.models import Quality
-from panel.webspaces.models import Webspace
+from panel.webspaces.loaders import load_webspace
 
 blp = ApiBlueprint("api_usage", __name__, url_prefix="/api/v1/usage", description="Usage ledger")
 
@@ -60,7 +58,7 @@ def list_usage(query, pagination_parameters):
     """Ledger rows the caller may see: a member (a reseller too) its own, an admin everyone's."""
     webspace_id = query.get("webspace")
     if webspace_id is not None:
-        require_view(db.session.get(Webspace, webspace_id))
+        load_webspace(webspace_id)
     start, end = usage.clean_span(_utc(query.get("from_")), _utc(query.get("to")))
     stmt = usage.records(
         webspace_id=webspace_id,

@@ -1,6 +1,7 @@
 """Webspaces and what is in them: domains, databases, SFTP users. Changes answer 202 with the
 resource in its new state and the id of the job that makes it so."""
 
+from flask import url_for
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -10,14 +11,14 @@ from panel.api.jobs import JOB_OPERATIONS
 from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Id, InputSchema, UtcDateTime, errors
-from panel.coop.models import Member
-from panel.core.access import own_member, require_change, require_view, scope_to_member
-from panel.core.errors import NotFound, ValidationFailed
+from panel.core.access import scope_to_member
+from panel.core.errors import ValidationFailed
 from panel.core.headers import no_store
 from panel.core.roles import Role
-from panel.extensions import db
-from panel.webspaces import claims, customers, databases, domains, operations, site_users
-from panel.webspaces.models import Database, DatabaseEngine, Domain, SiteUser, State, Webspace
+from panel.webspaces import claims, customers, databases, domains, operations, sftp_users
+from panel.webspaces.guards import member_for_new_webspace
+from panel.webspaces.loaders import load_database, load_domain, load_sftp_user, load_webspace
+from panel.webspaces.models import Database, DatabaseEngine, Domain, SftpUser, State, Webspace
 from panel.webspaces.names import display_domain
 
 blp = ApiBlueprint(
@@ -38,8 +39,8 @@ WEBSPACE_OPERATIONS = (
     "POST /api/v1/webspaces/{webspace_id}/domains",
     "GET /api/v1/webspaces/{webspace_id}/databases",
     "POST /api/v1/webspaces/{webspace_id}/databases",
-    "GET /api/v1/webspaces/{webspace_id}/users",
-    "POST /api/v1/webspaces/{webspace_id}/users",
+    "GET /api/v1/webspaces/{webspace_id}/sftp-users",
+    "POST /api/v1/webspaces/{webspace_id}/sftp-users",
 )
 DOMAIN_OPERATIONS = (
     "GET /api/v1/domains/{domain_id}",
@@ -52,7 +53,10 @@ DATABASE_OPERATIONS = (
     "DELETE /api/v1/databases/{database_id}",
     "POST /api/v1/databases/{database_id}/restore",
 )
-SITE_USER_OPERATIONS = (
+# When /webspaces/{webspace_id}/users became /webspaces/{webspace_id}/sftp-users (RFC 9745's
+# structured date: seconds since the epoch).
+USERS_PATH_DEPRECATED = "@1796428800"
+SFTP_USER_OPERATIONS = (
     "GET /api/v1/sftp-users/{user_id}",
     "PATCH /api/v1/sftp-users/{user_id}",
     "DELETE /api/v1/sftp-users/{user_id}",
@@ -103,10 +107,20 @@ class WebspaceSchema(ResourceSchema):
 
 
 class LimitsSchema(InputSchema):
-    max_domains = fields.Integer(strict=True, validate=validate.Range(0, 1000))
-    max_databases = fields.Integer(strict=True, validate=validate.Range(0, 100))
-    max_users = fields.Integer(strict=True, validate=validate.Range(0, 100))
-    quota_mib = fields.Integer(strict=True, validate=validate.Range(1, 10 * 1024 * 1024))
+    """The fields of operations.LIMIT_RANGES, with its ranges."""
+
+    max_domains = fields.Integer(
+        strict=True, validate=validate.Range(*operations.LIMIT_RANGES["max_domains"])
+    )
+    max_databases = fields.Integer(
+        strict=True, validate=validate.Range(*operations.LIMIT_RANGES["max_databases"])
+    )
+    max_users = fields.Integer(
+        strict=True, validate=validate.Range(*operations.LIMIT_RANGES["max_users"])
+    )
+    quota_mib = fields.Integer(
+        strict=True, validate=validate.Range(*operations.LIMIT_RANGES["quota_mib"])
+    )
 
 
 class CustomerSchema(InputSchema):
@@ -177,7 +191,7 @@ class NewDatabaseSchema(DatabaseSchema):
     )
 
 
-class SiteUserSchema(ResourceSchema):
+class SftpUserSchema(ResourceSchema):
     name = fields.String(
         required=True, validate=validate.Length(max=32), metadata={"description": "abc00-anna"}
     )
@@ -192,36 +206,11 @@ class SiteUserSchema(ResourceSchema):
     webspace_id = fields.Integer(dump_only=True)
 
 
-class SiteUserUpdateSchema(InputSchema):
+class SftpUserUpdateSchema(InputSchema):
     public_keys = fields.List(
         fields.String(validate=validate.Length(max=16000)), validate=validate.Length(min=1, max=20)
     )
     chroot = fields.Boolean()
-
-
-def _webspace(webspace_id: int, change: bool = False) -> Webspace:
-    webspace = db.session.get(Webspace, webspace_id)
-    return require_change(webspace) if change else require_view(webspace)
-
-
-def _part(model: type, part_id: int, change: bool = False):
-    part = db.session.get(model, part_id)
-    return require_change(part) if change else require_view(part)
-
-
-def _member_for_new(data: dict) -> Member:
-    """A member creates for itself; an admin names the member."""
-    if current_user.role == Role.ADMIN:
-        member_id = data.get("member_id")
-        if member_id is None:
-            raise ValidationFailed.field("member_id", "Name the member the webspace is for.")
-        member = db.session.get(Member, member_id)
-        if member is None:
-            raise NotFound("No such member.")
-        return member
-    if data.get("member_id") not in (None, current_user.member_id) or data.get("host"):
-        raise ValidationFailed("Only admins choose the member or the host.")
-    return own_member()
 
 
 # Webspaces.
@@ -246,7 +235,7 @@ def list_webspaces(query, pagination_parameters):
 @links(blp, 202, WEBSPACE_OPERATIONS + JOB_OPERATIONS, {"id": "webspace_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
 def create_webspace(data):
-    member = _member_for_new(data)
+    member = member_for_new_webspace(current_user, data.get("member_id"), data.get("host"))
     webspace, _ = operations.create_webspace(member, data.get("name"), data.get("host"))
     return webspace
 
@@ -255,7 +244,7 @@ def create_webspace(data):
 @blp.response(200, WebspaceSchema)
 @errors(blp, 404)
 def get_webspace(webspace_id):
-    return _webspace(webspace_id)
+    return load_webspace(webspace_id)
 
 
 @blp.route("/webspaces/<int:webspace_id>", methods=["PATCH"], roles=[Role.ADMIN])
@@ -263,7 +252,7 @@ def get_webspace(webspace_id):
 @blp.response(200, WebspaceSchema)
 @errors(blp, 404)
 def update_limits(data, webspace_id):
-    return operations.update_limits(_webspace(webspace_id), data)
+    return operations.update_limits(load_webspace(webspace_id), data)
 
 
 @blp.route("/webspaces/<int:webspace_id>/customer", methods=["PUT"], roles=OWNERS)
@@ -272,21 +261,21 @@ def update_limits(data, webspace_id):
 @errors(blp, 404)
 def assign_customer(data, webspace_id):
     """Name the reseller's customer the webspace serves; its usage then counts for them."""
-    return customers.assign_customer(_webspace(webspace_id, change=True), data["customer_id"])
+    return customers.assign_customer(load_webspace(webspace_id, change=True), data["customer_id"])
 
 
 @blp.route("/webspaces/<int:webspace_id>", methods=["DELETE"])
 @blp.response(202, WebspaceSchema)
 @errors(blp, 404, 409)
 def delete_webspace(webspace_id):
-    return operations.delete_webspace(_webspace(webspace_id, change=True))[0]
+    return operations.delete_webspace(load_webspace(webspace_id, change=True))[0]
 
 
 @blp.route("/webspaces/<int:webspace_id>/restore", methods=["POST"])
 @blp.response(202, WebspaceSchema)
 @errors(blp, 404, 409)
 def restore_webspace(webspace_id):
-    return operations.restore_webspace(_webspace(webspace_id, change=True))[0]
+    return operations.restore_webspace(load_webspace(webspace_id, change=True))[0]
 
 
 @blp.route("/webspaces/<int:webspace_id>/suspend", methods=["POST"], roles=[Role.ADMIN])
@@ -294,14 +283,14 @@ def restore_webspace(webspace_id):
 @errors(blp, 404, 409)
 def suspend_webspace(webspace_id):
     """The site answers 503 with a page saying so; nothing is deleted."""
-    return operations.suspend_webspace(_webspace(webspace_id))[0]
+    return operations.suspend_webspace(load_webspace(webspace_id))[0]
 
 
 @blp.route("/webspaces/<int:webspace_id>/unsuspend", methods=["POST"], roles=[Role.ADMIN])
 @blp.response(202, WebspaceSchema)
 @errors(blp, 404, 409)
 def unsuspend_webspace(webspace_id):
-    return operations.unsuspend_webspace(_webspace(webspace_id))[0]
+    return operations.unsuspend_webspace(load_webspace(webspace_id))[0]
 
 
 @blp.route("/webspaces/<int:webspace_id>/purge", methods=["POST"], roles=[Role.ADMIN])
@@ -309,7 +298,7 @@ def unsuspend_webspace(webspace_id):
 @errors(blp, 404, 409)
 def purge_webspace(webspace_id):
     """Remove a deleted webspace's archive before its grace period ends."""
-    return operations.purge_webspace(_webspace(webspace_id))[0]
+    return operations.purge_webspace(load_webspace(webspace_id))[0]
 
 
 # Domains.
@@ -320,7 +309,7 @@ def purge_webspace(webspace_id):
 @blp.paginate()
 @errors(blp, 404)
 def list_domains(webspace_id, pagination_parameters):
-    webspace = _webspace(webspace_id)
+    webspace = load_webspace(webspace_id)
     stmt = select(Domain).where(Domain.webspace_id == webspace.id).order_by(Domain.name)
     return page_of(stmt, pagination_parameters)
 
@@ -331,7 +320,7 @@ def list_domains(webspace_id, pagination_parameters):
 @links(blp, 202, DOMAIN_OPERATIONS + JOB_OPERATIONS, {"id": "domain_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
 def add_domain(data, webspace_id):
-    webspace = _webspace(webspace_id, change=True)
+    webspace = load_webspace(webspace_id, change=True)
     return domains.add_domain(webspace, data.pop("name"), **data)[0]
 
 
@@ -339,7 +328,7 @@ def add_domain(data, webspace_id):
 @blp.response(200, DomainSchema)
 @errors(blp, 404)
 def get_domain(domain_id):
-    return _part(Domain, domain_id)
+    return load_domain(domain_id)
 
 
 @blp.route("/domains/<int:domain_id>", methods=["PATCH"])
@@ -347,21 +336,21 @@ def get_domain(domain_id):
 @blp.response(202, DomainSchema)
 @errors(blp, 404, 409)
 def update_domain(data, domain_id):
-    return domains.update_domain(_part(Domain, domain_id, change=True), data)[0]
+    return domains.update_domain(load_domain(domain_id, change=True), data)[0]
 
 
 @blp.route("/domains/<int:domain_id>", methods=["DELETE"])
 @blp.response(202, DomainSchema)
 @errors(blp, 404, 409)
 def remove_domain(domain_id):
-    return domains.remove_domain(_part(Domain, domain_id, change=True))[0]
+    return domains.remove_domain(load_domain(domain_id, change=True))[0]
 
 
 @blp.route("/domains/<int:domain_id>/verify", methods=["POST"])
 @blp.response(202, DomainSchema)
 @errors(blp, 404, 409)
 def verify_domain(domain_id):
-    return domains.verify_domain(_part(Domain, domain_id, change=True))[0]
+    return domains.verify_domain(load_domain(domain_id, change=True))[0]
 
 
 # Databases.
@@ -372,7 +361,7 @@ def verify_domain(domain_id):
 @blp.paginate()
 @errors(blp, 404)
 def list_databases(webspace_id, pagination_parameters):
-    webspace = _webspace(webspace_id)
+    webspace = load_webspace(webspace_id)
     stmt = select(Database).where(Database.webspace_id == webspace.id).order_by(Database.name)
     return page_of(stmt, pagination_parameters)
 
@@ -384,7 +373,7 @@ def list_databases(webspace_id, pagination_parameters):
 @errors(blp, 404, 409)
 @no_store
 def create_database(data, webspace_id):
-    webspace = _webspace(webspace_id, change=True)
+    webspace = load_webspace(webspace_id, change=True)
     database, _, password = databases.create_database(webspace, data["engine"], data["name"])
     shown = {
         field.attribute or name: getattr(database, field.attribute or name)
@@ -397,63 +386,99 @@ def create_database(data, webspace_id):
 @blp.response(200, DatabaseSchema)
 @errors(blp, 404)
 def get_database(database_id):
-    return _part(Database, database_id)
+    return load_database(database_id)
 
 
 @blp.route("/databases/<int:database_id>", methods=["DELETE"])
 @blp.response(202, DatabaseSchema)
 @errors(blp, 404, 409)
 def delete_database(database_id):
-    return databases.delete_database(_part(Database, database_id, change=True))[0]
+    return databases.delete_database(load_database(database_id, change=True))[0]
 
 
 @blp.route("/databases/<int:database_id>/restore", methods=["POST"])
 @blp.response(202, DatabaseSchema)
 @errors(blp, 404, 409)
 def restore_database(database_id):
-    return databases.restore_database(_part(Database, database_id, change=True))[0]
+    return databases.restore_database(load_database(database_id, change=True))[0]
 
 
 # SFTP/SSH users.
 
 
-@blp.route("/webspaces/<int:webspace_id>/users")
-@blp.response(200, SiteUserSchema(many=True))
-@blp.paginate()
-@errors(blp, 404)
-def list_site_users(webspace_id, pagination_parameters):
-    webspace = _webspace(webspace_id)
-    stmt = select(SiteUser).where(SiteUser.webspace_id == webspace.id).order_by(SiteUser.name)
+def _sftp_users(webspace_id: int, pagination_parameters) -> list:
+    webspace = load_webspace(webspace_id)
+    stmt = select(SftpUser).where(SftpUser.webspace_id == webspace.id).order_by(SftpUser.name)
     return page_of(stmt, pagination_parameters)
 
 
-@blp.route("/webspaces/<int:webspace_id>/users", methods=["POST"])
-@blp.arguments(SiteUserSchema)
-@blp.response(202, SiteUserSchema)
-@links(blp, 202, SITE_USER_OPERATIONS + JOB_OPERATIONS, {"id": "user_id", "job_id": "job_id"})
+def _create_sftp_user(data: dict, webspace_id: int) -> SftpUser:
+    webspace = load_webspace(webspace_id, change=True)
+    return sftp_users.create_sftp_user(webspace, data["name"], data["keys"], data["chroot"])[0]
+
+
+def _successor(webspace_id: int) -> dict[str, str]:
+    """The headers of an answer on the old path of a webspace's SFTP users: deprecated since
+    the day it was renamed (RFC 9745), and where it lives now (RFC 8288)."""
+    path = url_for("api_webspaces.list_sftp_users", webspace_id=webspace_id)
+    return {"Deprecation": USERS_PATH_DEPRECATED, "Link": f'<{path}>; rel="successor-version"'}
+
+
+@blp.route("/webspaces/<int:webspace_id>/sftp-users")
+@blp.response(200, SftpUserSchema(many=True))
+@blp.paginate()
+@errors(blp, 404)
+def list_sftp_users(webspace_id, pagination_parameters):
+    return _sftp_users(webspace_id, pagination_parameters)
+
+
+@blp.route("/webspaces/<int:webspace_id>/sftp-users", methods=["POST"])
+@blp.arguments(SftpUserSchema)
+@blp.response(202, SftpUserSchema)
+@links(blp, 202, SFTP_USER_OPERATIONS + JOB_OPERATIONS, {"id": "user_id", "job_id": "job_id"})
 @errors(blp, 404, 409)
-def create_site_user(data, webspace_id):
-    webspace = _webspace(webspace_id, change=True)
-    return site_users.create_site_user(webspace, data["name"], data["keys"], data["chroot"])[0]
+def create_sftp_user(data, webspace_id):
+    return _create_sftp_user(data, webspace_id)
+
+
+@blp.route("/webspaces/<int:webspace_id>/users")
+@blp.doc(deprecated=True)
+@blp.response(200, SftpUserSchema(many=True))
+@blp.paginate()
+@errors(blp, 404)
+def list_sftp_users_deprecated(webspace_id, pagination_parameters):
+    """The old path of `GET /api/v1/webspaces/{webspace_id}/sftp-users`."""
+    return _sftp_users(webspace_id, pagination_parameters), _successor(webspace_id)
+
+
+@blp.route("/webspaces/<int:webspace_id>/users", methods=["POST"])
+@blp.doc(deprecated=True)
+@blp.arguments(SftpUserSchema)
+@blp.response(202, SftpUserSchema)
+@links(blp, 202, SFTP_USER_OPERATIONS + JOB_OPERATIONS, {"id": "user_id", "job_id": "job_id"})
+@errors(blp, 404, 409)
+def create_sftp_user_deprecated(data, webspace_id):
+    """The old path of `POST /api/v1/webspaces/{webspace_id}/sftp-users`."""
+    return _create_sftp_user(data, webspace_id), _successor(webspace_id)
 
 
 @blp.route("/sftp-users/<int:user_id>")
-@blp.response(200, SiteUserSchema)
+@blp.response(200, SftpUserSchema)
 @errors(blp, 404)
-def get_site_user(user_id):
-    return _part(SiteUser, user_id)
+def get_sftp_user(user_id):
+    return load_sftp_user(user_id)
 
 
 @blp.route("/sftp-users/<int:user_id>", methods=["PATCH"])
-@blp.arguments(SiteUserUpdateSchema)
-@blp.response(202, SiteUserSchema)
+@blp.arguments(SftpUserUpdateSchema)
+@blp.response(202, SftpUserSchema)
 @errors(blp, 404, 409)
-def update_site_user(data, user_id):
-    return site_users.update_site_user(_part(SiteUser, user_id, change=True), data)[0]
+def update_sftp_user(data, user_id):
+    return sftp_users.update_sftp_user(load_sftp_user(user_id, change=True), data)[0]
 
 
 @blp.route("/sftp-users/<int:user_id>", methods=["DELETE"])
-@blp.response(202, SiteUserSchema)
+@blp.response(202, SftpUserSchema)
 @errors(blp, 404, 409)
-def remove_site_user(user_id):
-    return site_users.remove_site_user(_part(SiteUser, user_id, change=True))[0]
+def remove_sftp_user(user_id):
+    return sftp_users.remove_sftp_user(load_sftp_user(user_id, change=True))[0]

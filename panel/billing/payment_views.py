@@ -9,9 +9,16 @@ from wtforms import SelectChoice
 
 from panel.billing import payment_forms as forms
 from panel.billing import payments
-from panel.billing.models import BankAccount, BillingPeriod, DirectDebit, Invoice, Mandate
+from panel.billing.loaders import (
+    load_bank_account,
+    load_direct_debit,
+    load_invoice,
+    load_mandate,
+)
+from panel.billing.models import BankAccount, BillingPeriod, DirectDebit, Mandate
+from panel.coop.loaders import load_member
 from panel.coop.models import Member
-from panel.core.access import require_change, require_role, require_view
+from panel.core.access import require_role
 from panel.core.errors import Conflict, NotFound, PanelError, ValidationFailed
 from panel.core.forms import run_from_button, show_errors
 from panel.core.roles import Role
@@ -27,7 +34,7 @@ def _member(member_id: int | None) -> Member:
             raise NotFound(_("No such object."))
         return current_user.member
     require_role(Role.ADMIN)
-    return require_view(db.session.get(Member, member_id))
+    return load_member(member_id)
 
 
 def _page_url(member_id: int) -> str:
@@ -116,7 +123,7 @@ def mandate_add(member_id: int | None):
 @bp.post("/billing/payment/accounts/<int:account_id>/delete")
 @login_required
 def account_remove(account_id: int):
-    account = require_change(db.session.get(BankAccount, account_id))
+    account = load_bank_account(account_id, change=True)
     member_id = account.member_id
     run_from_button(payments.remove_bank_account, account)
     return redirect(_page_url(member_id))
@@ -125,17 +132,14 @@ def account_remove(account_id: int):
 @bp.post("/billing/payment/mandates/<int:mandate_id>/revoke")
 @login_required
 def mandate_revoke(mandate_id: int):
-    mandate = require_change(db.session.get(Mandate, mandate_id))
+    mandate = load_mandate(mandate_id, change=True)
     run_from_button(payments.revoke_mandate, mandate)
     return redirect(_page_url(mandate.member_id))
 
 
 def _debit(debit_id: int) -> DirectDebit:
     require_role(Role.ADMIN)
-    debit = db.session.get(DirectDebit, debit_id)
-    if debit is None:
-        raise NotFound(_("No such direct debit."))
-    return debit
+    return load_direct_debit(debit_id)
 
 
 def _debit_form(**kwargs) -> forms.DirectDebitForm:
@@ -215,7 +219,7 @@ def debit_collected(debit_id: int):
 @login_required
 def invoice_return(invoice_id: int):
     require_role(Role.ADMIN)
-    invoice = require_view(db.session.get(Invoice, invoice_id))
+    invoice = load_invoice(invoice_id)
     if invoice.direct_debit_id is None:
         raise Conflict(_("This invoice is in no direct debit."))
     debit = db.session.get(DirectDebit, invoice.direct_debit_id)

@@ -3,14 +3,15 @@ the cooperative's costs and how they were covered, for every member to see."""
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 
 from panel.billing import einvoice, forms, operations
 from panel.billing.coverage import coverage
 from panel.billing.keys import LABELS
-from panel.billing.models import BillingPeriod, CostPool, Invoice, InvoiceState, PeriodState
-from panel.core.access import require_role, require_view, scope_to_member
+from panel.billing.loaders import load_invoice, load_period, load_pool, visible_invoices
+from panel.billing.models import BillingPeriod, Invoice, InvoiceState, PeriodState
+from panel.core.access import require_role
 from panel.core.errors import NotFound, PanelError
 from panel.core.forms import run_from_button, show_errors
 from panel.core.roles import Role
@@ -18,13 +19,6 @@ from panel.extensions import db
 
 bp = Blueprint("billing", __name__)
 MEMBERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
-
-
-def _period(period_id: int) -> BillingPeriod:
-    period = db.session.get(BillingPeriod, period_id)
-    if period is None:
-        raise NotFound(_("No such billing period."))
-    return period
 
 
 def _periods_page(form, status: int = 200):
@@ -79,14 +73,14 @@ def _period_page(period: BillingPeriod, pool_form=None, status: int = 200):
 @login_required
 def period(period_id: int):
     require_role(Role.ADMIN)
-    return _period_page(_period(period_id))
+    return _period_page(load_period(period_id))
 
 
 @bp.post("/admin/billing/<int:period_id>/pools")
 @login_required
 def pool_add(period_id: int):
     require_role(Role.ADMIN)
-    period = _period(period_id)
+    period = load_period(period_id)
     form = forms.PoolForm()
     if form.validate_on_submit():
         try:
@@ -102,9 +96,7 @@ def pool_add(period_id: int):
 @login_required
 def pool_remove(pool_id: int):
     require_role(Role.ADMIN)
-    pool = db.session.get(CostPool, pool_id)
-    if pool is None:
-        raise NotFound(_("No such cost pool."))
+    pool = load_pool(pool_id)
     period_id = pool.period_id
     run_from_button(operations.remove_pool, pool)
     return redirect(url_for("billing.period", period_id=period_id))
@@ -114,7 +106,7 @@ def pool_remove(pool_id: int):
 @login_required
 def period_change(period_id: int, change: str):
     require_role(Role.ADMIN)
-    period = _period(period_id)
+    period = load_period(period_id)
     act = {
         "run": operations.run_period,
         "cancel": operations.cancel_drafts,
@@ -129,28 +121,18 @@ def period_change(period_id: int, change: str):
     return redirect(url_for("billing.period", period_id=period.id))
 
 
-def _invoice(invoice_id: int) -> Invoice:
-    return require_view(db.session.get(Invoice, invoice_id))
-
-
 @bp.get("/invoices")
 @login_required
 def invoices():
     require_role(*MEMBERS)
-    query = scope_to_member(select(Invoice), Invoice.member_id)
-    if current_user.role != Role.ADMIN:
-        # Members see what was issued to them; drafts are the office's work in progress.
-        query = query.where(Invoice.state == InvoiceState.ISSUED)
-    rows = db.session.scalars(query.order_by(Invoice.id.desc()).limit(500)).all()
+    rows = db.session.scalars(visible_invoices().order_by(Invoice.id.desc()).limit(500)).all()
     return render_template("billing/invoices.html", invoices=rows)
 
 
 @bp.get("/invoices/<int:invoice_id>")
 @login_required
 def invoice(invoice_id: int):
-    invoice = _invoice(invoice_id)
-    if invoice.state != InvoiceState.ISSUED and current_user.role != Role.ADMIN:
-        raise NotFound(_("No such object."))
+    invoice = load_invoice(invoice_id)
     return _invoice_page(invoice, forms.CorrectionForm(formdata=None))
 
 
@@ -162,7 +144,7 @@ def _invoice_page(invoice: Invoice, form, status: int = 200):
 
 
 def _issued(invoice_id: int) -> Invoice:
-    invoice = _invoice(invoice_id)
+    invoice = load_invoice(invoice_id)
     if invoice.state != InvoiceState.ISSUED:
         raise NotFound(_("Documents exist for issued invoices only."))
     return invoice
@@ -197,7 +179,7 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 @login_required
 def invoice_correct(invoice_id: int):
     require_role(Role.ADMIN)
-    invoice = _invoice(invoice_id)
+    invoice = load_invoice(invoice_id)
     form = forms.CorrectionForm()
     if form.validate_on_submit():
         try:

@@ -8,8 +8,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from panel.coop import forms, operations
-from panel.coop.models import Member, MemberStatus, ShareTransaction
-from panel.core.access import require_change, require_role, require_view
+from panel.coop.loaders import load_member, load_share_transaction
+from panel.coop.models import Member, MemberStatus
+from panel.core.access import require_role
 from panel.core.errors import PanelError
 from panel.core.forms import query_text, show_errors
 from panel.core.labels import label
@@ -155,14 +156,14 @@ def _member_page(member: Member, status: int = 200, **forms_override):
 @login_required
 def member(member_id: int):
     require_role(Role.ADMIN)
-    return _member_page(require_view(db.session.get(Member, member_id)))
+    return _member_page(load_member(member_id))
 
 
 @bp.post("/admin/members/<int:member_id>/contact")
 @login_required
 def member_contact(member_id: int):
     require_role(Role.ADMIN)
-    record = require_change(db.session.get(Member, member_id))
+    record = load_member(member_id, change=True)
     form = forms.OfficeContactForm()
     if not form.validate_on_submit():
         return _member_page(record, 422, contact_form=form)
@@ -179,7 +180,7 @@ def member_contact(member_id: int):
 @login_required
 def member_status(member_id: int, change: str):
     require_role(Role.ADMIN)
-    record = require_change(db.session.get(Member, member_id))
+    record = load_member(member_id, change=True)
     form = forms.DateForm()
     if not form.validate_on_submit():
         return _member_page(record, 422, date_form=form)
@@ -196,7 +197,7 @@ def member_status(member_id: int, change: str):
 @login_required
 def member_shares(member_id: int):
     require_role(Role.ADMIN)
-    record = require_change(db.session.get(Member, member_id))
+    record = load_member(member_id, change=True)
     form = forms.ShareForm()
     if not form.validate_on_submit():
         return _member_page(record, 422, share_form=form)
@@ -215,7 +216,7 @@ def member_shares(member_id: int):
 @login_required
 def share_reverse(transaction_id: int):
     require_role(Role.ADMIN)
-    transaction = require_change(db.session.get(ShareTransaction, transaction_id))
+    transaction = load_share_transaction(transaction_id, change=True)
     form = forms.DateForm()
     if not form.validate_on_submit():
         for messages in form.errors.values():

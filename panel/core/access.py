@@ -16,8 +16,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, false
 
-from panel.core.errors import Forbidden, NotFound
+from panel.core.errors import Forbidden, Message, NotFound
 from panel.core.roles import MEMBER_ROLES, Role
+from panel.extensions import db
 
 
 def owner_member_id(obj: Any) -> int | None:
@@ -67,6 +68,24 @@ def require_change(obj: Any, user: Any = None) -> Any:
     if not can_change(user, obj):
         raise Forbidden(_l("You may not change this."))
     return obj
+
+
+def load(
+    model: type,
+    object_id: int,
+    missing: Message,
+    *,
+    change: bool = False,
+    user: Any = None,
+) -> Any:
+    """The object of MODEL with OBJECT_ID if the user may see it (and change it, with CHANGE).
+    What does not exist and what the user may not see raise the same NotFound with MISSING, a
+    lazy message, so that the pages and the API answer alike in the request's language."""
+    user = user or current_user
+    obj = db.session.get(model, object_id)
+    if obj is None or not can_view(user, obj):
+        raise NotFound(missing)
+    return require_change(obj, user) if change else obj
 
 
 def require_role(*roles: Role, user: Any = None) -> None:

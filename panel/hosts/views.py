@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from panel.core.access import require_role
 from panel.core.cards import cards
-from panel.core.errors import NotFound, PanelError
+from panel.core.errors import PanelError
 from panel.core.forms import show_errors
 from panel.core.labels import label
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts import forms, operations
+from panel.hosts.loaders import load_host
 from panel.hosts.models import Host
 
 bp = Blueprint("hosts", __name__, url_prefix="/admin/hosts")
@@ -68,13 +69,6 @@ def host_new():
         return render_template("hosts/host_new.html", form=confirm, offered=offered)
     status = 422 if scan.errors else 200
     return render_template("hosts/host_new.html", form=scan, offered=None), status
-
-
-def load_host(host_id: int) -> Host:
-    host = db.session.get(Host, host_id)
-    if host is None:
-        raise NotFound(_("No such host."))
-    return host
 
 
 @bp.get("/<int:host_id>")

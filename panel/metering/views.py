@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from panel.core.access import require_role, require_view, scope_to_member
+from panel.core.access import require_role, scope_to_member
 from panel.core.errors import ValidationFailed
 from panel.core.models import utcnow
 from panel.core.roles import Role
@@ -16,6 +16,7 @@ from panel.extensions import db
 from panel.metering import charts, usage
 from panel.metering.meters import METERS
 from panel.webspaces.customers import customers_of
+from panel.webspaces.loaders import load_webspace
 from panel.webspaces.models import Webspace
 
 bp = Blueprint("metering", __name__)
@@ -48,7 +49,7 @@ def overview():
 @bp.get("/webspaces/<int:webspace_id>/usage")
 @login_required
 def webspace_usage(webspace_id: int):
-    webspace = require_view(db.session.get(Webspace, webspace_id))
+    webspace = load_webspace(webspace_id)
     metric = usage.clean_metric(request.args.get("metric")) or "traffic"
     span = request.args.get("range") or "24h"
     if span not in usage.RANGES:

@@ -2,8 +2,8 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from panel import models  # noqa: F401  (fills the metadata)
+from panel.core.migrate import render_item
 from panel.core.models import Base
-from panel.core.schema import render_item
 from panel.core.sqlite import enable_sqlite_pragmas
 
 config = context.config

@@ -10,7 +10,7 @@ from panel.core.cards import Card, add_card
 from panel.core.metrics import add_collector
 from panel.core.queue import add_task
 from panel.hosts.operations import baseline_wanted
-from panel.provisioning import metrics, onboarding, operations, targets, tasks, views
+from panel.provisioning import metrics, onboarding, operations, outcomes, tasks, views
 
 
 def register(app: Flask) -> None:
@@ -19,7 +19,7 @@ def register(app: Flask) -> None:
     add_collector(app, metrics.JobCollector())
     add_card(app, "host", Card("provisioning/_host_jobs.html", views.host_jobs_card))
     baseline_wanted.connect(operations.queue_baseline)
-    targets.register("Host", onboarding.HostSetup())
+    outcomes.register_outcome("Host", onboarding.HostSetup())
     for name, listener in (
         ("after_commit", operations.dispatch_committed),
         ("after_rollback", operations.forget_uncommitted),

@@ -27,8 +27,8 @@ class Job(CreatedAt, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
     playbook: Mapped[str] = mapped_column(String(128))
-    target_type: Mapped[str | None] = mapped_column(String(40))
-    target_id: Mapped[int | None]
+    resource_type: Mapped[str | None] = mapped_column(String(40))
+    resource_id: Mapped[int | None]
     hosts: Mapped[list] = mapped_column(JSON, default=list)
     extra_vars: Mapped[dict] = mapped_column(JSON, default=dict)
     # Secret extra vars (passwords, keys) are stored encrypted and never shown or logged.

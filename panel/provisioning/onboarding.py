@@ -25,12 +25,12 @@ def _drains(job) -> bool:
 
 class HostSetup:
     def may_retry(self, job) -> None:
-        host = db.session.get(Host, job.target_id)
+        host = db.session.get(Host, job.resource_id)
         if host is None or host.state == HostState.RETIRED:
             raise Conflict("The host is retired: its setup is not run again.")
 
     def started(self, job) -> None:
-        host = db.session.get(Host, job.target_id)
+        host = db.session.get(Host, job.resource_id)
         if host is None:
             return
         if _drains(job):
@@ -40,7 +40,7 @@ class HostSetup:
             setup_started(host)
 
     def finished(self, job) -> None:
-        host = db.session.get(Host, job.target_id)
+        host = db.session.get(Host, job.resource_id)
         if host is None:
             return
         reason = None

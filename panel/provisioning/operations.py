@@ -14,7 +14,7 @@ from panel.hosts.models import Host, HostState
 from panel.hosts.operations import drain, record_facts
 from panel.provisioning.actions import ACTIONS
 from panel.provisioning.models import FINISHED, HostLock, Job, JobStatus
-from panel.provisioning.targets import target_for
+from panel.provisioning.outcomes import outcome_for
 
 JOB_FIELDS = (
     "action",
@@ -23,8 +23,8 @@ JOB_FIELDS = (
     "reason",
     "rc",
     "retry_of_id",
-    "target_type",
-    "target_id",
+    "resource_type",
+    "resource_id",
 )
 MAX_HOSTS_PER_JOB = 500
 AFTER_COMMIT = "panel.jobs_after_commit"
@@ -34,7 +34,7 @@ def create_job(
     action: str,
     hosts: list[str],
     *,
-    target: Any = None,
+    resource: Any = None,
     extra_vars: dict | None = None,
     secret_vars: dict | None = None,
     member_id: int | None = None,
@@ -49,8 +49,8 @@ def create_job(
         hosts=list(hosts),
         extra_vars={**made, **(extra_vars or {})},
         secret_vars=json.dumps(secret_vars) if secret_vars else None,
-        target_type=type(target).__name__ if target is not None else None,
-        target_id=getattr(target, "id", None),
+        resource_type=type(resource).__name__ if resource is not None else None,
+        resource_id=getattr(resource, "id", None),
         member_id=member_id,
         retry_of_id=retry_of.id if retry_of else None,
         requested_by_id=getattr(current_actor(), "id", None),
@@ -100,7 +100,7 @@ def commit_and_dispatch(*jobs: Job | None) -> None:
 def queue_baseline(host: Host) -> Job:
     """The setup job (baseline, agent, node_exporter) for a host onboarding reached (hosts'
     baseline_wanted); the host is ready once it succeeded (onboarding.HostSetup)."""
-    job = create_job("setup", [host.name], target=host)
+    job = create_job("setup", [host.name], resource=host)
     commit_and_dispatch(job)
     return job
 
@@ -135,7 +135,7 @@ def run_maintenance(action: Any, hosts: Any) -> Job:
     if len(chosen) != 1:
         raise ValidationFailed.field("hosts", "This maintenance runs on one host at a time.")
     host = db.session.scalars(select(Host).where(Host.name == chosen[0])).one()
-    job = create_job(action, chosen, target=host)
+    job = create_job(action, chosen, resource=host)
     drain(host, f"{action} job {job.id} runs")
     commit_and_dispatch(job)
     return job
@@ -161,15 +161,15 @@ def retry_job(job: Job) -> Job:
     """A new job with the same work, linked to the old one."""
     if job.status not in (JobStatus.FAILED, JobStatus.CANCELED, JobStatus.LOST):
         raise Conflict(f"Only failed, canceled or lost jobs can be retried, not {job.status} ones.")
-    target_for(job).may_retry(job)
+    outcome_for(job).may_retry(job)
     retry = Job(
         action=job.action,
         playbook=job.playbook,
         hosts=list(job.hosts),
         extra_vars=dict(job.extra_vars),
         secret_vars=job.secret_vars,
-        target_type=job.target_type,
-        target_id=job.target_id,
+        resource_type=job.resource_type,
+        resource_id=job.resource_id,
         member_id=job.member_id,
         retry_of_id=job.id,
         timeout=job.timeout,
@@ -177,7 +177,7 @@ def retry_job(job: Job) -> Job:
     retry.requested_by_id = getattr(current_actor(), "id", None)
     db.session.add(retry)
     db.session.flush()
-    target_for(retry).started(retry)
+    outcome_for(retry).started(retry)
     record(
         "job.retry",
         retry,
@@ -218,7 +218,7 @@ def finish_job(
     definition = ACTIONS.get(job.action)
     if status == JobStatus.SUCCESSFUL and definition is not None and definition.reports_facts:
         record_facts((job.stats or {}).get("data", {}).get("hosts") or {})
-    target_for(job).finished(job)
+    outcome_for(job).finished(job)
     record(
         f"job.{status}",
         job,

@@ -6,16 +6,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from panel.core.access import require_role, require_view
+from panel.core.access import require_role
 from panel.core.errors import MAX_ID, PanelError
 from panel.core.forms import query_number, query_text, show_errors
 from panel.core.roles import Role
 from panel.core.validators import clean_positive_int
 from panel.extensions import db
+from panel.hosts.loaders import load_host
 from panel.hosts.models import Host, HostState
-from panel.hosts.views import host_page, load_host
+from panel.hosts.views import host_page
 from panel.provisioning import forms, operations
 from panel.provisioning.actions import ACTIONS
+from panel.provisioning.loaders import load_job
 from panel.provisioning.models import Job, JobEvent, JobStatus
 from panel.provisioning.queries import job_query
 
@@ -51,7 +53,7 @@ def _event_rows(job: Job, after: int) -> list[JobEvent]:
 @bp.get("/jobs/<int:job_id>")
 @login_required
 def job(job_id: int):
-    record = require_view(db.session.get(Job, job_id))
+    record = load_job(job_id)
     return render_template("provisioning/job.html", job=record, events=_event_rows(record, 0))
 
 
@@ -59,7 +61,7 @@ def job(job_id: int):
 @login_required
 def job_events(job_id: int):
     """What the job page polls for: the job's state and the events after a counter."""
-    record = require_view(db.session.get(Job, job_id))
+    record = load_job(job_id)
     after = request.args.get("after", "0")
     events = _event_rows(
         record, 0 if after == "0" else clean_positive_int("after", after, maximum=MAX_ID)
@@ -88,7 +90,7 @@ def job_events(job_id: int):
 def job_cancel(job_id: int):
     require_role(Role.ADMIN)
     try:
-        operations.cancel_job(require_view(db.session.get(Job, job_id)))
+        operations.cancel_job(load_job(job_id))
     except PanelError as exc:
         flash(exc.message, "error")
     return redirect(url_for("provisioning.job", job_id=job_id))
@@ -98,7 +100,7 @@ def job_cancel(job_id: int):
 @login_required
 def job_retry(job_id: int):
     # Looked up outside the try: a job the user may not see is a 404, not a flashed message.
-    record = require_view(db.session.get(Job, job_id))
+    record = load_job(job_id)
     try:
         retry = operations.retry_job(record)
     except PanelError as exc:

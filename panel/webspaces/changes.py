@@ -1,5 +1,5 @@
 """How a webspace resource changes on its host: the job that takes it to a desired state, and
-what that job's outcome makes of the resource (a provisioning Target for each kind)."""
+what that job's outcome makes of the resource (a provisioning Outcome for each kind)."""
 
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -17,7 +17,7 @@ from panel.provisioning.actions import Action
 from panel.provisioning.models import Job, JobStatus
 from panel.provisioning.operations import commit_and_dispatch, create_job
 from panel.webspaces.guards import ensure_idle, ensure_state
-from panel.webspaces.models import Database, Desired, Domain, SiteUser, State, Webspace
+from panel.webspaces.models import Database, Desired, Domain, SftpUser, State, Webspace
 from panel.webspaces.tls import record_certificate, record_failure
 
 # The action of each kind's job; panel.webspaces.feature registers them with provisioning.
@@ -25,7 +25,7 @@ ACTIONS = {
     Webspace: Action("webspace", "webspace.yml", description="Set up a webspace"),
     Domain: Action("domain", "domain.yml", description="Serve a domain"),
     Database: Action("database", "database.yml", description="Set up a database"),
-    SiteUser: Action("sftp-user", "sftp-user.yml", description="Set up an SFTP user"),
+    SftpUser: Action("sftp-user", "sftp-user.yml", description="Set up an SFTP user"),
 }
 LEAVING = (Desired.ARCHIVED, Desired.PURGED, Desired.ABSENT)
 # Where each desired state ends when its job succeeds.
@@ -59,7 +59,7 @@ def queue_change(
     job = create_job(
         ACTIONS[type(resource)].name,
         [webspace.host.name],
-        target=resource,
+        resource=resource,
         extra_vars=extra_vars,
         secret_vars=secret_vars,
         member_id=resource.member_id,
@@ -118,7 +118,7 @@ def purge_due(model: type, purge: Any) -> list:
     return purged
 
 
-class ResourceTarget:
+class ResourceOutcome:
     """Moves the resource a job worked on to its desired state, or to failed with the reason.
     Only the resource's latest job decides: an older one's late end changes nothing."""
 
@@ -127,7 +127,7 @@ class ResourceTarget:
         self.forgotten = forgotten
 
     def resource(self, job: Job) -> Any:
-        resource = db.session.get(self.model, job.target_id)
+        resource = db.session.get(self.model, job.resource_id)
         if resource is None or resource.last_job_id not in (job.id, None):
             return None
         return resource
@@ -135,14 +135,14 @@ class ResourceTarget:
     def may_retry(self, job: Job) -> None:
         """Only the resource's latest job, while nothing else runs for it: an older one would
         take the host back to a state the panel has left."""
-        resource = db.session.get(self.model, job.target_id)
+        resource = db.session.get(self.model, job.resource_id)
         if resource is None or resource.last_job_id != job.id:
             raise Conflict(_l("A later change overtook this job; it cannot be retried."))
         ensure_idle(resource)
 
     def started(self, job: Job) -> None:
         """A retry: the resource is on its way again."""
-        resource = db.session.get(self.model, job.target_id)
+        resource = db.session.get(self.model, job.resource_id)
         if resource is None:
             return
         resource.last_job_id = job.id
@@ -180,7 +180,7 @@ class ResourceTarget:
         """More to record about a failure."""
 
 
-class WebspaceTarget(ResourceTarget):
+class WebspaceOutcome(ResourceOutcome):
     def reached(self, webspace: Webspace, data: dict) -> None:
         reported = data.get("webspace") or {}
         if isinstance(reported.get("uid"), int):
@@ -201,7 +201,7 @@ class WebspaceTarget(ResourceTarget):
             webspace.deleted_at = webspace.purge_after = None
 
 
-class DomainTarget(ResourceTarget):
+class DomainOutcome(ResourceOutcome):
     def reached(self, domain: Domain, data: dict) -> None:
         record_certificate(domain, data.get("domain") or {})
 
@@ -211,9 +211,9 @@ class DomainTarget(ResourceTarget):
 
 
 # What each kind's job outcome makes of it; panel.webspaces.feature registers them.
-TARGETS = {
-    Webspace: WebspaceTarget(Webspace),
-    Domain: DomainTarget(Domain, forgotten=(Desired.ABSENT,)),
-    Database: ResourceTarget(Database, forgotten=(Desired.PURGED,)),
-    SiteUser: ResourceTarget(SiteUser, forgotten=(Desired.ABSENT,)),
+OUTCOMES = {
+    Webspace: WebspaceOutcome(Webspace),
+    Domain: DomainOutcome(Domain, forgotten=(Desired.ABSENT,)),
+    Database: ResourceOutcome(Database, forgotten=(Desired.PURGED,)),
+    SftpUser: ResourceOutcome(SftpUser, forgotten=(Desired.ABSENT,)),
 }

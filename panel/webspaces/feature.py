@@ -7,7 +7,7 @@ from flask import Flask
 from panel.core.metrics import add_collector
 from panel.core.queue import add_task
 from panel.hosts.operations import host_upgraded
-from panel.provisioning import actions, targets
+from panel.provisioning import actions, outcomes
 from panel.webspaces import changes, tasks, tls, upgrades, views
 from panel.webspaces.names import display_domain
 
@@ -19,7 +19,7 @@ def register(app: Flask) -> None:
     add_collector(app, tls.CertificateCollector())
     for action in changes.ACTIONS.values():
         actions.register(action)
-    for model, target in changes.TARGETS.items():
-        targets.register(model.__name__, target)
+    for model, outcome in changes.OUTCOMES.items():
+        outcomes.register_outcome(model.__name__, outcome)
     actions.add_site_list(upgrades.site_names)
     host_upgraded.connect(upgrades.set_up_again)

@@ -44,7 +44,7 @@ class DatabaseForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=32)])
 
 
-class SiteUserForm(FlaskForm):
+class SftpUserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=32)])
     public_keys = TextAreaField(
         _l("Public SSH keys (one per line)"), validators=[DataRequired(), Length(max=20000)]

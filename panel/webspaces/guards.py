@@ -1,13 +1,30 @@
-"""What must hold before a change to a webspace or one of its parts is queued: one change at a
-time per resource, a state that allows it, a webspace that is set up, room in its plan."""
+"""What must hold before a change to a webspace or one of its parts is queued: whom a new
+webspace is for, one change at a time per resource, a state that allows it, a webspace that is
+set up, room in its plan."""
 
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from panel.core.errors import Conflict
+from panel.coop.loaders import load_member
+from panel.coop.models import Member
+from panel.core.access import own_member
+from panel.core.errors import Conflict, ValidationFailed
+from panel.core.roles import Role
 from panel.extensions import db
 from panel.webspaces.models import Database, Desired, State, Webspace
+
+
+def member_for_new_webspace(user: Any, member_id: Any = None, host: Any = None) -> Member:
+    """Whom a new webspace is for: an admin names the member (and may name the host); everyone
+    else creates for their own member and chooses neither."""
+    if user.role == Role.ADMIN:
+        if member_id in (None, ""):
+            raise ValidationFailed.field("member_id", _l("Name the member the webspace is for."))
+        return load_member(member_id)
+    if member_id not in (None, user.member_id) or host not in (None, ""):
+        raise ValidationFailed(_l("Only admins choose the member or the host."))
+    return own_member(user)
 
 
 def ensure_idle(resource: Any) -> None:
@@ -50,7 +67,7 @@ def check_limit(webspace: Webspace, kind: str) -> None:
     items = {
         "max_domains": webspace.domains,
         "max_databases": webspace.databases,
-        "max_users": webspace.users,
+        "max_users": webspace.sftp_users,
     }[kind]
     if live(items) >= getattr(webspace, kind):
         raise Conflict(

@@ -92,7 +92,7 @@ class Webspace(CreatedAt, Base):
     customer = relationship("User", foreign_keys=[customer_user_id])
     domains = relationship("Domain", back_populates="webspace", order_by="Domain.name")
     databases = relationship("Database", back_populates="webspace", order_by="Database.name")
-    users = relationship("SiteUser", back_populates="webspace", order_by="SiteUser.name")
+    sftp_users = relationship("SftpUser", back_populates="webspace", order_by="SftpUser.name")
 
     def __repr__(self) -> str:
         return f"<Webspace {self.name} {self.state}>"
@@ -168,10 +168,10 @@ class Database(CreatedAt, WebspacePart, Base):
     last_job = relationship("Job", foreign_keys=[last_job_id])
 
 
-class SiteUser(CreatedAt, WebspacePart, Base):
+class SftpUser(CreatedAt, WebspacePart, Base):
     """An SFTP/SSH login of a webspace (abc00-anna), with public keys only."""
 
-    __tablename__ = "site_users"
+    __tablename__ = "sftp_users"
     __table_args__ = (one_of("state", PART_STATES), one_of("desired", Desired))
 
     webspace_id: Mapped[int] = mapped_column(ForeignKey("webspaces.id"), index=True)
@@ -181,7 +181,7 @@ class SiteUser(CreatedAt, WebspacePart, Base):
     chroot: Mapped[bool] = mapped_column(default=False)
     last_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
 
-    webspace = relationship("Webspace", back_populates="users")
+    webspace = relationship("Webspace", back_populates="sftp_users")
     last_job = relationship("Job", foreign_keys=[last_job_id])
 
     @property

@@ -20,14 +20,20 @@ from panel.provisioning.operations import commit_and_dispatch
 from panel.webspaces.changes import change, purge_due, queue_change
 from panel.webspaces.databases import queue_database
 from panel.webspaces.guards import ensure_idle, live
-from panel.webspaces.models import Database, Desired, SiteUser, State, Webspace
+from panel.webspaces.models import Database, Desired, SftpUser, State, Webspace
 from panel.webspaces.names import clean_webspace_name
-from panel.webspaces.site_users import site_user_vars
+from panel.webspaces.sftp_users import sftp_user_vars
 
 FIELDS = ("name", "member_id", "host_id", "state", "desired", "quota_mib", "max_domains")
-LIMITS = ("max_domains", "max_databases", "max_users", "quota_mib")
-LIMIT_MAXIMUM = {"max_domains": 1000, "max_databases": 100, "max_users": 100}
-MAX_QUOTA_MIB = 10 * 1024 * 1024
+# The plan limits an admin may set, lowest and highest: counts may be 0 (none allowed), the
+# disk quota needs at least 1 MiB.
+LIMIT_RANGES = {
+    "max_domains": (0, 1000),
+    "max_databases": (0, 100),
+    "max_users": (0, 100),
+    "quota_mib": (1, 10 * 1024 * 1024),
+}
+LIMITS = tuple(LIMIT_RANGES)
 # Hosts count a webspace against their capacity until it is purged.
 HOLDS_CAPACITY = (
     State.PENDING,
@@ -68,11 +74,15 @@ def used_capacity() -> dict[int, int]:
     return dict(rows.all())
 
 
+def ready_hosts() -> list[Host]:
+    """The hosts a new webspace may be placed on."""
+    stmt = select(Host).where(Host.role == HostRole.WEBSPACE, Host.state == HostState.READY)
+    return list(db.session.scalars(stmt.order_by(Host.name)))
+
+
 def place(host_name: Any = None) -> Host:
     """The ready webspace host an admin chose, or the one with the most free capacity."""
-    hosts = db.session.scalars(
-        select(Host).where(Host.role == HostRole.WEBSPACE, Host.state == HostState.READY)
-    ).all()
+    hosts = ready_hosts()
     used = used_capacity()
     if host_name not in (None, ""):
         chosen = [host for host in hosts if host.name == host_name]
@@ -124,17 +134,17 @@ def _change_all(
 ) -> tuple[Webspace, Job]:
     """change() of the webspace, with those of its databases and users that change along with
     it: FOLLOW gives a part's new desired state, or None to leave it be."""
-    moves = [(part, follow(part)) for part in (*webspace.databases, *webspace.users)]
+    moves = [(part, follow(part)) for part in (*webspace.databases, *webspace.sftp_users)]
     parts = [(part, target) for part, target in moves if target is not None]
     return change(webspace, desired, action, allowed, fields=FIELDS, queue=_queue, parts=parts)
 
 
-def _queue(resource: Webspace | Database | SiteUser, desired: Desired) -> Job:
+def _queue(resource: Webspace | Database | SftpUser, desired: Desired) -> Job:
     """The job of the webspace, or of one of its databases and users, towards DESIRED."""
     if isinstance(resource, Database):
         return queue_database(resource, desired)
-    if isinstance(resource, SiteUser):
-        return queue_change(resource, desired, site_user_vars(resource, desired))
+    if isinstance(resource, SftpUser):
+        return queue_change(resource, desired, sftp_user_vars(resource, desired))
     return queue_change(resource, desired, webspace_vars(resource, desired))
 
 
@@ -220,7 +230,7 @@ def update_limits(webspace: Webspace, data: dict[str, Any]) -> Webspace:
     held = {
         "max_domains": live(webspace.domains),
         "max_databases": live(webspace.databases),
-        "max_users": live(webspace.users),
+        "max_users": live(webspace.sftp_users),
     }
     for name, count in held.items():
         if values.get(name, count) < count:
@@ -251,7 +261,7 @@ def update_limits(webspace: Webspace, data: dict[str, Any]) -> Webspace:
 
 
 def _clean_limit(name: str, value: Any) -> int:
-    """A count limit may be 0 (none allowed); the disk quota needs at least 1 MiB."""
-    if name != "quota_mib" and value == 0 and not isinstance(value, bool):
+    lowest, highest = LIMIT_RANGES[name]
+    if lowest == 0 and value == 0 and not isinstance(value, bool):
         return 0
-    return clean_positive_int(name, value, maximum=LIMIT_MAXIMUM.get(name, MAX_QUOTA_MIB))
+    return clean_positive_int(name, value, maximum=highest)

@@ -8,33 +8,19 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from panel.coop.models import Member
-from panel.core.access import (
-    own_member,
-    require_change,
-    require_role,
-    require_view,
-    scope_to_member,
-)
+from panel.core.access import require_role, scope_to_member
 from panel.core.errors import PanelError
 from panel.core.forms import run_from_button, show_errors
 from panel.core.headers import no_store
 from panel.core.roles import Role
 from panel.extensions import db
-from panel.hosts.models import Host, HostRole, HostState
-from panel.webspaces import claims, customers, databases, domains, forms, operations, site_users
-from panel.webspaces.models import Database, Domain, SiteUser, State, Webspace
+from panel.webspaces import claims, customers, databases, domains, forms, operations, sftp_users
+from panel.webspaces.guards import member_for_new_webspace
+from panel.webspaces.loaders import load_database, load_domain, load_sftp_user, load_webspace
+from panel.webspaces.models import State, Webspace
 
 bp = Blueprint("webspaces", __name__)
 OWNERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
-
-
-def _webspace(webspace_id: int, change: bool = False) -> Webspace:
-    webspace = db.session.get(Webspace, webspace_id)
-    return require_change(webspace) if change else require_view(webspace)
-
-
-def _part(model: type, part_id: int):
-    return require_change(db.session.get(model, part_id))
 
 
 def _back(webspace_id: int):
@@ -63,9 +49,7 @@ def _create_form():
     form.member_id.choices = [
         SelectChoice(member.id, f"{member.number} {member.name}") for member in members
     ]
-    hosts = db.session.scalars(
-        select(Host).where(Host.role == HostRole.WEBSPACE, Host.state == HostState.READY)
-    ).all()
+    hosts = operations.ready_hosts()
     form.host.choices = [SelectChoice("", _("the one with most room"))] + [
         SelectChoice(host.name, host.name) for host in hosts
     ]
@@ -92,16 +76,13 @@ def webspace_create():
     require_role(*OWNERS)
     form = _create_form()
     if form.validate_on_submit():
+        member_id = getattr(form, "member_id", None)
+        host = getattr(form, "host", None)
         try:
-            if current_user.role == Role.ADMIN:
-                member = form.member_id.data and db.session.get(Member, form.member_id.data)
-                if not member:
-                    raise PanelError(_("No such member."))
-                webspace, _job = operations.create_webspace(
-                    member, form.name.data, form.host.data or None
-                )
-            else:
-                webspace, _job = operations.create_webspace(own_member(), form.name.data)
+            member = member_for_new_webspace(
+                current_user, member_id and member_id.data, host and host.data
+            )
+            webspace, _job = operations.create_webspace(member, form.name.data, host and host.data)
         except PanelError as exc:
             show_errors(form, exc)
         else:
@@ -128,7 +109,7 @@ def _detail(webspace: Webspace, status: int = 200, **forms_given):
         "customer_form": _customer_form(webspace),
         "domain_form": forms.DomainForm(formdata=None),
         "database_form": forms.DatabaseForm(formdata=None),
-        "user_form": forms.SiteUserForm(formdata=None),
+        "sftp_user_form": forms.SftpUserForm(formdata=None),
         **forms_given,
     }
     records = {domain.id: domains.verification_record(domain) for domain in webspace.domains}
@@ -142,13 +123,13 @@ def _detail(webspace: Webspace, status: int = 200, **forms_given):
 @bp.get("/webspaces/<int:webspace_id>")
 @login_required
 def webspace(webspace_id: int):
-    return _detail(_webspace(webspace_id))
+    return _detail(load_webspace(webspace_id))
 
 
 @bp.post("/webspaces/<int:webspace_id>/<any(delete, restore):change>")
 @login_required
 def webspace_change(webspace_id: int, change: str):
-    record = _webspace(webspace_id, change=True)
+    record = load_webspace(webspace_id, change=True)
     act = {"delete": operations.delete_webspace, "restore": operations.restore_webspace}[change]
     _run(act, record)
     return _back(webspace_id)
@@ -158,7 +139,7 @@ def webspace_change(webspace_id: int, change: str):
 @login_required
 def webspace_admin_change(webspace_id: int, change: str):
     require_role(Role.ADMIN)
-    record = _webspace(webspace_id)
+    record = load_webspace(webspace_id)
     act = {
         "suspend": operations.suspend_webspace,
         "unsuspend": operations.unsuspend_webspace,
@@ -171,7 +152,7 @@ def webspace_admin_change(webspace_id: int, change: str):
 @bp.post("/webspaces/<int:webspace_id>/customer")
 @login_required
 def webspace_customer(webspace_id: int):
-    record = _webspace(webspace_id, change=True)
+    record = load_webspace(webspace_id, change=True)
     form = _customer_form(record, request.form)
     if form.validate_on_submit():
         try:
@@ -191,7 +172,7 @@ def _run(act, *args) -> None:
 @bp.post("/webspaces/<int:webspace_id>/domains")
 @login_required
 def domain_add(webspace_id: int):
-    record = _webspace(webspace_id, change=True)
+    record = load_webspace(webspace_id, change=True)
     form = forms.DomainForm()
     if form.validate_on_submit():
         try:
@@ -217,7 +198,7 @@ def domain_add(webspace_id: int):
 @bp.post("/domains/<int:domain_id>/<any(verify, delete):change>")
 @login_required
 def domain_change(domain_id: int, change: str):
-    domain = _part(Domain, domain_id)
+    domain = load_domain(domain_id, change=True)
     webspace_id = domain.webspace_id
     act = {"verify": domains.verify_domain, "delete": domains.remove_domain}[change]
     _run(act, domain)
@@ -228,7 +209,7 @@ def domain_change(domain_id: int, change: str):
 @login_required
 @no_store
 def database_create(webspace_id: int):
-    record = _webspace(webspace_id, change=True)
+    record = load_webspace(webspace_id, change=True)
     form = forms.DatabaseForm()
     if form.validate_on_submit():
         try:
@@ -248,20 +229,20 @@ def database_create(webspace_id: int):
 @bp.post("/databases/<int:database_id>/<any(delete, restore):change>")
 @login_required
 def database_change(database_id: int, change: str):
-    database = _part(Database, database_id)
+    database = load_database(database_id, change=True)
     act = {"delete": databases.delete_database, "restore": databases.restore_database}[change]
     _run(act, database)
     return _back(database.webspace_id)
 
 
-@bp.post("/webspaces/<int:webspace_id>/users")
+@bp.post("/webspaces/<int:webspace_id>/sftp-users")
 @login_required
-def site_user_create(webspace_id: int):
-    record = _webspace(webspace_id, change=True)
-    form = forms.SiteUserForm()
+def sftp_user_create(webspace_id: int):
+    record = load_webspace(webspace_id, change=True)
+    form = forms.SftpUserForm()
     if form.validate_on_submit():
         try:
-            site_users.create_site_user(
+            sftp_users.create_sftp_user(
                 record, form.name.data, form.public_keys.data, form.chroot.data
             )
         except PanelError as exc:
@@ -269,12 +250,12 @@ def site_user_create(webspace_id: int):
         else:
             flash(_("User added; it can log in in a moment."), "success")
             return _back(webspace_id)
-    return _detail(record, 422, user_form=form)
+    return _detail(record, 422, sftp_user_form=form)
 
 
 @bp.post("/sftp-users/<int:user_id>/delete")
 @login_required
-def site_user_delete(user_id: int):
-    user = _part(SiteUser, user_id)
-    _run(site_users.remove_site_user, user)
+def sftp_user_delete(user_id: int):
+    user = load_sftp_user(user_id, change=True)
+    _run(sftp_users.remove_sftp_user, user)
     return _back(user.webspace_id)

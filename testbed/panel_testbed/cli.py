@@ -42,7 +42,7 @@ def up(count: int, register: bool, setup: bool) -> None:
         click.echo(f"{host.name}\t{host.address}\t{host.fingerprint}")
     if register:
         from panel import create_app
-        from panel.core.schema import upgrade
+        from panel.core.migrate import upgrade
         from panel_testbed.register import register_hosts
 
         app = create_app()

@@ -15,7 +15,7 @@ from panel.accounts import operations, totp
 from panel.accounts.models import User
 from panel.core.audit import acting
 from panel.core.errors import ValidationFailed
-from panel.core.schema import upgrade
+from panel.core.migrate import upgrade
 from panel.extensions import db
 
 PASSWORD = "a long and secret passphrase"

@@ -166,6 +166,10 @@ TAKEN_BODIES = {
         "engine": "mariadb",
         "name": f"db{n}",
     },
+    "POST /api/v1/webspaces/{webspace_id}/sftp-users": lambda n: {
+        "name": f"user{n}",
+        "public_keys": [public_key_line()],
+    },
     "POST /api/v1/webspaces/{webspace_id}/users": lambda n: {
         "name": f"user{n}",
         "public_keys": [public_key_line()],

@@ -42,14 +42,23 @@ def test_every_link_names_an_operation_and_fills_its_path(client):
 
 
 def test_every_operation_on_an_id_is_reached_by_a_link(client):
-    """A new operation that takes an id gets a link from the answer that makes that resource."""
+    """A new operation that takes an id gets a link from the answer that makes that resource;
+    a deprecated one is reached by its successor's (no link leads to it)."""
     document = client.get("/api/v1/openapi.json").json
     linked = {target(document, link)[:2] for _, link in all_links(document)}
 
     unreached = [
         f"{method.upper()} {path}"
-        for path, method, _ in operations(document)
-        if PARAMETER.search(path) and (path, method) not in linked
+        for path, method, operation in operations(document)
+        if PARAMETER.search(path)
+        and (path, method) not in linked
+        and not operation.get("deprecated")
+    ]
+    deprecated_linked = [
+        f"{method.upper()} {path}"
+        for path, method, operation in operations(document)
+        if operation.get("deprecated") and (path, method) in linked
     ]
 
     assert unreached == []
+    assert deprecated_linked == []

@@ -126,8 +126,8 @@ def measure(url: str, members: int, folder: Path) -> tuple[float, float]:
     from panel.billing import operations
     from panel.billing.models import BillingPeriod, InvoiceLine
     from panel.core.audit import acting
+    from panel.core.migrate import upgrade
     from panel.core.models import utcnow
-    from panel.core.schema import upgrade
     from panel.extensions import db
 
     upgrade(url)

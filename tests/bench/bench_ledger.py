@@ -121,7 +121,7 @@ def make_resources(names: list[str]) -> None:
 
 def measure(webspaces: int, offset: int, start) -> tuple[float, int]:
     from panel import create_app
-    from panel.core.schema import upgrade
+    from panel.core.migrate import upgrade
     from panel.extensions import db
     from panel.metering import ledger
     from panel.metering.models import UsageRecord

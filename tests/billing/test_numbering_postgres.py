@@ -14,8 +14,8 @@ from panel.billing import operations
 from panel.billing.models import BillingPeriod, Invoice
 from panel.coop.operations import create_member
 from panel.core.audit import acting
+from panel.core.migrate import upgrade
 from panel.core.models import utcnow
-from panel.core.schema import upgrade
 from panel.extensions import db
 from panel.hosts.models import Host
 from panel.metering.models import UsageRecord

@@ -104,7 +104,7 @@ def test_default_database_is_private_sqlite_in_instance_folder(monkeypatch, tmp_
     assert config["SECRET_KEY"] == (folder / "secret_key").read_text().strip()
     assert build_config({"INSTANCE_PATH": str(folder)})["SECRET_KEY"] == config["SECRET_KEY"]
 
-    from panel.core.schema import upgrade
+    from panel.core.migrate import upgrade
 
     upgrade(config["DATABASE_URL"])
     assert make_app(config["DATABASE_URL"]).test_client().get("/healthz").status_code == 200

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from panel.core.schema import upgrade
+from panel.core.migrate import upgrade
 
 
 def _closed_port() -> int:

@@ -7,8 +7,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import CheckConstraint, create_engine, inspect, text
 
 from panel import models  # noqa: F401  (fills the metadata)
+from panel.core.migrate import alembic_config, heads, render_item, upgrade
 from panel.core.models import Base
-from panel.core.schema import alembic_config, heads, render_item, upgrade
 from panel.core.sqlite import enable_sqlite_pragmas
 
 
@@ -124,5 +124,81 @@ def test_upgrade_keeps_older_recovery_codes_and_tokens(scratch_database_url):
             tokens = connection.execute(text("SELECT expires_at, read_only FROM api_tokens"))
             assert codes.all() == [(None, "ab" * 32)]
             assert tokens.all() == [(None, False)]
+    finally:
+        engine.dispose()
+
+
+OLD_ROWS = (
+    "INSERT INTO members (id, number, prefix, kind, name, email, phone, street, postal_code,"
+    " city, country, status, applied_on, share_count, created_at) VALUES (1, '1', 'abc',"
+    " 'natural', 'A', 'a@example.org', '', '', '', '', 'DE', 'active', '2026-01-01', 0,"
+    " CURRENT_TIMESTAMP)",
+    "INSERT INTO hosts (id, name, address, ssh_port, role, groups, capacity, state,"
+    " state_reason, host_key, fingerprint, facts, created_at) VALUES (1, 'web1', '198.18.0.1',"
+    " 22, 'webspace', '[]', 10, 'ready', '', '', '', '{}', CURRENT_TIMESTAMP)",
+    "INSERT INTO webspaces (id, member_id, name, host_id, state, desired, state_reason,"
+    " max_domains, max_databases, max_users, quota_mib, created_at) VALUES (1, 1, 'abc00', 1,"
+    " 'active', 'active', '', 5, 5, 5, 1024, CURRENT_TIMESTAMP)",
+    "INSERT INTO jobs (id, action, playbook, hosts, extra_vars, status, reason, stats, timeout,"
+    " cancel_requested, queued_at, created_at, target_type, target_id) VALUES (1, 'sftp-user',"
+    " 'sftp-user.yml', '[]', '{}', 'successful', '', '{}', 60, false, CURRENT_TIMESTAMP,"
+    " CURRENT_TIMESTAMP, 'SiteUser', 7)",
+    "INSERT INTO site_users (id, webspace_id, member_id, name, public_keys, chroot, last_job_id,"
+    " created_at, state, desired, state_reason) VALUES (7, 1, 1, 'abc00-anna', 'ssh-ed25519 A',"
+    " true, 1, CURRENT_TIMESTAMP, 'active', 'active', '')",
+    "INSERT INTO audit_entries (at, actor_label, source, action, object_type, object_id)"
+    " VALUES (CURRENT_TIMESTAMP, '', 'web', 'site_user.create', 'SiteUser', '7'),"
+    " (CURRENT_TIMESTAMP, '', 'worker', 'site_user.active', 'SiteUser', '7'),"
+    " (CURRENT_TIMESTAMP, '', 'web', 'webspace.create', 'Webspace', '1')",
+)
+
+
+def test_upgrade_keeps_sftp_users_and_renames_what_is_matched_on(scratch_database_url):
+    """0009: site_users' rows move to sftp_users; a job finds its resource's outcome, and the
+    audit log's filters find the entries, under the new names; new rows get new ids."""
+    config = alembic_config(scratch_database_url)
+    command.upgrade(config, "0008")
+    engine = _engine(scratch_database_url)
+    try:
+        with engine.begin() as connection:
+            for statement in OLD_ROWS:
+                connection.execute(text(statement))
+        command.upgrade(config, "head")
+        with engine.begin() as connection:
+            users = connection.execute(text("SELECT id, name, last_job_id FROM sftp_users"))
+            chroot = connection.scalar(text("SELECT chroot FROM sftp_users"))
+            jobs = connection.execute(text("SELECT resource_type, resource_id FROM jobs"))
+            audit = connection.execute(
+                text("SELECT action, object_type FROM audit_entries ORDER BY id")
+            )
+            assert users.all() == [(7, "abc00-anna", 1)]
+            assert chroot in (True, 1)
+            assert jobs.all() == [("SftpUser", 7)]
+            assert audit.all() == [
+                ("sftp_user.create", "SftpUser"),
+                ("sftp_user.active", "SftpUser"),
+                ("webspace.create", "Webspace"),
+            ]
+            connection.execute(
+                text(
+                    "INSERT INTO sftp_users (webspace_id, member_id, name, public_keys, chroot,"
+                    " created_at, state, desired, state_reason) VALUES (1, 1, 'abc00-ben', 'k',"
+                    " false, CURRENT_TIMESTAMP, 'pending', 'active', '')"
+                )
+            )
+            new_id = connection.scalar(text("SELECT id FROM sftp_users WHERE name = 'abc00-ben'"))
+            assert new_id > 7
+        command.downgrade(config, "0008")
+        with engine.connect() as connection:
+            jobs = connection.execute(text("SELECT target_type FROM jobs"))
+            audit = connection.execute(text("SELECT action FROM audit_entries ORDER BY id"))
+            users = connection.execute(text("SELECT name FROM site_users ORDER BY id"))
+            assert jobs.all() == [("SiteUser",)]
+            assert [row[0] for row in audit] == [
+                "site_user.create",
+                "site_user.active",
+                "webspace.create",
+            ]
+            assert [row[0] for row in users] == ["abc00-anna", "abc00-ben"]
     finally:
         engine.dispose()

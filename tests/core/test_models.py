@@ -10,9 +10,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, select
 
 from panel.core.audit import AuditEntry
+from panel.core.migrate import render_item
 from panel.core.models import Base
 from panel.core.money import format_money
-from panel.core.schema import render_item
 from panel.extensions import db
 
 NOON_BERLIN_SUMMER = datetime(2026, 7, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))

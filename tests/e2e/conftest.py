@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 
 from panel import create_app
 from panel.core.audit import acting
-from panel.core.schema import upgrade
+from panel.core.migrate import upgrade
 from panel.extensions import db
 
 CHROMIUM = "/usr/bin/chromium"

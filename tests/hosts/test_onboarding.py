@@ -35,7 +35,7 @@ def reachable(monkeypatch):
 def onboarded(make_host, name: str):
     host = make_host(name, state=HostState.NEW)
     operations.onboard_host(host)
-    (job,) = db.session.scalars(select(Job).where(Job.target_id == host.id)).all()
+    (job,) = db.session.scalars(select(Job).where(Job.resource_id == host.id)).all()
     return host, job
 
 
@@ -74,7 +74,7 @@ def test_a_failed_setup_leaves_the_host_failed_with_the_reason_and_a_retry(make_
         place("on2")
     with acting("cli"):
         retry = jobs.retry_job(job)
-    assert (retry.action, retry.target_type, retry.target_id) == ("setup", "Host", host.id)
+    assert (retry.action, retry.resource_type, retry.resource_id) == ("setup", "Host", host.id)
     assert host.state == HostState.ONBOARDING and host.state_reason == ""
     finish(retry, JobStatus.SUCCESSFUL)
     assert host.state == HostState.READY

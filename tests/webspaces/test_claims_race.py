@@ -14,7 +14,7 @@ from panel import create_app
 from panel.coop.operations import create_member
 from panel.core.audit import acting
 from panel.core.errors import Conflict
-from panel.core.schema import upgrade
+from panel.core.migrate import upgrade
 from panel.extensions import db
 from panel.hosts.models import Host, HostState
 from panel.webspaces import domains, operations

@@ -10,7 +10,7 @@ from webspace_jobs import succeed
 from panel.core.audit import acting
 from panel.extensions import db
 from panel.provisioning.models import Job
-from panel.webspaces.models import Database, SiteUser
+from panel.webspaces.models import Database, SftpUser
 
 
 def count(model) -> int:
@@ -128,7 +128,7 @@ def test_an_sftp_user_with_keys(member_webspace):
     client, webspace = member_webspace
     key = public_line(ed25519.Ed25519PrivateKey.generate())
     response = client.post(
-        f"/api/v1/webspaces/{webspace.id}/users",
+        f"/api/v1/webspaces/{webspace.id}/sftp-users",
         json={"name": "anna", "public_keys": [f"{key} anna@laptop"], "chroot": True},
     )
     assert response.status_code == 202, response.json
@@ -144,7 +144,7 @@ def test_an_sftp_user_with_keys(member_webspace):
         "sftp_user_chroot": True,
         "sftp_user_state": "active",
     }
-    user = db.session.get(SiteUser, response.json["id"])
+    user = db.session.get(SftpUser, response.json["id"])
     with acting("worker"):
         succeed(user.last_job)
     second = public_line(ed25519.Ed25519PrivateKey.generate())
@@ -158,7 +158,7 @@ def test_an_sftp_user_with_keys(member_webspace):
     db.session.expire_all()
     with acting("worker"):
         succeed(user.last_job)
-    assert db.session.get(SiteUser, response.json["id"]) is None
+    assert db.session.get(SftpUser, response.json["id"]) is None
 
 
 def test_an_sftp_user_of_a_suspended_webspace_is_created_locked_out(member_webspace):
@@ -171,10 +171,10 @@ def test_an_sftp_user_of_a_suspended_webspace_is_created_locked_out(member_websp
         succeed(webspace.last_job)
     key = public_line(ed25519.Ed25519PrivateKey.generate())
     response = client.post(
-        f"/api/v1/webspaces/{webspace.id}/users", json={"name": "anna", "public_keys": [key]}
+        f"/api/v1/webspaces/{webspace.id}/sftp-users", json={"name": "anna", "public_keys": [key]}
     )
     assert response.status_code == 202, response.json
-    user = db.session.get(SiteUser, response.json["id"])
+    user = db.session.get(SftpUser, response.json["id"])
     # The playbook creates the login expired; webspace.yml lets it in when the webspace is back.
     assert user.last_job.extra_vars["webspace_state"] == "suspended"
     with acting("worker"):
@@ -213,12 +213,12 @@ def test_bad_sftp_users_are_refused(member_webspace, name, keys):
     client, webspace = member_webspace
     if keys is None:
         keys = [public_line(ed25519.Ed25519PrivateKey.generate())]
-    before = (count(SiteUser), count(Job))
+    before = (count(SftpUser), count(Job))
     response = client.post(
-        f"/api/v1/webspaces/{webspace.id}/users", json={"name": name, "public_keys": keys}
+        f"/api/v1/webspaces/{webspace.id}/sftp-users", json={"name": name, "public_keys": keys}
     )
     assert response.status_code == 422, response.json
-    assert (count(SiteUser), count(Job)) == before
+    assert (count(SftpUser), count(Job)) == before
 
 
 def test_databases_and_users_follow_their_webspace(member_webspace):
@@ -230,10 +230,10 @@ def test_databases_and_users_follow_their_webspace(member_webspace):
         f"/api/v1/webspaces/{webspace.id}/databases", json={"engine": "mariadb", "name": "shop"}
     )
     client.post(
-        f"/api/v1/webspaces/{webspace.id}/users", json={"name": "anna", "public_keys": [key]}
+        f"/api/v1/webspaces/{webspace.id}/sftp-users", json={"name": "anna", "public_keys": [key]}
     )
     db.session.expire_all()
-    database, user = webspace.databases[0], webspace.users[0]
+    database, user = webspace.databases[0], webspace.sftp_users[0]
     with acting("worker"):
         succeed(database.last_job)
         succeed(user.last_job)
@@ -244,7 +244,7 @@ def test_databases_and_users_follow_their_webspace(member_webspace):
     with acting("worker"):
         for job in (webspace.last_job, database.last_job, user.last_job):
             succeed(job)
-    assert webspace.users == [] or db.session.get(SiteUser, user.id) is None
+    assert webspace.sftp_users == [] or db.session.get(SftpUser, user.id) is None
     assert database.state == "deleted"
     with acting("cli"):
         operations.restore_webspace(webspace)
@@ -260,3 +260,48 @@ def test_databases_and_users_follow_their_webspace(member_webspace):
     with acting("worker"):
         succeed(database.last_job)
     assert db.session.get(Database, database.id) is None
+
+
+def test_the_old_path_of_sftp_users_answers_as_before_and_names_its_successor(member_webspace):
+    """/webspaces/{id}/users (documented in DESIGN.md) is /webspaces/{id}/sftp-users now."""
+    client, webspace = member_webspace
+    key = public_line(ed25519.Ed25519PrivateKey.generate())
+    old = f"/api/v1/webspaces/{webspace.id}/users"
+    new = f"/api/v1/webspaces/{webspace.id}/sftp-users"
+
+    created = client.post(old, json={"name": "anna", "public_keys": [key]})
+    listed = client.get(old)
+
+    assert created.status_code == 202, created.json
+    assert created.json["name"] == f"{webspace.name}-anna"
+    assert db.session.get(SftpUser, created.json["id"]).last_job_id == created.json["job_id"]
+    assert listed.status_code == 200
+    assert listed.json == client.get(new).json == [client.get(new).json[0]]
+    assert listed.headers["X-Pagination"] == client.get(new).headers["X-Pagination"]
+    for response in (created, listed):
+        assert response.headers["Deprecation"].startswith("@")
+        assert response.headers["Link"] == f'<{new}>; rel="successor-version"'
+    assert "Deprecation" not in client.get(new).headers
+
+
+def test_the_old_path_of_sftp_users_is_documented_as_deprecated(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    old = paths["/api/v1/webspaces/{webspace_id}/users"]
+    new = paths["/api/v1/webspaces/{webspace_id}/sftp-users"]
+
+    assert old["get"]["deprecated"] is True
+    assert old["post"]["deprecated"] is True
+    assert "deprecated" not in new["get"]
+    assert "deprecated" not in new["post"]
+
+
+def test_the_old_path_of_sftp_users_checks_access_as_the_new_one(
+    api_as, make_webspace, make_member
+):
+    client, _ = api_as("member")
+    others = make_webspace(make_member("oth"))
+
+    for path in ("users", "sftp-users"):
+        response = client.get(f"/api/v1/webspaces/{others.id}/{path}")
+        assert response.status_code == 404
+        assert response.json["error"]["message"] == "No such webspace."

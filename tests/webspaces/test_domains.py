@@ -271,7 +271,7 @@ def test_certificates_near_their_end_are_checked_on_their_host(api_as, make_memb
     db.session.commit()
     with acting("worker"):
         jobs = domains.check_certificates()
-    assert [job.target_id for job in jobs] == [domain.id]
+    assert [job.resource_id for job in jobs] == [domain.id]
     assert domain.state == "pending"
     with acting("worker"):
         succeed(jobs[0], {"domain": {"tls_not_after": "2027-06-01T00:00:00Z"}})

@@ -54,9 +54,9 @@ def test_an_upgrade_runs_on_one_host_at_a_time_and_refuses_more(make_host, web_h
 
 
 def test_the_upgrade_drains_the_host_and_hands_its_sites_to_the_playbook(served, queued):
-    webspace, domain = served
+    webspace, _ = served
     job = upgrade(["web1"])
-    assert (job.playbook, job.hosts, job.target_type) == ("dist-upgrade.yml", ["web1"], "Host")
+    assert (job.playbook, job.hosts, job.resource_type) == ("dist-upgrade.yml", ["web1"], "Host")
     assert job.extra_vars["dist_upgrade_sites"] == ["served.example"]
     assert queued == [job.id]
     host = webspace.host
@@ -66,9 +66,7 @@ def test_the_upgrade_drains_the_host_and_hands_its_sites_to_the_playbook(served,
         place("web1")
 
 
-def test_a_successful_upgrade_makes_the_host_ready_and_sets_its_webspaces_up_again(
-    served, queued
-):
+def test_a_successful_upgrade_makes_the_host_ready_and_sets_its_webspaces_up_again(served, queued):
     webspace, domain = served
     job = upgrade(["web1"])
     queued.clear()
@@ -77,7 +75,7 @@ def test_a_successful_upgrade_makes_the_host_ready_and_sets_its_webspaces_up_aga
     host = webspace.host
     assert host.state == HostState.READY and host.state_reason == ""
     made = db.session.scalars(select(Job).where(Job.id > job.id).order_by(Job.id)).all()
-    assert [(j.action, j.target_type) for j in made] == [
+    assert [(j.action, j.resource_type) for j in made] == [
         ("ping", None),
         ("webspace", "Webspace"),
         ("domain", "Domain"),
@@ -101,7 +99,8 @@ def test_a_failed_upgrade_keeps_the_host_drained_with_the_reason_and_a_retry(ser
         place("web1")
     with acting("cli"):
         retry = jobs.retry_job(job)
-    assert (retry.action, retry.target_type, retry.target_id) == ("dist-upgrade", "Host", host.id)
+    assert (retry.action, retry.resource_type) == ("dist-upgrade", "Host")
+    assert retry.resource_id == host.id
     with acting("worker"):
         succeed(retry)
     assert host.state == HostState.READY

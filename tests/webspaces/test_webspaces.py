@@ -71,9 +71,9 @@ def test_an_older_jobs_late_end_changes_nothing(make_member, make_webspace):
         operations.suspend_webspace(webspace)
     assert webspace.last_job_id != first_job.id
     with acting("worker"):
-        from panel.webspaces.changes import ResourceTarget
+        from panel.webspaces.changes import ResourceOutcome
 
-        ResourceTarget(Webspace).finished(first_job)
+        ResourceOutcome(Webspace).finished(first_job)
     assert webspace.state == "pending"
 
 

@@ -13,13 +13,13 @@ from panel.provisioning.models import Job
 from panel.provisioning.operations import commit_and_dispatch
 from panel.webspaces.changes import queue_change
 from panel.webspaces.guards import check_limit, ensure_idle, ensure_usable
-from panel.webspaces.models import Desired, SiteUser, Webspace
+from panel.webspaces.models import Desired, SftpUser, Webspace
 from panel.webspaces.names import clean_flag, clean_public_keys, clean_user_name
 
 FIELDS = ("name", "webspace_id", "chroot", "state", "desired")
 
 
-def site_user_vars(user: SiteUser, desired: Desired) -> dict[str, Any]:
+def sftp_user_vars(user: SftpUser, desired: Desired) -> dict[str, Any]:
     """The extra vars of playbooks/sftp-user.yml: a user of a webspace that is not active is
     created unable to log in."""
     return {
@@ -32,17 +32,17 @@ def site_user_vars(user: SiteUser, desired: Desired) -> dict[str, Any]:
     }
 
 
-def create_site_user(
+def create_sftp_user(
     webspace: Webspace, name: Any, public_keys: Any, chroot: Any = False
-) -> tuple[SiteUser, Job]:
+) -> tuple[SftpUser, Job]:
     name = clean_user_name("name", name, webspace.name)
     keys = clean_public_keys("public_keys", public_keys)
     chroot = clean_flag("chroot", chroot)
     ensure_usable(webspace)
     check_limit(webspace, "max_users")
-    if db.session.scalar(select(SiteUser.id).where(SiteUser.name == name)) is not None:
+    if db.session.scalar(select(SftpUser.id).where(SftpUser.name == name)) is not None:
         raise Conflict(_l("This user name is taken."), {"name": [_l("Taken.")]})
-    user = SiteUser(
+    user = SftpUser(
         webspace=webspace,
         member_id=webspace.member_id,
         name=name,
@@ -51,13 +51,13 @@ def create_site_user(
     )
     db.session.add(user)
     db.session.flush()
-    job = queue_change(user, Desired.ACTIVE, site_user_vars(user, Desired.ACTIVE))
-    record("site_user.create", user, after=snapshot(user, FIELDS), member_id=user.member_id)
+    job = queue_change(user, Desired.ACTIVE, sftp_user_vars(user, Desired.ACTIVE))
+    record("sftp_user.create", user, after=snapshot(user, FIELDS), member_id=user.member_id)
     commit_and_dispatch(job)
     return user, job
 
 
-def update_site_user(user: SiteUser, data: dict[str, Any]) -> tuple[SiteUser, Job]:
+def update_sftp_user(user: SftpUser, data: dict[str, Any]) -> tuple[SftpUser, Job]:
     reject_unknown(data, ("public_keys", "chroot"))
     keys = clean_public_keys("public_keys", data.get("public_keys", user.public_keys))
     chroot = clean_flag("chroot", data.get("chroot", user.chroot))
@@ -67,9 +67,9 @@ def update_site_user(user: SiteUser, data: dict[str, Any]) -> tuple[SiteUser, Jo
     before = snapshot(user, FIELDS)
     user.public_keys = "\n".join(keys)
     user.chroot = chroot
-    job = queue_change(user, Desired.ACTIVE, site_user_vars(user, Desired.ACTIVE))
+    job = queue_change(user, Desired.ACTIVE, sftp_user_vars(user, Desired.ACTIVE))
     record(
-        "site_user.update",
+        "sftp_user.update",
         user,
         before=before,
         after=snapshot(user, FIELDS),
@@ -79,15 +79,15 @@ def update_site_user(user: SiteUser, data: dict[str, Any]) -> tuple[SiteUser, Jo
     return user, job
 
 
-def remove_site_user(user: SiteUser) -> tuple[SiteUser, Job]:
+def remove_sftp_user(user: SftpUser) -> tuple[SftpUser, Job]:
     """The login ends; files the user wrote stay in the webspace."""
     ensure_idle(user)
     if user.desired == Desired.ABSENT:
         raise Conflict(_l("The user is being removed."))
     before = snapshot(user, FIELDS)
-    job = queue_change(user, Desired.ABSENT, site_user_vars(user, Desired.ABSENT))
+    job = queue_change(user, Desired.ABSENT, sftp_user_vars(user, Desired.ABSENT))
     record(
-        "site_user.delete",
+        "sftp_user.delete",
         user,
         before=before,
         after=snapshot(user, FIELDS),

@@ -1,11 +1,11 @@
-"""What a job's outcome means for the resource it works on. Each feature registers a Target
+"""What a job's outcome means for the resource it works on. Each feature registers an Outcome
 for its resource type; the worker and the reaper call it, so no state is left dangling."""
 
 from dataclasses import dataclass
 from typing import Protocol
 
 
-class Target(Protocol):
+class Outcome(Protocol):
     def may_retry(self, job) -> None:
         """Raise Conflict when the job's work may not be done again (its resource moved on)."""
 
@@ -16,7 +16,7 @@ class Target(Protocol):
 
 
 @dataclass
-class _NoTarget:
+class _NoOutcome:
     def may_retry(self, job) -> None:
         return None
 
@@ -27,12 +27,12 @@ class _NoTarget:
         return None
 
 
-TARGETS: dict[str, Target] = {}
+OUTCOMES: dict[str, Outcome] = {}
 
 
-def register(target_type: str, target: Target) -> None:
-    TARGETS[target_type] = target
+def register_outcome(resource_type: str, outcome: Outcome) -> None:
+    OUTCOMES[resource_type] = outcome
 
 
-def target_for(job) -> Target:
-    return TARGETS.get(job.target_type or "", _NoTarget())
+def outcome_for(job) -> Outcome:
+    return OUTCOMES.get(job.resource_type or "", _NoOutcome())
