@@ -28,9 +28,9 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {}
-# What each feature serves on given hosts as sites (domain names that must answer over HTTP):
-# a release upgrade checks them all.
-SITE_LISTS: list[Callable[[list[str]], list[str]]] = []
+# What each feature runs on given hosts, as dist-upgrade.yml's variables (lists: the sites to
+# check, the webspaces to set up again): a release upgrade must keep all of it working.
+UPGRADE_VARIABLES: list[Callable[[list[str]], dict[str, list]]] = []
 
 
 def register(action: Action) -> Action:
@@ -43,8 +43,8 @@ def _agent_secrets(hosts: list[str]) -> dict:
     return {"agent_tokens": {host: agent_token(host) for host in hosts}}
 
 
-def add_site_list(sites: Callable[[list[str]], list[str]]) -> None:
-    SITE_LISTS.append(sites)
+def add_upgrade_variables(variables: Callable[[list[str]], dict[str, list]]) -> None:
+    UPGRADE_VARIABLES.append(variables)
 
 
 def _base_variables(_hosts: list[str]) -> dict:
@@ -56,8 +56,12 @@ def _base_variables(_hosts: list[str]) -> dict:
 
 
 def _dist_upgrade_variables(hosts: list[str]) -> dict:
-    """The sites that must still answer after the upgrade."""
-    return {"dist_upgrade_sites": sorted({site for sites in SITE_LISTS for site in sites(hosts)})}
+    """What runs on the hosts, each feature's lists joined."""
+    joined: dict[str, list] = {"dist_upgrade_sites": [], "dist_upgrade_webspaces": []}
+    for variables in UPGRADE_VARIABLES:
+        for name, values in variables(hosts).items():
+            joined.setdefault(name, []).extend(values)
+    return joined
 
 
 for _action in (

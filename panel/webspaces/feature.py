@@ -21,5 +21,5 @@ def register(app: Flask) -> None:
         actions.register(action)
     for model, outcome in changes.OUTCOMES.items():
         outcomes.register_outcome(model.__name__, outcome)
-    actions.add_site_list(upgrades.site_names)
+    actions.add_upgrade_variables(upgrades.upgrade_variables)
     host_upgraded.connect(upgrades.set_up_again)

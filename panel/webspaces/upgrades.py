@@ -1,6 +1,6 @@
-"""What a release upgrade of a host means for the webspaces on it: their sites must still
-answer afterwards, and each webspace and its domains are set up again on the new release (its
-PHP-FPM moves to the new PHP version)."""
+"""What a release upgrade of a host means for the webspaces on it: the upgrade sets each up again
+on the new release (its PHP-FPM moves to the new PHP version) and checks that their sites still
+answer; afterwards each webspace and its domains get their own jobs again."""
 
 from sqlalchemy import select
 
@@ -27,14 +27,21 @@ def _served_webspaces(host_names: list[str]) -> list[Webspace]:
     return list(db.session.scalars(query))
 
 
-def site_names(host_names: list[str]) -> list[str]:
-    """The domains served on the hosts of HOST_NAMES."""
-    return [
-        domain.name
-        for webspace in _served_webspaces(host_names)
-        for domain in webspace.domains
-        if domain.state == State.ACTIVE
-    ]
+def upgrade_variables(host_names: list[str]) -> dict[str, list]:
+    """The webspaces on the hosts of HOST_NAMES, to be set up again, and the domains they serve,
+    to be checked, as dist-upgrade.yml takes them."""
+    webspaces = _served_webspaces(host_names)
+    return {
+        "dist_upgrade_webspaces": [
+            webspace_vars(webspace, Desired(webspace.desired)) for webspace in webspaces
+        ],
+        "dist_upgrade_sites": [
+            domain.name
+            for webspace in webspaces
+            for domain in webspace.domains
+            if domain.state == State.ACTIVE
+        ],
+    }
 
 
 def set_up_again(host: Host) -> None:

@@ -54,11 +54,22 @@ def test_an_upgrade_runs_on_one_host_at_a_time_and_refuses_more(make_host, web_h
     assert web_host.state == HostState.READY
 
 
-def test_the_upgrade_drains_the_host_and_hands_its_sites_to_the_playbook(served, queued):
+def test_the_upgrade_drains_the_host_and_hands_its_webspaces_and_sites_to_the_playbook(
+    served, queued
+):
     webspace, _ = served
     job = upgrade(["web1"])
     assert (job.playbook, job.hosts, job.resource_type) == ("dist-upgrade.yml", ["web1"], "Host")
     assert job.extra_vars["dist_upgrade_sites"] == ["served.example"]
+    assert job.extra_vars["dist_upgrade_webspaces"] == [
+        {
+            "webspace_name": webspace.name,
+            "webspace_state": "active",
+            "webspace_quota_soft_mib": webspace.quota_mib,
+            "webspace_quota_hard_mib": webspace.quota_mib + webspace.quota_mib // 10,
+            "webspace_archive_days": 30,
+        }
+    ]
     assert queued == [job.id]
     host = webspace.host
     assert host.state == HostState.MAINTENANCE
