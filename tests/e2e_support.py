@@ -43,6 +43,8 @@ PR_SET_PDEATHSIG = 1
 LOST_AFTER = 5
 # Short enough that a cut host fails its job in seconds, long enough for a loaded machine.
 CONNECT_TIMEOUT = 5
+# A command of the panel; `testbed up` may first build an image, some 3 minutes on a busy machine.
+PANEL_TIMEOUT = 600
 MARKER = "/var/tmp/panel-e2e-marker"  # on the testbed hosts
 
 # The engine tests' own ping.yml: a change on the first run only (the marker file), then a wait
@@ -290,7 +292,13 @@ class LivePanel:
 
 def run_panel(env: dict, cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [*PANEL, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+        [*PANEL, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=PANEL_TIMEOUT,
+        check=False,
     )
     if check and result.returncode != 0:
         raise AssertionError(
@@ -354,11 +362,12 @@ def live_panel(
         cleanup.callback(shutil.rmtree, control_dir, ignore_errors=True)
         playbooks = copy_playbooks(folder / "playbooks", control_dir)
         instance = folder / "instance"
-        # The lane (PANEL_TESTBED_LANE) stays: the panel's `testbed up` must boot this lane's hosts.
+        # The lane and the suite (PANEL_TESTBED_LANE, PANEL_TESTBED_SUITE) stay: the panel's
+        # `testbed up` must boot this lane's hosts on the run's Debian release.
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith("PANEL_") or key == "PANEL_TESTBED_LANE"
+            if not key.startswith("PANEL_") or key in ("PANEL_TESTBED_LANE", "PANEL_TESTBED_SUITE")
         }
         env.update(
             PANEL_INSTANCE=str(instance),

@@ -79,9 +79,10 @@ def _current() -> _Testbed:
 
 
 @contextlib.contextmanager
-def testbed_hosts(count: int) -> Iterator[saved.State]:
+def testbed_hosts(count: int, suites: str | None = None) -> Iterator[saved.State]:
     """COUNT testbed hosts under the machine lock, in an instance folder of their own (set as
-    PANEL_INSTANCE while the block runs), taken down again whatever happens."""
+    PANEL_INSTANCE while the block runs), taken down again whatever happens. Their Debian
+    release: SUITES as `panel testbed up --suite` takes it, by default PANEL_TESTBED_SUITE's."""
     global _active
     assert _active is None, "one testbed at a time"
     asked = time.monotonic()
@@ -94,7 +95,8 @@ def testbed_hosts(count: int) -> Iterator[saved.State]:
         cleanup.callback(shutil.rmtree, control_dir, ignore_errors=True)
         instance = work / "instance"
         cleanup.enter_context(_environment(PANEL_INSTANCE=str(instance), PANEL_SECRET_KEY=None))
-        up = _panel("testbed", "up", "--hosts", str(count), "--no-register")
+        chosen = ("--suite", suites) if suites else ()
+        up = _panel("testbed", "up", "--hosts", str(count), *chosen, "--no-register")
         # A testbed someone else brought up is theirs to take down.
         if "run `panel testbed down` first" not in up.stderr:
             cleanup.callback(_take_down)

@@ -35,6 +35,26 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    if connection.dialect.name != "sqlite":
+        _migrate(connection)
+        return
+    # A batch migration on SQLite copies a table, drops the old one and renames the copy: with
+    # foreign keys on, dropping a table other rows refer to fails (or sets their references to
+    # NULL). SQLite ignores this switch inside a transaction, so it is flipped on the driver's
+    # connection, outside the migrations' transaction; the check afterwards finds any
+    # reference the migrations broke.
+    driver = connection.connection.dbapi_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _migrate(connection)
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration broke foreign keys: {broken[:10]}")
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
+def _migrate(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

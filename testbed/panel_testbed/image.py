@@ -1,5 +1,5 @@
-"""The Debian root filesystem every testbed host boots from, built once with mmdebstrap and
-cached under a key made from everything that goes into it."""
+"""The Debian root filesystems the testbed hosts boot from, one per suite (SUITES), each built once
+with mmdebstrap and cached under a key made from everything that goes into it."""
 
 import fcntl
 import hashlib
@@ -13,14 +13,15 @@ from panel_testbed import TestbedError
 
 CACHE_DIR = Path("/var/cache/panel-testbed")
 # The testbed runs from the repository's checkout (installed editable from testbed/), so the
-# playbooks' package list is read where the playbooks are.
-PACKAGE_LIST = Path(__file__).resolve().parents[2] / "playbooks" / "testbed-packages.txt"
-SUITE = "bookworm"
-SOURCES = (
-    "deb http://deb.debian.org/debian bookworm main",
-    "deb http://deb.debian.org/debian bookworm-updates main",
-    "deb http://deb.debian.org/debian-security bookworm-security main",
-)
+# playbooks' package list is read where the playbooks are: one list for every suite, and a
+# testbed-packages-SUITE.txt beside it for what only that suite needs or names differently.
+PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
+PACKAGE_LIST = PLAYBOOKS / "testbed-packages.txt"
+# Debian's stable release first: it is the default. Production hosts run either.
+SUITES = ("trixie", "bookworm")
+DEFAULT_SUITE = SUITES[0]
+# The suite (or per-host suites) `up` boots when --suite is not given; tests choose it with this.
+SUITE_VARIABLE = "PANEL_TESTBED_SUITE"
 # What makes a host at all: an init, SSH, and what Ansible needs on the far side (python3-apt
 # for its apt module). What the playbooks install lives in PACKAGE_LIST, next to them.
 BASE_PACKAGES = (
@@ -55,58 +56,97 @@ SSHD_CONFIG = (
 IMAGE_FORMAT = "2"
 
 
-def packages() -> list[str]:
-    """The base packages and the playbooks' packages (one a line in PACKAGE_LIST)."""
+def check_suite(suite: str) -> str:
+    if suite not in SUITES:
+        raise TestbedError(f"unknown suite {suite!r}: choose from {', '.join(SUITES)}")
+    return suite
+
+
+def sources(suite: str) -> tuple[str, ...]:
+    """The suite's archive, its updates and its security updates, from the machine's usual
+    mirror (deb.debian.org, as its own apt sources)."""
+    return (
+        f"deb http://deb.debian.org/debian {suite} main",
+        f"deb http://deb.debian.org/debian {suite}-updates main",
+        f"deb http://deb.debian.org/debian-security {suite}-security main",
+    )
+
+
+def package_lists(suite: str) -> list[Path]:
+    """The lists of SUITE's packages: the common one and the suite's own, where it has one."""
     if not PACKAGE_LIST.is_file():
         raise TestbedError(
             f"{PACKAGE_LIST} is missing: install the testbed editable from the repository's "
             "checkout (pip install -e ./testbed)"
         )
-    listed = [line.strip() for line in PACKAGE_LIST.read_text().splitlines()]
+    own = PLAYBOOKS / f"testbed-packages-{check_suite(suite)}.txt"
+    return [PACKAGE_LIST, own] if own.is_file() else [PACKAGE_LIST]
+
+
+def packages(suite: str = DEFAULT_SUITE) -> list[str]:
+    """The base packages and the playbooks' packages (one a line in the package lists)."""
+    listed = [
+        line.strip() for path in package_lists(suite) for line in path.read_text().splitlines()
+    ]
     return sorted(set(BASE_PACKAGES) | {name for name in listed if name})
 
 
-def image_key() -> str:
+def image_key(suite: str = DEFAULT_SUITE) -> str:
     digest = hashlib.sha256()
-    for part in (IMAGE_FORMAT, SUITE, *SOURCES, *packages(), *DISABLED_UNITS, SSHD_CONFIG):
+    parts = (IMAGE_FORMAT, suite, *sources(suite), *packages(suite), *DISABLED_UNITS, SSHD_CONFIG)
+    for part in parts:
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()[:16]
 
 
-def image_path() -> Path:
-    return CACHE_DIR / image_key() / "rootfs"
+def image_path(suite: str = DEFAULT_SUITE) -> Path:
+    return CACHE_DIR / image_key(suite) / "rootfs"
 
 
-def ensure_image(report: Callable[[str], None]) -> Path:
-    """The image's root directory, built first if the cache has none for the current key."""
+def ensure_image(report: Callable[[str], None], suite: str = DEFAULT_SUITE) -> Path:
+    """SUITE's image's root directory, built first if the cache has none for its current key."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    root = image_path()
-    with (CACHE_DIR / "build.lock").open("w") as lock:
+    root = image_path(check_suite(suite))
+    # One lock per suite: a lane waiting for one suite's image does not wait for the other's.
+    with (CACHE_DIR / f"build-{suite}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if root.is_dir():
             return root
-        report(f"building the testbed image {root.parent.name} (once; takes a few minutes)")
+        report(f"building the {suite} testbed image {root.parent.name} (once; takes a few minutes)")
         started = time.monotonic()
-        staging = CACHE_DIR / f"{root.parent.name}.partial"
+        staging = CACHE_DIR / f"{root.parent.name}.{suite}.partial"
         _remove_unmounted(staging)
         staging.mkdir()
-        _mmdebstrap(staging / "rootfs", staging / "build.log")
+        _mmdebstrap(suite, staging / "rootfs", staging / "build.log")
         _customise(staging / "rootfs")
         staging.rename(root.parent)
-        report(f"image built in {time.monotonic() - started:.0f} s")
-        _prune(keep=root.parent)
+        report(f"{suite} image built in {time.monotonic() - started:.0f} s")
+        _prune(suite, keep=root.parent)
     return root
 
 
-def _mmdebstrap(target: Path, log: Path) -> None:
+def image_suite(root: Path) -> str | None:
+    """The suite an image's root directory holds, from its /etc/os-release."""
+    try:
+        text = (root / "etc/os-release").read_text()
+    except FileNotFoundError:
+        return None
+    for line in text.splitlines():
+        name, _, value = line.partition("=")
+        if name == "VERSION_CODENAME":
+            return value.strip().strip('"')
+    return None
+
+
+def _mmdebstrap(suite: str, target: Path, log: Path) -> None:
     command = [
         "mmdebstrap",
         "--variant=minbase",
         '--aptopt=APT::Install-Recommends "false"',
-        f"--include={','.join(packages())}",
-        SUITE,
+        f"--include={','.join(packages(suite))}",
+        suite,
         str(target),
-        *SOURCES,
+        *sources(suite),
     ]
     with log.open("w") as output:
         result = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, check=False)
@@ -138,10 +178,18 @@ def _customise(root: Path) -> None:
         raise TestbedError(f"disabling {DISABLED_UNITS} in the image: {result.stderr.strip()}")
 
 
-def _prune(keep: Path) -> None:
-    """Drop images of older keys that no mounted host still uses."""
+def _prune(suite: str, keep: Path) -> None:
+    """Drop the suite's images of older keys that no mounted host still uses, and its unfinished
+    builds (under the suite's lock none is under way); the other suites' images and builds
+    stay."""
     for folder in CACHE_DIR.iterdir():
-        if folder.is_dir() and folder != keep and not _mounted_below(folder):
+        if not folder.is_dir() or folder == keep or _mounted_below(folder):
+            continue
+        if folder.name.endswith(".partial"):
+            ours = folder.name.endswith(f".{suite}.partial")
+        else:
+            ours = image_suite(folder / "rootfs") in (suite, None)
+        if ours:
             shutil.rmtree(folder)
 
 

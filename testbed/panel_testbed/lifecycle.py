@@ -11,7 +11,7 @@ from pathlib import Path
 from panel_testbed import LANE, PREFIX, TestbedError, machine, network, ssh
 from panel_testbed import state as saved
 from panel_testbed.identity import fingerprint, write_identity
-from panel_testbed.image import ensure_image
+from panel_testbed.image import DEFAULT_SUITE, check_suite, ensure_image
 
 LOCK = Path("/run/panel-testbed.lock" if LANE == 0 else f"/run/panel-testbed-{LANE}.lock")
 SSH_PORT = 22
@@ -24,6 +24,7 @@ Report = Callable[[str], None]
 class HostStatus:
     name: str
     address: str
+    suite: str
     fingerprint: str
     container: bool
     system_state: str | None
@@ -38,18 +39,38 @@ def _locked() -> Iterator[None]:
         yield
 
 
-def up(count: int, report: Report, boot_timeout: float = 180.0) -> saved.State:
+def host_suites(count: int, suites: list[str]) -> list[str]:
+    """Each host's suite: one suite for every host, or one given per host."""
+    for suite in suites:
+        check_suite(suite)
+    if len(suites) == 1:
+        return suites * count
+    if len(suites) != count:
+        raise TestbedError(
+            f"{len(suites)} suites for {count} hosts: give one suite for all or one per host"
+        )
+    return list(suites)
+
+
+def up(
+    count: int, report: Report, suites: list[str] | None = None, boot_timeout: float = 180.0
+) -> saved.State:
+    """Boot COUNT hosts, host N on the Nth of SUITES (or all on its one suite)."""
     if not 1 <= count <= network.MAX_HOSTS:
         raise TestbedError(f"--hosts must be between 1 and {network.MAX_HOSTS}")
+    per_host = host_suites(count, suites or [DEFAULT_SUITE])
     with _locked():
         current = saved.load()
         if current is not None:
-            if len(current.hosts) == count and all(_container_alive(h) for h in current.hosts):
+            if [host.suite for host in current.hosts] == per_host and all(
+                _container_alive(host) for host in current.hosts
+            ):
                 report(f"the testbed is already up with {count} hosts")
                 return current
+            described = ", ".join(host.suite for host in current.hosts)
             raise TestbedError(
-                f"a testbed of {len(current.hosts)} hosts exists (some may have stopped): "
-                "run `panel testbed down` first"
+                f"a testbed of {len(current.hosts)} hosts ({described}) exists (some may have "
+                "stopped): run `panel testbed down` first"
             )
         if any(machine.cgroup_pids(cgroup) for cgroup in machine.testbed_cgroups()):
             raise TestbedError(
@@ -59,16 +80,18 @@ def up(count: int, report: Report, boot_timeout: float = 180.0) -> saved.State:
         if _leftovers():
             report("removing leftovers of an earlier testbed")
             _remove_everything(report)
-        image = ensure_image(report)
+        images = {suite: ensure_image(report, suite) for suite in dict.fromkeys(per_host)}
         authorized_key = ssh.panel_public_key()
         network.ensure_bridge()
-        state = saved.State(image=str(image), bridge=network.BRIDGE, gateway=str(network.GATEWAY))
+        state = saved.State(bridge=network.BRIDGE, gateway=str(network.GATEWAY))
         names = {
             f"{PREFIX}{number}": network.host_address(number) for number in range(1, count + 1)
         }
         started: dict[str, float] = {}
-        for name, address in names.items():
-            state.hosts.append(_create_host(name, address, image, authorized_key, names))
+        for (name, address), suite in zip(names.items(), per_host, strict=True):
+            host = _create_host(name, address, images[suite], authorized_key, names)
+            host.suite = suite
+            state.hosts.append(host)
             started[name] = time.monotonic()
             saved.save(state)
         _wait_booted(state, started, report, boot_timeout)
@@ -96,6 +119,7 @@ def _create_host(name, address, image: Path, authorized_key: str, names: dict) -
         upper_dir=str(machine.host_dir(name) / "upper"),
         host_key=public,
         fingerprint=fingerprint(public),
+        image=str(image),
     )
 
 
@@ -145,6 +169,7 @@ def status() -> list[HostStatus]:
             HostStatus(
                 name=host.name,
                 address=host.address,
+                suite=host.suite,
                 fingerprint=host.fingerprint,
                 container=alive,
                 system_state=answer if alive else None,

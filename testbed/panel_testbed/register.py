@@ -11,18 +11,24 @@ from sqlalchemy import select
 from panel.core.audit import acting
 from panel.extensions import db
 from panel.hosts import operations
-from panel.hosts.models import Host, HostState
+from panel.hosts.models import Host, HostRole, HostState
 from panel.provisioning.models import Job, JobStatus
 from panel.provisioning.tasks import LOCK_RETRY_SECONDS, LOCKED_EXIT, run_in_child
 from panel_testbed import TestbedError
 from panel_testbed import state as saved
 
 
-def register_hosts(state: saved.State, report: Callable[[str], None], setup: bool = True) -> None:
-    """Add each host (or re-pin a host of an earlier testbed whose name it reuses), then run
-    the setup jobs onboarding queued here, without waiting for a worker (`make run` starts its
-    worker only afterwards), until every host is ready. SETUP false leaves the setup out and
-    makes the hosts ready at once, unmonitored: for tests that need no agent."""
+def register_hosts(
+    state: saved.State,
+    report: Callable[[str], None],
+    role: str = HostRole.WEBSPACE.value,
+    setup: bool = True,
+) -> None:
+    """Add each host with ROLE (or re-pin a host of an earlier testbed whose name it reuses, and
+    give it ROLE), then run the setup jobs onboarding queued here, without waiting for a worker
+    (`make run` starts its worker only afterwards), until every host is ready. SETUP false
+    leaves the setup out and makes the hosts ready at once, unmonitored: for tests that need no
+    agent."""
     queued_before = _setup_jobs()
     with acting("cli"):
         for booted in state.hosts:
@@ -33,12 +39,15 @@ def register_hosts(state: saved.State, report: Callable[[str], None], setup: boo
                     booted.address,
                     fingerprint=booted.fingerprint,
                     ssh_port=booted.ssh_port,
+                    role=role,
                     groups=["testbed"],
                     baseline=setup,
                 )
             elif host.fingerprint != booted.fingerprint or host.state != HostState.READY:
                 host = operations.repin_host(host, booted.fingerprint, baseline=setup)
-            report(f"registered {host.name}: {host.state} {host.fingerprint}")
+            if host.role != role:
+                host = operations.update_host(host, {"role": role})
+            report(f"registered {host.name} ({host.role}): {host.state} {host.fingerprint}")
     if setup:
         _run_setup(sorted(_setup_jobs() - queued_before), report)
 

@@ -2,7 +2,7 @@
 with the hosts' pinned keys in testbed/known_hosts."""
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from panel.config import instance_path
@@ -25,11 +25,13 @@ class Host:
     host_key: str
     fingerprint: str
     boot_seconds: float | None = None
+    # Testbeds from before there were suites booted bookworm images only.
+    suite: str = "bookworm"
+    image: str = ""
 
 
 @dataclass
 class State:
-    image: str
     bridge: str
     gateway: str
     hosts: list[Host] = field(default_factory=list)
@@ -52,8 +54,14 @@ def load() -> State | None:
     if not path.exists():
         return None
     data = json.loads(path.read_text())
-    hosts = [Host(**host) for host in data.pop("hosts")]
-    return State(**data, hosts=hosts)
+    hosts = [Host(**_known(Host, host)) for host in data.pop("hosts")]
+    return State(**_known(State, data), hosts=hosts)
+
+
+def _known(kind: type, data: dict) -> dict:
+    """DATA without the keys an older state file has that KIND has not (its one image)."""
+    names = {item.name for item in fields(kind)}
+    return {name: value for name, value in data.items() if name in names}
 
 
 def save(state: State) -> None:

@@ -71,7 +71,7 @@ def test_onboarding_queues_the_baseline(make_host, reachable):
     assert host.state == HostState.ONBOARDING
     (job,) = jobs_of("fw2")
     assert (job.action, job.playbook, job.status) == ("setup", "setup.yml", "queued")
-    assert (job.target_type, job.target_id) == ("Host", host.id)
+    assert (job.resource_type, job.resource_id) == ("Host", host.id)
     assert job.extra_vars == {"base_panel_ssh_sources": [], "base_panel_monitoring_sources": []}
     audit = select(func.count(AuditEntry.id)).where(
         AuditEntry.action == "job.create", AuditEntry.object_id == str(job.id)

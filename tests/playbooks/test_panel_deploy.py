@@ -162,7 +162,7 @@ def playbook(host, project, acme, panel_name, tmp_path_factory) -> Iterator[Call
     folder = tmp_path_factory.mktemp("deploy")
     # Under the machine lock: a build for other source, in another test run, would prune this
     # folder while the playbook still reads it.
-    wheels = wheel_folder()
+    wheels = wheel_folder(host.suite)
     playbooks = project / "playbooks"
     settings = {
         **_settings(folder, wheels),

@@ -25,19 +25,23 @@ pytestmark = pytest.mark.testbed
 # The testbed's lane (PANEL_TESTBED_LANE) names and numbers the hosts.
 HOST1, HOST2 = f"{PREFIX}1", f"{PREFIX}2"
 ADDRESS1, ADDRESS2 = str(network.host_address(1)), str(network.host_address(2))
+# The hosts' Debian release: the run's (PANEL_TESTBED_SUITE), as `up` takes it.
+SUITE = os.environ.get(image.SUITE_VARIABLE, image.DEFAULT_SUITE)
 
 
 def test_up_boots_every_host_to_running(testbed, on_host, invoke):
     assert [host.name for host in testbed.hosts] == [HOST1, HOST2]
     assert [host.address for host in testbed.hosts] == [ADDRESS1, ADDRESS2]
     for host in testbed.hosts:
+        assert host.suite == SUITE
         assert on_host(host, "systemctl is-system-running") == (0, "running\n")
         assert on_host(host, "hostname") == (0, f"{host.name}\n")
+        assert on_host(host, ". /etc/os-release; echo $VERSION_CODENAME") == (0, f"{SUITE}\n")
     result = invoke("status")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith(f"{HOST1}\t{ADDRESS1}\trunning, ")
-    assert lines[1].startswith(f"{HOST2}\t{ADDRESS2}\trunning, ")
+    assert lines[0].startswith(f"{HOST1}\t{ADDRESS1}\t{SUITE}\trunning, ")
+    assert lines[1].startswith(f"{HOST2}\t{ADDRESS2}\t{SUITE}\trunning, ")
 
 
 def test_up_again_keeps_the_running_testbed(testbed, invoke, leftovers):
@@ -56,7 +60,7 @@ def test_up_again_keeps_the_running_testbed(testbed, invoke, leftovers):
 def test_each_host_has_its_own_pinned_host_key(testbed, on_host):
     fingerprints = {host.fingerprint for host in testbed.hosts}
     assert len(fingerprints) == 2
-    assert not list((image.image_path() / "etc/ssh").glob("ssh_host_*"))
+    assert not list((image.image_path(SUITE) / "etc/ssh").glob("ssh_host_*"))
     known = saved.known_hosts_path().read_text().splitlines()
     for host in testbed.hosts:
         status, served = on_host(host, "cat /etc/ssh/ssh_host_ed25519_key.pub")
@@ -200,12 +204,13 @@ def test_a_host_that_adds_a_route_out_still_reaches_nothing_beyond(testbed, on_h
 
 def test_image_holds_every_playbook_package(testbed, on_host):
     host = testbed.hosts[0]
-    names = " ".join(image.packages())
+    names = " ".join(image.packages(SUITE))
     status, output = on_host(
         host, f"dpkg-query -W -f '${{Package}} ${{db:Status-Status}}\\n' {names}"
     )
     assert status == 0, output
-    assert sorted(output.split("\n")[:-1]) == [f"{name} installed" for name in image.packages()]
+    expected = [f"{name} installed" for name in image.packages(SUITE)]
+    assert sorted(output.split("\n")[:-1]) == expected
     for unit in image.DISABLED_UNITS:
         assert on_host(host, f"systemctl is-enabled {unit}") == (1, "disabled\n")
     assert on_host(host, "systemctl is-active nginx")[1] == "active\n"
@@ -235,7 +240,9 @@ def test_another_lane_runs_beside_this_one(testbed, on_host, tmp_path, leftovers
             assert up.returncode == 0, up.stdout + up.stderr
             assert f"{other_prefix}1\t198.18.{other}.11\t" in up.stdout
             status = lane("status")
-            assert status.stdout.startswith(f"{other_prefix}1\t198.18.{other}.11\trunning, ")
+            assert status.stdout.startswith(
+                f"{other_prefix}1\t198.18.{other}.11\t{SUITE}\trunning, "
+            )
             # This lane's hosts are not on the other lane's link.
             reach = f"timeout 3 bash -c 'echo > /dev/tcp/198.18.{other}.11/22'"
             assert on_host(testbed.hosts[0], reach)[0] != 0
@@ -266,7 +273,8 @@ def test_a_host_that_reboots_comes_back(testbed, on_host, invoke):
         answer = (int(answer[1].split()[0]), answer[1].split("\n", 1)[1])
     assert answer == (1, "running\n"), "the host did not come back from its reboot within 60 s"
     assert machine.is_keeper(host.pid, host.pid_start)
-    assert invoke("status").output.splitlines()[0].startswith(f"{HOST1}\t{ADDRESS1}\trunning, ")
+    first = invoke("status").output.splitlines()[0]
+    assert first.startswith(f"{HOST1}\t{ADDRESS1}\t{SUITE}\trunning, ")
 
 
 def test_status_reports_a_host_that_stopped(testbed, on_host, invoke):
@@ -278,8 +286,8 @@ def test_status_reports_a_host_that_stopped(testbed, on_host, invoke):
 
     result = invoke("status")
     assert result.exit_code == 1
-    assert result.output.splitlines()[0].startswith(f"{HOST1}\t{ADDRESS1}\trunning, ")
-    assert result.output.splitlines()[1] == f"{HOST2}\t{ADDRESS2}\tcontainer stopped"
+    assert result.output.splitlines()[0].startswith(f"{HOST1}\t{ADDRESS1}\t{SUITE}\trunning, ")
+    assert result.output.splitlines()[1] == f"{HOST2}\t{ADDRESS2}\t{SUITE}\tcontainer stopped"
     again = invoke("up", "--hosts", "2")
     assert again.exit_code != 0
     assert "some may have stopped" in again.output
@@ -324,7 +332,7 @@ def test_up_sweeps_what_a_crash_left_behind(instance, invoke, leftovers):
     """A crashed `up` can leave a namespace, a link and a mount without any process."""
     network.ensure_bridge()
     network.add_host(f"{PREFIX}7", network.host_address(7))
-    machine.mount_overlay(f"{PREFIX}7", image.image_path())
+    machine.mount_overlay(f"{PREFIX}7", image.image_path(SUITE))
 
     result = invoke("up", "--hosts", "1")
     assert result.exit_code == 0, result.output
@@ -333,6 +341,18 @@ def test_up_sweeps_what_a_crash_left_behind(instance, invoke, leftovers):
     assert not [line for line in found["namespaces"] + found["mounts"] if f"{PREFIX}7" in line]
     assert [line.split()[0] for line in found["namespaces"]] == [HOST1]
     assert invoke("down").exit_code == 0
+    found = leftovers()
+    assert not any(found.values()), found
+
+
+def test_up_registers_the_hosts_with_the_role_asked_for(instance, invoke, leftovers):
+    """The host registered by the tests before, whose name it reuses, takes the new role."""
+    try:
+        result = invoke("up", "--hosts", "1", "--role", "managed")
+        assert result.exit_code == 0, result.output
+        assert f"registered {HOST1} (managed): " in result.output
+    finally:
+        assert invoke("down").exit_code == 0
     found = leftovers()
     assert not any(found.values()), found
 
