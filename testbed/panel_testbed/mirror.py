@@ -10,7 +10,7 @@ import fcntl
 import hashlib
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from panel_testbed import TestbedError, image
@@ -21,12 +21,13 @@ FOLDER = image.CACHE_DIR.with_name("panel-testbed-mirrors")
 MIRROR_FORMAT = "1"
 
 
-def ensure_mirror(suite: str, sources: Sequence[str], report: Callable[[str], None]) -> Path:
+def ensure_mirror(suite: str, report: Callable[[str], None]) -> Path:
     """The repository's folder (Packages, Release and the .deb files), built first if the cache
-    has none for this suite, its sources and the package list."""
+    has none for this suite, its sources and its package list."""
+    sources = image.sources(image.check_suite(suite))
     FOLDER.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    for part in (MIRROR_FORMAT, suite, *sources, *image.packages()):
+    for part in (MIRROR_FORMAT, suite, *sources, *image.packages(suite)):
         digest.update(part.encode() + b"\0")
     folder = FOLDER / f"{suite}-{digest.hexdigest()[:16]}"
     with (FOLDER / "build.lock").open("w") as lock:
@@ -37,7 +38,7 @@ def ensure_mirror(suite: str, sources: Sequence[str], report: Callable[[str], No
         staging = folder.with_name(folder.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
-        _download(suite, sources, staging)
+        _download(suite, staging)
         _index(suite, staging)
         for old in FOLDER.glob(f"{suite}-*"):
             if old.is_dir() and old != staging:
@@ -51,7 +52,7 @@ def sources_entry(url: str) -> str:
     return f"Types: deb\nURIs: {url}\nSuites: ./\nTrusted: yes\n"
 
 
-def _download(suite: str, sources: Sequence[str], folder: Path) -> None:
+def _download(suite: str, folder: Path) -> None:
     # A throwaway chroot (format null) in which apt resolves and fetches the image's packages.
     # mmdebstrap deletes the essential packages' files once they are unpacked and empties apt's
     # cache at the end: the hooks copy the cache out before each.
@@ -60,13 +61,13 @@ def _download(suite: str, sources: Sequence[str], folder: Path) -> None:
         "--variant=minbase",
         "--format=null",
         '--aptopt=APT::Install-Recommends "false"',
-        f"--include={','.join(image.packages())}",
+        f"--include={','.join(image.packages(suite))}",
         "--skip=cleanup/apt/cache",
         f"--extract-hook=sync-out /var/cache/apt/archives {folder}",
         f"--customize-hook=sync-out /var/cache/apt/archives {folder}",
         suite,
         "/dev/null",
-        *sources,
+        *image.sources(suite),
     ]
     log = FOLDER / f"{suite}.log"
     with log.open("w") as output:

@@ -34,11 +34,6 @@ WEBSPACE = "abc00"
 SITE = "upgraded.test"
 HTDOCS = f"/home/webspaces/{WEBSPACE}/domains/{SITE}/htdocs"
 PASSWORD = "kept-across-the-upgrade-9f2c"
-TRIXIE_SOURCES = (
-    "deb http://deb.debian.org/debian trixie main",
-    "deb http://deb.debian.org/debian trixie-updates main",
-    "deb http://deb.debian.org/debian-security trixie-security main",
-)
 MIRROR_PORT = 8765
 
 
@@ -85,8 +80,8 @@ def served(folder: Path) -> Iterator[str]:
 
 
 def test_a_bookworm_host_with_sites_and_databases_upgrades_to_trixie(tmp_path):
-    folder = mirror.ensure_mirror("trixie", TRIXIE_SOURCES, print)
-    with testbed_hosts(1) as state, acme_server() as acme, served(folder) as url:
+    folder = mirror.ensure_mirror("trixie", print)
+    with testbed_hosts(1, suites="bookworm") as state, acme_server() as acme, served(folder) as url:
         host = state.hosts[0]
 
         def play(playbook: str, **extravars):
