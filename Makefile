@@ -8,7 +8,7 @@ PYTHON ?= python3
 RUN_PACKAGES := python3 python3-venv python3-dev gcc git openssh-client systemd-container \
   mmdebstrap iproute2 prometheus libpango-1.0-0 libpangoft2-1.0-0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql redis-server vagrant pebble dnsmasq-base \
-  poppler-utils
+  poppler-utils dpkg-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint translations run-packages test-packages apt-install venv clean

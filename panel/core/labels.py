@@ -26,6 +26,7 @@ LABELS = {
     "new": _l("new"),
     "onboarding": _l("onboarding"),
     "ready": _l("ready"),
+    "maintenance": _l("maintenance"),
     "unreachable": _l("unreachable"),
     "retired": _l("retired"),
     "webspace": _l("webspace host"),

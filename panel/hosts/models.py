@@ -16,12 +16,14 @@ class HostRole(StrEnum):
 
 class HostState(StrEnum):
     """A host is ready (takes webspaces) once it is monitored and metered: onboarding reads it,
-    then its setup job (baseline, agent, node_exporter) runs; failed: that job failed."""
+    then its setup job (baseline, agent, node_exporter) runs; failed: that job failed.
+    maintenance: drained for a release upgrade, it takes no new webspaces until that succeeded."""
 
     NEW = "new"
     ONBOARDING = "onboarding"
     READY = "ready"
     FAILED = "failed"
+    MAINTENANCE = "maintenance"
     UNREACHABLE = "unreachable"
     RETIRED = "retired"
 

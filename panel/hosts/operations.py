@@ -38,6 +38,9 @@ FACTS_COMMAND = (
 # and node_exporter. Provisioning, which builds on the inventory, connects the job that applies
 # them; its outcome makes the host ready or failed (setup_finished).
 baseline_wanted = Namespace().signal("baseline-wanted")
+# Sent with the host once its release upgrade succeeded: what runs on it is set up again by the
+# features that put it there, on the new release.
+host_upgraded = Namespace().signal("host-upgraded")
 
 
 def clean_host_name(value: Any) -> str:
@@ -200,6 +203,28 @@ def setup_finished(host: Host, reason: str | None) -> None:
         host.onboarded_at = utcnow()
     else:
         host.state, host.state_reason = HostState.FAILED, reason[:2000]
+    record("host.state", host, before=before, after=snapshot(host, HOST_FIELDS))
+
+
+def drain(host: Host, reason: str) -> None:
+    """Hold the host back from new webspaces while maintenance runs; the caller commits."""
+    if host.state == HostState.RETIRED:
+        raise Conflict("The host is retired.")
+    before = snapshot(host, HOST_FIELDS)
+    host.state, host.state_reason = HostState.MAINTENANCE, reason[:2000]
+    record("host.drain", host, before=before, after=snapshot(host, HOST_FIELDS))
+
+
+def maintenance_finished(host: Host, reason: str | None) -> None:
+    """The outcome of the maintenance that drained the host: ready again, or kept drained with
+    REASON until a retry succeeds; the caller commits."""
+    if host.state == HostState.RETIRED:
+        return
+    before = snapshot(host, HOST_FIELDS)
+    if reason is None:
+        host.state, host.state_reason = HostState.READY, ""
+    else:
+        host.state, host.state_reason = HostState.MAINTENANCE, reason[:2000]
     record("host.state", host, before=before, after=snapshot(host, HOST_FIELDS))
 
 

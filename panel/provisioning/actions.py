@@ -19,12 +19,18 @@ class Action:
     # Secret extra vars made from the job's hosts when it runs: derived, so never stored with
     # the job.
     secrets: Callable[[list[str]], dict] | None = None
-    # Extra vars from the panel's settings, made when the job is created: kept with the job, so
-    # its page shows what it applied.
-    variables: Callable[[], dict] | None = None
+    # Extra vars made from the panel's settings and the job's hosts when the job is created:
+    # kept with the job, so its page shows what it applied.
+    variables: Callable[[list[str]], dict] | None = None
+    # It works on one host, its target, which it drains (no new webspaces) while it runs and
+    # until it succeeded.
+    drains: bool = False
 
 
 ACTIONS: dict[str, Action] = {}
+# What each feature runs on given hosts, as dist-upgrade.yml's variables (lists: the sites to
+# check, the webspaces to set up again): a release upgrade must keep all of it working.
+UPGRADE_VARIABLES: list[Callable[[list[str]], dict[str, list]]] = []
 
 
 def register(action: Action) -> Action:
@@ -37,12 +43,25 @@ def _agent_secrets(hosts: list[str]) -> dict:
     return {"agent_tokens": {host: agent_token(host) for host in hosts}}
 
 
-def _base_variables() -> dict:
+def add_upgrade_variables(variables: Callable[[list[str]], dict[str, list]]) -> None:
+    UPGRADE_VARIABLES.append(variables)
+
+
+def _base_variables(_hosts: list[str]) -> dict:
     """The firewall's sources the panel knows (base_panel_*: roles/base adds them to its own)."""
     return {
         "base_panel_ssh_sources": list(current_app.config["MANAGEMENT_ADDRESSES"]),
         "base_panel_monitoring_sources": list(current_app.config["MONITORING_ADDRESSES"]),
     }
+
+
+def _dist_upgrade_variables(hosts: list[str]) -> dict:
+    """What runs on the hosts, each feature's lists joined."""
+    joined: dict[str, list] = {"dist_upgrade_sites": [], "dist_upgrade_webspaces": []}
+    for variables in UPGRADE_VARIABLES:
+        for name, values in variables(hosts).items():
+            joined.setdefault(name, []).extend(values)
+    return joined
 
 
 for _action in (
@@ -56,6 +75,15 @@ for _action in (
     ),
     Action("apt-upgrade", "apt-upgrade.yml", True, "Install Debian updates"),
     Action("reboot", "reboot.yml", True, "Reboot and wait until the host is back"),
+    Action(
+        "dist-upgrade",
+        "dist-upgrade.yml",
+        True,
+        "Upgrade Debian to its next release (bookworm to trixie): drain the host, upgrade, "
+        "reboot, check its sites, set up its webspaces again",
+        variables=_dist_upgrade_variables,
+        drains=True,
+    ),
     Action(
         "agent",
         "agent.yml",

@@ -1,8 +1,10 @@
 """Provisioning joins the app: the job pages, the queue task that runs a job, the job metrics,
-the card of a host's jobs on its page, and the setup of each host onboarding reached, whose
-outcome makes the host ready or failed."""
+the card of a host's jobs on its page, the setup of each host onboarding reached, whose
+outcome makes the host ready or failed, and the jobs an outcome made, queued once committed."""
 
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from panel.core.cards import Card, add_card
 from panel.core.metrics import add_collector
@@ -18,3 +20,9 @@ def register(app: Flask) -> None:
     add_card(app, "host", Card("provisioning/_host_jobs.html", views.host_jobs_card))
     baseline_wanted.connect(operations.queue_baseline)
     outcomes.register_outcome("Host", onboarding.HostSetup())
+    for name, listener in (
+        ("after_commit", operations.dispatch_committed),
+        ("after_rollback", operations.forget_uncommitted),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

@@ -11,7 +11,7 @@ from panel.core.errors import Conflict, ValidationFailed
 from panel.core.models import utcnow
 from panel.extensions import db
 from panel.hosts.models import Host, HostState
-from panel.hosts.operations import record_facts
+from panel.hosts.operations import drain, record_facts
 from panel.provisioning.actions import ACTIONS
 from panel.provisioning.models import FINISHED, HostLock, Job, JobStatus
 from panel.provisioning.outcomes import outcome_for
@@ -27,6 +27,7 @@ JOB_FIELDS = (
     "resource_id",
 )
 MAX_HOSTS_PER_JOB = 500
+AFTER_COMMIT = "panel.jobs_after_commit"
 
 
 def create_job(
@@ -41,7 +42,7 @@ def create_job(
 ) -> Job:
     """A queued job in the current transaction; call dispatch() after the commit."""
     definition = ACTIONS[action]
-    made = definition.variables() if definition.variables is not None else {}
+    made = definition.variables(list(hosts)) if definition.variables is not None else {}
     job = Job(
         action=action,
         playbook=definition.playbook,
@@ -68,6 +69,23 @@ def enqueue(job_id: int) -> None:
 
 def dispatch(job: Job) -> None:
     enqueue(job.id)
+
+
+def dispatch_after_commit(job: Job) -> None:
+    """Queue JOB once the transaction that made it commits: for jobs made where the caller
+    commits (a job's outcome, in the worker)."""
+    db.session.info.setdefault(AFTER_COMMIT, []).append(job.id)
+
+
+def dispatch_committed(session) -> None:
+    """The session's after_commit: queue what dispatch_after_commit() held back."""
+    for job_id in session.info.pop(AFTER_COMMIT, []):
+        enqueue(job_id)
+
+
+def forget_uncommitted(session) -> None:
+    """The session's after_rollback: jobs that were rolled back are never queued."""
+    session.info.pop(AFTER_COMMIT, None)
 
 
 def commit_and_dispatch(*jobs: Job | None) -> None:
@@ -109,7 +127,16 @@ def run_maintenance(action: Any, hosts: Any) -> Job:
     if not isinstance(action, str) or action not in ACTIONS or not ACTIONS[action].maintenance:
         choices = ", ".join(sorted(a for a, d in ACTIONS.items() if d.maintenance))
         raise ValidationFailed.field("action", f"Choose one of: {choices}.")
-    job = create_job(action, resolve_hosts(hosts))
+    chosen = resolve_hosts(hosts)
+    if not ACTIONS[action].drains:
+        job = create_job(action, chosen)
+        commit_and_dispatch(job)
+        return job
+    if len(chosen) != 1:
+        raise ValidationFailed.field("hosts", "This maintenance runs on one host at a time.")
+    host = db.session.scalars(select(Host).where(Host.name == chosen[0])).one()
+    job = create_job(action, chosen, resource=host)
+    drain(host, f"{action} job {job.id} runs")
     commit_and_dispatch(job)
     return job
 

@@ -1,12 +1,14 @@
 """Webspaces join the app: their pages, the periodic housekeeping, the `domain` filter, the
-certificates' metric, and their actions and job outcomes for provisioning."""
+certificates' metric, their actions and job outcomes for provisioning, and what a host's
+release upgrade means for them (their sites checked, set up again afterwards)."""
 
 from flask import Flask
 
 from panel.core.metrics import add_collector
 from panel.core.queue import add_task
+from panel.hosts.operations import host_upgraded
 from panel.provisioning import actions, outcomes
-from panel.webspaces import changes, tasks, tls, views
+from panel.webspaces import changes, tasks, tls, upgrades, views
 from panel.webspaces.names import display_domain
 
 
@@ -19,3 +21,5 @@ def register(app: Flask) -> None:
         actions.register(action)
     for model, outcome in changes.OUTCOMES.items():
         outcomes.register_outcome(model.__name__, outcome)
+    actions.add_upgrade_variables(upgrades.upgrade_variables)
+    host_upgraded.connect(upgrades.set_up_again)

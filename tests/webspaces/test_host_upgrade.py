@@ -1,0 +1,126 @@
+"""A release upgrade of a host (dist-upgrade) as the panel runs it: one host per job, drained (no
+new webspaces) from the moment it is asked for, its sites handed to the playbook to check; on
+success the host is ready again, its facts are read again and each webspace and active domain on
+it is set up again, those jobs queued only once committed; on failure it stays drained with the
+reason and a retry. The playbook itself runs on a real host in
+tests/playbooks/test_dist_upgrade.py."""
+
+import pytest
+from sqlalchemy import select
+from webspace_jobs import fail, succeed
+
+from panel.core.audit import acting
+from panel.core.errors import ValidationFailed
+from panel.extensions import db
+from panel.hosts.models import HostState
+from panel.provisioning import operations as jobs
+from panel.provisioning.models import Job
+from panel.webspaces import domains
+from panel.webspaces.operations import place
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """The ids of the jobs handed to the queue, in order."""
+    ids: list[int] = []
+    monkeypatch.setattr(jobs, "enqueue", ids.append)
+    return ids
+
+
+@pytest.fixture
+def served(make_member, make_webspace, web_host, app, monkeypatch):
+    """A webspace on web1 with an active domain (no ownership check: not what is tested here)."""
+    monkeypatch.setitem(app.config, "DOMAIN_VERIFICATION", "off")
+    webspace = make_webspace(make_member())
+    with acting("cli"):
+        domain, job = domains.add_domain(webspace, "served.example")
+        succeed(job)
+    assert domain.state == "active"
+    return webspace, domain
+
+
+def upgrade(host_names) -> Job:
+    with acting("cli"):
+        return jobs.run_maintenance("dist-upgrade", host_names)
+
+
+def test_an_upgrade_runs_on_one_host_at_a_time_and_refuses_more(make_host, web_host):
+    make_host("web2")
+    before = db.session.scalar(select(db.func.count(Job.id)))
+    with pytest.raises(ValidationFailed) as refused:
+        upgrade(["web1", "web2"])
+    assert "one host at a time" in str(refused.value)
+    assert db.session.scalar(select(db.func.count(Job.id))) == before
+    assert web_host.state == HostState.READY
+
+
+def test_the_upgrade_drains_the_host_and_hands_its_webspaces_and_sites_to_the_playbook(
+    served, queued
+):
+    webspace, _ = served
+    job = upgrade(["web1"])
+    assert (job.playbook, job.hosts, job.resource_type) == ("dist-upgrade.yml", ["web1"], "Host")
+    assert job.extra_vars["dist_upgrade_sites"] == ["served.example"]
+    assert job.extra_vars["dist_upgrade_webspaces"] == [
+        {
+            "webspace_name": webspace.name,
+            "webspace_state": "active",
+            "webspace_quota_soft_mib": webspace.quota_mib,
+            "webspace_quota_hard_mib": webspace.quota_mib + webspace.quota_mib // 10,
+            "webspace_archive_days": 30,
+        }
+    ]
+    assert queued == [job.id]
+    host = webspace.host
+    assert host.state == HostState.MAINTENANCE
+    assert host.state_reason == f"dist-upgrade job {job.id} runs"
+    with pytest.raises(ValidationFailed):
+        place("web1")
+
+
+def test_a_successful_upgrade_makes_the_host_ready_and_sets_its_webspaces_up_again(served, queued):
+    webspace, domain = served
+    job = upgrade(["web1"])
+    queued.clear()
+    with acting("worker"):
+        succeed(job, {"released": {"web1": "trixie"}})
+    host = webspace.host
+    assert host.state == HostState.READY and host.state_reason == ""
+    made = db.session.scalars(select(Job).where(Job.id > job.id).order_by(Job.id)).all()
+    assert [(j.action, j.resource_type) for j in made] == [
+        ("ping", None),
+        ("webspace", "Webspace"),
+        ("domain", "Domain"),
+    ]
+    assert queued == [j.id for j in made]
+    assert (webspace.state, domain.state) == ("pending", "pending")
+    assert webspace.last_job_id == made[1].id and domain.last_job_id == made[2].id
+    assert made[2].extra_vars["domain_name"] == "served.example"
+
+
+def test_a_failed_upgrade_keeps_the_host_drained_with_the_reason_and_a_retry(served, queued):
+    webspace, _ = served
+    job = upgrade(["web1"])
+    with acting("worker"):
+        fail(job, "apt: held packages")
+    host = webspace.host
+    assert host.state == HostState.MAINTENANCE
+    assert host.state_reason == f"dist-upgrade job {job.id} failed: apt: held packages; retry it"
+    assert db.session.scalars(select(Job).where(Job.id > job.id)).all() == []
+    with pytest.raises(ValidationFailed):
+        place("web1")
+    with acting("cli"):
+        retry = jobs.retry_job(job)
+    assert (retry.action, retry.resource_type) == ("dist-upgrade", "Host")
+    assert retry.resource_id == host.id
+    with acting("worker"):
+        succeed(retry)
+    assert host.state == HostState.READY
+
+
+def test_jobs_made_in_a_transaction_that_is_rolled_back_are_never_queued(make_host, queued):
+    host = make_host("web3")
+    jobs.dispatch_after_commit(jobs.create_job("ping", [host.name]))
+    db.session.rollback()
+    db.session.commit()
+    assert queued == []
