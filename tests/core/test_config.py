@@ -1,8 +1,8 @@
 """Configuration from PANEL_* variables, and the instance folder's private files."""
 
 import stat
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -138,9 +138,9 @@ def test_ansible_strategy_reaches_the_jobs_ansible(app):
     playbooks = Path(app.config["PLAYBOOKS_DIR"])
     with app.app_context():
         assert "ANSIBLE_STRATEGY" not in ansible_env(playbooks)
-        app.config["ANSIBLE_STRATEGY"] = settings_from_env(
-            {"PANEL_ANSIBLE_STRATEGY": "linear"}
-        )["ANSIBLE_STRATEGY"]
+        app.config["ANSIBLE_STRATEGY"] = settings_from_env({"PANEL_ANSIBLE_STRATEGY": "linear"})[
+            "ANSIBLE_STRATEGY"
+        ]
         try:
             assert ansible_env(playbooks)["ANSIBLE_STRATEGY"] == "linear"
         finally:
