@@ -44,6 +44,9 @@ DEFAULTS: dict[str, object] = {
     "PLAYBOOKS_DIR": str(Path(__file__).resolve().parent.parent / "playbooks"),
     "MONITORING_DIR": str(Path(__file__).resolve().parent.parent / "monitoring"),
     "JOB_TIMEOUT": 1800,
+    # Ansible's strategy for jobs: "" keeps playbooks/ansible.cfg's (mitogen_linear); "linear"
+    # runs them without mitogen.
+    "ANSIBLE_STRATEGY": "",
     "JOB_HEARTBEAT": 5,
     "JOB_LOST_AFTER": 30,
     "WORKER_THREADS": 4,
@@ -99,6 +102,17 @@ def address_list(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+# Ansible's own strategies and the mitogen one in playbooks/strategy_plugins/.
+ANSIBLE_STRATEGIES = ("linear", "free", "mitogen_linear")
+
+
+def ansible_strategy(raw: str) -> str:
+    """One of ANSIBLE_STRATEGIES."""
+    if raw not in ANSIBLE_STRATEGIES:
+        raise ValueError(f"not one of {', '.join(ANSIBLE_STRATEGIES)}")
+    return raw
+
+
 CASTS = {
     "MANAGEMENT_ADDRESSES": address_list,
     "MONITORING_ADDRESSES": address_list,
@@ -109,6 +123,7 @@ CASTS = {
     "PROXY_COUNT": int,
     "PASSWORD_RESET_HOURS": int,
     "JOB_TIMEOUT": int,
+    "ANSIBLE_STRATEGY": ansible_strategy,
     "JOB_HEARTBEAT": float,
     "JOB_LOST_AFTER": float,
     "WORKER_THREADS": int,

@@ -274,6 +274,21 @@ def run_job(job_id: int, worker_id: str) -> str:
     return Outcome.DONE
 
 
+def ansible_env(playbooks: Path) -> dict:
+    """The environment of a job's ansible-playbook."""
+    env = {
+        "ANSIBLE_CONFIG": str(playbooks / "ansible.cfg"),
+        # ansible-runner turns host key checking off unless told otherwise; it stays on.
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        # ansible-playbook lives next to the Python that runs the panel (its virtualenv).
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    strategy = current_app.config["ANSIBLE_STRATEGY"]
+    if strategy:
+        env["ANSIBLE_STRATEGY"] = strategy
+    return env
+
+
 def execute(job: Job, folder: Path, secrets: dict, sink: EventSink, heartbeat: Heartbeat):
     hosts = db.session.scalars(select(Host).where(Host.name.in_(job.hosts))).all()
     missing = sorted(set(job.hosts) - {host.name for host in hosts})
@@ -296,12 +311,7 @@ def execute(job: Job, folder: Path, secrets: dict, sink: EventSink, heartbeat: H
         "inventory": runner_inventory(list(hosts), known_hosts),
         "extravars": dict(job.extra_vars) or None,
         # ansible-runner turns host key checking off unless told otherwise; it stays on.
-        "envvars": {
-            "ANSIBLE_CONFIG": str(playbooks / "ansible.cfg"),
-            "ANSIBLE_HOST_KEY_CHECKING": "True",
-            # ansible-playbook lives next to the Python that runs the panel (its virtualenv).
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        },
+        "envvars": ansible_env(playbooks),
         "event_handler": sink,
         "cancel_callback": stopper,
         # How often ansible-runner asks the callback while a long task prints nothing.

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from panel_testbed import PREFIX
 from tests.bench.support import ROOT, bench_panel, median_of, plain_inventory
 
 RUNS = 5
@@ -82,13 +83,14 @@ def main() -> None:
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         plain_env = agent_env(env, app)
         inventory = plain_inventory(app)
-        all_hosts = [f"pnltb{number}" for number in range(1, 11)]
+        all_hosts = [f"{PREFIX}{number}" for number in range(1, 11)]
+        one = all_hosts[0]
         try:
             # Warm both paths once (SSH control masters, page cache), then measure alternately.
-            through_panel(app, client, ["pnltb1"])
-            plain(plain_env, inventory, "pnltb1")
-            panel_one = median_of(RUNS, lambda: through_panel(app, client, ["pnltb1"]))
-            plain_one = median_of(RUNS, lambda: plain(plain_env, inventory, "pnltb1"))
+            through_panel(app, client, [one])
+            plain(plain_env, inventory, one)
+            panel_one = median_of(RUNS, lambda: through_panel(app, client, [one]))
+            plain_one = median_of(RUNS, lambda: plain(plain_env, inventory, one))
             panel_ten = median_of(RUNS, lambda: through_panel(app, client, all_hosts))
         finally:
             subprocess.run(["ssh-agent", "-k"], env=plain_env, check=False, capture_output=True)

@@ -6,6 +6,10 @@ same variables (static inventory, key in an ssh-agent). Target: under 5 s, ratio
 2. a new webspace with its first site: from the API call that creates the webspace until its
    domain answers (webspace.yml, then domain.yml once the webspace is active).
 
+Per Debian suite: PANEL_TESTBED_SUITE (comma-separated, e.g. "trixie,bookworm"), else the
+testbed's default. Both sides use the same Ansible strategy: ansible.cfg's, or
+PANEL_ANSIBLE_STRATEGY's (e.g. linear) for the panel and, as ANSIBLE_STRATEGY, for the baseline.
+
 Run as root (the testbed needs it): `.venv/bin/python -m tests.bench.bench_webspaces`.
 """
 
@@ -18,12 +22,13 @@ import sys
 import time
 from pathlib import Path
 
+from panel_testbed import PREFIX
 from tests.bench.bench_jobs import agent_env
 from tests.bench.support import ROOT, bench_panel, plain_inventory
 
 RUNS = 10
 DEADLINE = 120
-HOST = "pnltb1"
+HOST = f"{PREFIX}1"
 
 
 def answers(address: str, name: str) -> bool:
@@ -130,8 +135,9 @@ def plain_site(env: dict, inventory: Path, address: str, webspace: str | None, n
     return time.perf_counter() - started
 
 
-def main() -> None:
-    with bench_panel(1, {"PANEL_DOMAIN_VERIFICATION": "off"}) as (env, app):
+def measure(suite: str) -> dict[str, tuple[list[float], list[float]]]:
+    """For each case, the panel's times and plain ansible-playbook's, on a host of SUITE."""
+    with bench_panel(1, {"PANEL_DOMAIN_VERIFICATION": "off"}, suite) as (env, app):
         from panel.accounts.operations import create_api_token, find_user_by_email
         from panel.coop.operations import create_member
         from panel.core.audit import acting
@@ -145,9 +151,12 @@ def main() -> None:
         client = app.test_client()
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         plain_env = agent_env(env, app)
+        if env.get("PANEL_ANSIBLE_STRATEGY"):
+            plain_env["ANSIBLE_STRATEGY"] = env["PANEL_ANSIBLE_STRATEGY"]
         inventory = plain_inventory(app)
         domain_panel, domain_plain, site_panel, site_plain = [], [], [], []
         try:
+            # The first webspace on a host also sets up what all its webspaces share.
             base = new_webspace(app, client, member_id)
             playbook(plain_env, inventory, "webspace.yml", webspace_vars("pla00"))
             # Alternately, so that both see the same machine.
@@ -169,15 +178,28 @@ def main() -> None:
                 )
         finally:
             subprocess.run(["ssh-agent", "-k"], env=plain_env, check=False, capture_output=True)
-    for what, panel_times, plain_times in (
-        ("new domain on a webspace", domain_panel, domain_plain),
-        ("new webspace + domain", site_panel, site_plain),
-    ):
-        panel_median = statistics.median(panel_times)
-        plain_median = statistics.median(plain_times)
-        print(f"{what}, plain ansible-playbook: median {plain_median:.2f} s of {RUNS}")
-        print(f"{what}, through the panel:      median {panel_median:.2f} s of {RUNS}")
-        print(f"  ratio panel / plain: {panel_median / plain_median:.2f} (target <= 1.2, < 5 s)")
+    return {
+        "a new site on an existing webspace (domain.yml)": (domain_panel, domain_plain),
+        "a new webspace with its first site (webspace.yml, domain.yml)": (site_panel, site_plain),
+    }
+
+
+def main() -> None:
+    suites = [part.strip() for part in os.environ.get("PANEL_TESTBED_SUITE", "").split(",")]
+    rows = []
+    for suite in suites:
+        for what, (panel_times, plain_times) in measure(suite).items():
+            panel_median = statistics.median(panel_times)
+            plain_median = statistics.median(plain_times)
+            rows.append(
+                f"| {suite or 'default'} | {what} | {plain_median:.2f} s | {panel_median:.2f} s, "
+                f"ratio **{panel_median / plain_median:.2f}** |"
+            )
+    strategy = os.environ.get("PANEL_ANSIBLE_STRATEGY") or "ansible.cfg's"
+    print(f"medians of {RUNS}, strategy {strategy} (targets: ratio <= 1.2, under 5 s)")
+    print("| suite | what | plain `ansible-playbook` | through the panel |")
+    print("|---|---|---|---|")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

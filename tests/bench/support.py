@@ -22,8 +22,9 @@ def median_of(runs: int, measure) -> float:
 
 
 @contextmanager
-def bench_panel(hosts: int, extra_env: dict | None = None):
-    """Yields (env, app) with `hosts` testbed hosts registered and a worker running."""
+def bench_panel(hosts: int, extra_env: dict | None = None, suite: str = ""):
+    """Yields (env, app) with `hosts` testbed hosts (of Debian SUITE, else the testbed's
+    default) registered and a worker running."""
     folder = Path(tempfile.mkdtemp(prefix="panel-bench-"))
     inherited = {key: value for key, value in os.environ.items() if key != "PANEL_REDIS_URL"}
     env = {
@@ -36,7 +37,14 @@ def bench_panel(hosts: int, extra_env: dict | None = None):
     with machine_lock(), _cleaned_up(folder, env, lambda: worker):
         subprocess.run([*PANEL, "init"], env=env, check=True, capture_output=True)
         subprocess.run(
-            [*PANEL, "testbed", "up", "--hosts", str(hosts)],
+            [
+                *PANEL,
+                "testbed",
+                "up",
+                "--hosts",
+                str(hosts),
+                *(["--suite", suite] if suite else []),
+            ],
             env=env,
             check=True,
             capture_output=True,

@@ -2,6 +2,7 @@
 
 import stat
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -53,6 +54,7 @@ def test_defaults_without_variables():
         ("PANEL_PROXY_COUNT", "1.5"),
         ("PANEL_SHARE_VALUE", "sixty-four"),
         ("PANEL_SHARE_VALUE", "NaN"),
+        ("PANEL_ANSIBLE_STRATEGY", "mitogen"),
     ],
 )
 def test_bad_values_name_the_variable(name, raw):
@@ -128,3 +130,18 @@ def test_embedded_queue_is_private_in_instance_folder(tmp_path):
     files = sorted(tmp_path.glob("queue.db*"))
     assert tmp_path / "queue.db" in files
     assert {path.name: _mode(path) for path in files} == {path.name: 0o600 for path in files}
+
+
+def test_ansible_strategy_reaches_the_jobs_ansible(app):
+    from panel.provisioning.runner import ansible_env
+
+    playbooks = Path(app.config["PLAYBOOKS_DIR"])
+    with app.app_context():
+        assert "ANSIBLE_STRATEGY" not in ansible_env(playbooks)
+        app.config["ANSIBLE_STRATEGY"] = settings_from_env({"PANEL_ANSIBLE_STRATEGY": "linear"})[
+            "ANSIBLE_STRATEGY"
+        ]
+        try:
+            assert ansible_env(playbooks)["ANSIBLE_STRATEGY"] == "linear"
+        finally:
+            app.config["ANSIBLE_STRATEGY"] = ""

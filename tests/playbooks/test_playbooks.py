@@ -118,9 +118,15 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def _ssh_commands(playbook: Path, tmp_path: Path) -> list[str]:
-    """The ssh command lines Ansible runs for playbook against a closed port on 127.0.0.1, with
-    host key checking switched off in the environment as ansible-runner does by default."""
+# How each strategy shows the ssh command lines it runs: Ansible's ssh plugin at -vvvv, mitogen
+# in its debug log.
+SSH_LINES = {"linear": "SSH: EXEC ssh", "mitogen_linear": "mitogen.parent: command line for"}
+
+
+def _ssh_commands(playbook: Path, tmp_path: Path, strategy: str) -> list[str]:
+    """The ssh command lines Ansible runs for playbook against a closed port on 127.0.0.1 with
+    STRATEGY, with host key checking switched off in the environment as ansible-runner does by
+    default."""
     inventory = tmp_path / "inventory.yml"
     host = {
         "ansible_host": "127.0.0.1",
@@ -132,31 +138,46 @@ def _ssh_commands(playbook: Path, tmp_path: Path) -> list[str]:
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {"h1": host}}}))
     result = _run(
         [_tool("ansible-playbook"), "-vvvv", "-i", str(inventory), str(playbook)],
-        env={"ANSIBLE_HOST_KEY_CHECKING": "False"},
+        env={
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            "ANSIBLE_STRATEGY": strategy,
+            "MITOGEN_LOG_LEVEL": "debug",
+        },
     )
     assert "UNREACHABLE" in result.stdout, result.stdout + result.stderr
-    return [line for line in result.stdout.splitlines() if "SSH: EXEC ssh" in line]
+    output = result.stdout + result.stderr
+    return [line for line in output.splitlines() if SSH_LINES[strategy] in line]
 
 
-def test_playbooks_check_host_keys_even_when_the_environment_says_no(tmp_path):
-    commands = _ssh_commands(PLAYBOOKS / "ping.yml", tmp_path)
+def _first_host_key_checking(command: str) -> str:
+    """The StrictHostKeyChecking value ssh takes from COMMAND: the first one given."""
+    return re.search(r"StrictHostKeyChecking[= ](\w+)", command.replace('"', "")).group(1)
+
+
+@pytest.mark.parametrize("strategy", sorted(SSH_LINES))
+def test_playbooks_check_host_keys_even_when_the_environment_says_no(tmp_path, strategy):
+    commands = _ssh_commands(PLAYBOOKS / "ping.yml", tmp_path, strategy)
     assert commands
     for command in commands:
-        assert "StrictHostKeyChecking=yes" in command
+        assert _first_host_key_checking(command) == "yes"
         assert "StrictHostKeyChecking=no" not in command
+        assert "StrictHostKeyChecking no" not in command
+        assert "UserKnownHostsFile /dev/null" not in command
         assert "-o BatchMode=yes" in command
-        assert 'ControlPath="/tmp/.ansible-cp/%C"' in command
+        if strategy == "linear":
+            assert 'ControlPath="/tmp/.ansible-cp/%C"' in command
 
 
-def test_without_group_vars_the_environment_would_turn_checking_off(tmp_path):
+@pytest.mark.parametrize("strategy", sorted(SSH_LINES))
+def test_without_group_vars_the_environment_would_turn_checking_off(tmp_path, strategy):
     # The same playbook outside playbooks/ lacks group_vars/all/connection.yml: this is what the
     # guard above prevents, and it shows the check can see the difference.
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     shutil.copy(PLAYBOOKS / "ping.yml", elsewhere / "ping.yml")
-    commands = _ssh_commands(elsewhere / "ping.yml", tmp_path)
+    commands = _ssh_commands(elsewhere / "ping.yml", tmp_path, strategy)
     assert commands
-    assert all("StrictHostKeyChecking=no" in command for command in commands)
+    assert all(_first_host_key_checking(command) == "no" for command in commands)
 
 
 @pytest.mark.parametrize(
