@@ -44,7 +44,9 @@ def _agent_secrets(hosts: list[str]) -> dict:
 
 
 def add_upgrade_variables(variables: Callable[[list[str]], dict[str, list]]) -> None:
-    UPGRADE_VARIABLES.append(variables)
+    """Once, however many apps a process makes."""
+    if variables not in UPGRADE_VARIABLES:
+        UPGRADE_VARIABLES.append(variables)
 
 
 def _base_variables(_hosts: list[str]) -> dict:
