@@ -16,18 +16,6 @@ from panel.provisioning.operations import run_maintenance
 FACTS = "Debian GNU/Linux 12 (bookworm)\n2\n2147483648\n  21474836480 10737418240\n"
 
 
-class FakeClient:
-    def close(self) -> None:
-        pass
-
-
-@pytest.fixture
-def reachable(monkeypatch):
-    """SSH to any host works and reports facts; no host is contacted."""
-    monkeypatch.setattr(operations.ssh, "connect", lambda *args, **kwargs: FakeClient())
-    monkeypatch.setattr(operations.ssh, "run", lambda client, command: FACTS)
-
-
 def jobs_of(host_name: str) -> list[Job]:
     jobs = db.session.scalars(select(Job).order_by(Job.id)).all()
     return [job for job in jobs if job.hosts == [host_name]]

@@ -20,18 +20,6 @@ from panel_testbed.cli import up
 FACTS = "Debian GNU/Linux 13 (trixie)\n2\n2147483648\n  21474836480 10737418240\ntrixie\n13\n3\n"
 
 
-class FakeClient:
-    def close(self) -> None:
-        pass
-
-
-@pytest.fixture
-def reachable(monkeypatch):
-    """SSH to any host works and reports facts; no host is contacted."""
-    monkeypatch.setattr(operations.ssh, "connect", lambda *args, **kwargs: FakeClient())
-    monkeypatch.setattr(operations.ssh, "run", lambda client, command: FACTS)
-
-
 def onboarded(make_host, name: str):
     host = make_host(name, state=HostState.NEW)
     operations.onboard_host(host)
