@@ -186,46 +186,39 @@ def onboard_host(host: Host, password: str | None = None, baseline: bool = True)
 
 def setup_started(host: Host) -> None:
     """The host's setup job runs again (a retry); the caller commits."""
-    if host.state == HostState.RETIRED:
-        return
-    before = snapshot(host, HOST_FIELDS)
-    host.state, host.state_reason = HostState.ONBOARDING, ""
-    record("host.state", host, before=before, after=snapshot(host, HOST_FIELDS))
+    _move(host, HostState.ONBOARDING)
 
 
 def setup_finished(host: Host, reason: str | None) -> None:
     """The outcome of the host's setup job: ready, or failed with REASON; the caller commits."""
-    if host.state == HostState.RETIRED:
-        return
-    before = snapshot(host, HOST_FIELDS)
-    if reason is None:
-        host.state, host.state_reason = HostState.READY, ""
+    if reason is not None:
+        _move(host, HostState.FAILED, reason)
+    elif _move(host, HostState.READY):
         host.onboarded_at = utcnow()
-    else:
-        host.state, host.state_reason = HostState.FAILED, reason[:2000]
-    record("host.state", host, before=before, after=snapshot(host, HOST_FIELDS))
 
 
 def drain(host: Host, reason: str) -> None:
     """Hold the host back from new webspaces while maintenance runs; the caller commits."""
-    if host.state == HostState.RETIRED:
-        raise Conflict("The host is retired.")
-    before = snapshot(host, HOST_FIELDS)
-    host.state, host.state_reason = HostState.MAINTENANCE, reason[:2000]
-    record("host.drain", host, before=before, after=snapshot(host, HOST_FIELDS))
+    _move(host, HostState.MAINTENANCE, reason, "host.drain")
 
 
 def maintenance_finished(host: Host, reason: str | None) -> None:
     """The outcome of the maintenance that drained the host: ready again, or kept drained with
     REASON until a retry succeeds; the caller commits."""
-    if host.state == HostState.RETIRED:
-        return
-    before = snapshot(host, HOST_FIELDS)
     if reason is None:
-        host.state, host.state_reason = HostState.READY, ""
+        _move(host, HostState.READY)
     else:
-        host.state, host.state_reason = HostState.MAINTENANCE, reason[:2000]
-    record("host.state", host, before=before, after=snapshot(host, HOST_FIELDS))
+        _move(host, HostState.MAINTENANCE, reason)
+
+
+def _move(host: Host, state: HostState, reason: str = "", action: str = "host.state") -> bool:
+    """The host in STATE for REASON, audited as ACTION; a retired host stays retired (False)."""
+    if host.state == HostState.RETIRED:
+        return False
+    before = snapshot(host, HOST_FIELDS)
+    host.state, host.state_reason = state, reason[:2000]
+    record(action, host, before=before, after=snapshot(host, HOST_FIELDS))
+    return True
 
 
 def _mark_unreachable(host: Host, reason: str, before: dict) -> None:

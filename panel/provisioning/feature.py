@@ -19,7 +19,7 @@ def register(app: Flask) -> None:
     add_collector(app, metrics.JobCollector())
     add_card(app, "host", Card("provisioning/_host_jobs.html", views.host_jobs_card))
     baseline_wanted.connect(operations.queue_baseline)
-    outcomes.register_outcome("Host", onboarding.HostSetup())
+    outcomes.register_outcome("Host", onboarding.HostJobs())
     for name, listener in (
         ("after_commit", operations.dispatch_committed),
         ("after_rollback", operations.forget_uncommitted),

@@ -23,19 +23,18 @@ def _drains(job) -> bool:
     return definition is not None and definition.drains
 
 
-class HostSetup:
+class HostJobs:
     def may_retry(self, job) -> None:
         host = db.session.get(Host, job.resource_id)
         if host is None or host.state == HostState.RETIRED:
-            raise Conflict("The host is retired: its setup is not run again.")
+            raise Conflict("The host is retired: its jobs are not run again.")
 
     def started(self, job) -> None:
         host = db.session.get(Host, job.resource_id)
         if host is None:
             return
         if _drains(job):
-            if host.state != HostState.RETIRED:
-                drain(host, f"{job.action} job {job.id} runs")
+            drain(host, f"{job.action} job {job.id} runs")
         else:
             setup_started(host)
 

@@ -99,7 +99,7 @@ def commit_and_dispatch(*jobs: Job | None) -> None:
 
 def queue_baseline(host: Host) -> Job:
     """The setup job (baseline, agent, node_exporter) for a host onboarding reached (hosts'
-    baseline_wanted); the host is ready once it succeeded (onboarding.HostSetup)."""
+    baseline_wanted); the host is ready once it succeeded (onboarding.HostJobs)."""
     job = create_job("setup", [host.name], resource=host)
     commit_and_dispatch(job)
     return job

@@ -19,8 +19,9 @@ from panel.provisioning.models import Job
 from panel.provisioning.operations import commit_and_dispatch
 from panel.webspaces.changes import change, purge_due, queue_change
 from panel.webspaces.databases import queue_database
+from panel.webspaces.domains import domain_vars
 from panel.webspaces.guards import ensure_idle, live
-from panel.webspaces.models import Database, Desired, SftpUser, State, Webspace
+from panel.webspaces.models import Database, Desired, Domain, SftpUser, State, Webspace
 from panel.webspaces.names import clean_webspace_name
 from panel.webspaces.sftp_users import sftp_user_vars
 
@@ -136,15 +137,18 @@ def _change_all(
     it: FOLLOW gives a part's new desired state, or None to leave it be."""
     moves = [(part, follow(part)) for part in (*webspace.databases, *webspace.sftp_users)]
     parts = [(part, target) for part, target in moves if target is not None]
-    return change(webspace, desired, action, allowed, fields=FIELDS, queue=_queue, parts=parts)
+    return change(webspace, desired, action, allowed, fields=FIELDS, queue=queue_part, parts=parts)
 
 
-def _queue(resource: Webspace | Database | SftpUser, desired: Desired) -> Job:
-    """The job of the webspace, or of one of its databases and users, towards DESIRED."""
+def queue_part(resource: Webspace | Domain | Database | SftpUser, desired: Desired) -> Job:
+    """The job of the webspace, or of one of its domains, databases and users, towards DESIRED,
+    in the current transaction."""
     if isinstance(resource, Database):
         return queue_database(resource, desired)
     if isinstance(resource, SftpUser):
         return queue_change(resource, desired, sftp_user_vars(resource, desired))
+    if isinstance(resource, Domain):
+        return queue_change(resource, desired, domain_vars(resource, desired))
     return queue_change(resource, desired, webspace_vars(resource, desired))
 
 

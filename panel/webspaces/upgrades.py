@@ -1,16 +1,14 @@
 """What a release upgrade of a host means for the webspaces on it: the upgrade sets each up again
 on the new release (its PHP-FPM moves to the new PHP version) and checks that their sites still
-answer; afterwards each webspace and its domains get their own jobs again."""
+answer; afterwards their domains, databases and SFTP users get their own jobs again."""
 
 from sqlalchemy import select
 
 from panel.extensions import db
 from panel.hosts.models import Host
 from panel.provisioning.operations import dispatch_after_commit
-from panel.webspaces.changes import queue_change
-from panel.webspaces.domains import domain_vars
 from panel.webspaces.models import Desired, State, Webspace
-from panel.webspaces.operations import webspace_vars
+from panel.webspaces.operations import queue_part, webspace_vars
 
 # A webspace or domain in one of these states runs on its host; the others are on their way
 # there or away, and their own jobs set them up.
@@ -45,12 +43,10 @@ def upgrade_variables(host_names: list[str]) -> dict[str, list]:
 
 
 def set_up_again(host: Host) -> None:
-    """After the host's release upgrade: a job for each webspace served on it and each of its
-    active domains, queued once the caller commits."""
+    """After the host's release upgrade, which set each webspace up again itself: a job for each
+    of their domains, databases and SFTP users in service, so that each is set up on the new
+    release's nginx, database servers and OpenSSH; queued once the caller commits."""
     for webspace in _served_webspaces([host.name]):
-        desired = Desired(webspace.desired)
-        dispatch_after_commit(queue_change(webspace, desired, webspace_vars(webspace, desired)))
-        for domain in webspace.domains:
-            if domain.state == State.ACTIVE:
-                job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
-                dispatch_after_commit(job)
+        for part in (*webspace.domains, *webspace.databases, *webspace.sftp_users):
+            if part.state == State.ACTIVE:
+                dispatch_after_commit(queue_part(part, Desired.ACTIVE))

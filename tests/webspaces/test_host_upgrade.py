@@ -1,11 +1,13 @@
 """A release upgrade of a host (dist-upgrade) as the panel runs it: one host per job, drained (no
 new webspaces) from the moment it is asked for, its sites handed to the playbook to check; on
-success the host is ready again, its facts are read again and each webspace and active domain on
-it is set up again, those jobs queued only once committed; on failure it stays drained with the
-reason and a retry. The playbook itself runs on a real host in
+success the host is ready again, its facts are read again and each domain, database and SFTP
+user in service on it is set up again (each webspace was, by the upgrade itself), those jobs
+queued only once committed; on failure it stays drained with the reason and a retry. The playbook itself runs on a real host in
 tests/playbooks/test_dist_upgrade.py."""
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 from webspace_jobs import fail, succeed
 
@@ -15,7 +17,7 @@ from panel.extensions import db
 from panel.hosts.models import HostState
 from panel.provisioning import operations as jobs
 from panel.provisioning.models import Job
-from panel.webspaces import domains
+from panel.webspaces import databases, domains, sftp_users
 from panel.webspaces.operations import place
 
 
@@ -29,13 +31,20 @@ def queued(monkeypatch):
 
 @pytest.fixture
 def served(make_member, make_webspace, web_host, app, monkeypatch):
-    """A webspace on web1 with an active domain (no ownership check: not what is tested here)."""
+    """A webspace on web1 with an active domain, database and SFTP user (no ownership check:
+    not what is tested here)."""
     monkeypatch.setitem(app.config, "DOMAIN_VERIFICATION", "off")
     webspace = make_webspace(make_member())
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    line = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     with acting("cli"):
         domain, job = domains.add_domain(webspace, "served.example")
         succeed(job)
-    assert domain.state == "active"
+        database, job, _ = databases.create_database(webspace, "mariadb", "shop")
+        succeed(job)
+        user, job = sftp_users.create_sftp_user(webspace, "anna", [line.decode()])
+        succeed(job)
+    assert (domain.state, database.state, user.state) == ("active", "active", "active")
     return webspace, domain
 
 
@@ -79,6 +88,8 @@ def test_the_upgrade_drains_the_host_and_hands_its_webspaces_and_sites_to_the_pl
 
 
 def test_a_successful_upgrade_makes_the_host_ready_and_sets_its_webspaces_up_again(served, queued):
+    """The upgrade itself set the webspace up again (dist-upgrade.yml runs its role); its
+    domains, databases and users get their jobs afterwards."""
     webspace, domain = served
     job = upgrade(["web1"])
     queued.clear()
@@ -89,13 +100,23 @@ def test_a_successful_upgrade_makes_the_host_ready_and_sets_its_webspaces_up_aga
     made = db.session.scalars(select(Job).where(Job.id > job.id).order_by(Job.id)).all()
     assert [(j.action, j.resource_type) for j in made] == [
         ("ping", None),
-        ("webspace", "Webspace"),
         ("domain", "Domain"),
+        ("database", "Database"),
+        ("sftp-user", "SftpUser"),
     ]
     assert queued == [j.id for j in made]
-    assert (webspace.state, domain.state) == ("pending", "pending")
-    assert webspace.last_job_id == made[1].id and domain.last_job_id == made[2].id
-    assert made[2].extra_vars["domain_name"] == "served.example"
+    (database,) = webspace.databases
+    (user,) = webspace.sftp_users
+    assert (webspace.state, domain.state, database.state, user.state) == (
+        "active",
+        "pending",
+        "pending",
+        "pending",
+    )
+    assert [domain.last_job_id, database.last_job_id, user.last_job_id] == [j.id for j in made[1:]]
+    assert made[1].extra_vars["domain_name"] == "served.example"
+    assert made[2].extra_vars["database_state"] == "active"
+    assert made[3].extra_vars["sftp_user_state"] == "active"
 
 
 def test_a_failed_upgrade_keeps_the_host_drained_with_the_reason_and_a_retry(served, queued):
