@@ -246,3 +246,23 @@ def test_the_checks_find_cycles_upward_imports_and_ignore_annotations(tmp_path):
     ]
     assert module_cycles(imports) == [["app.low.a", "app.low.b"]]
     assert package_cycles(imports, layers) == [["app.base+app.config", "app.high", "app.low"]]
+
+
+# Functions that had grown past a page and were split along the steps they name; they stay split.
+SPLIT_FUNCTIONS = (
+    ("billing/payments.py", "direct_debit"),
+    ("billing/operations.py", "run_period"),
+    ("coop/operations.py", "create_member"),
+    ("__init__.py", "create_app"),
+)
+MAX_FUNCTION_LINES = 40
+
+
+@pytest.mark.parametrize(("module", "name"), SPLIT_FUNCTIONS)
+def test_split_functions_stay_under_a_page(module, name):
+    tree = ast.parse((PANEL / module).read_text())
+    (function,) = [
+        node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == name
+    ]
+    length = function.end_lineno - function.lineno + 1
+    assert length < MAX_FUNCTION_LINES, f"{module}: {name} has {length} lines"
