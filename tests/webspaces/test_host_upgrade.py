@@ -2,8 +2,8 @@
 new webspaces) from the moment it is asked for, its sites handed to the playbook to check; on
 success the host is ready again, its facts are read again and each domain, database and SFTP
 user in service on it is set up again (each webspace was, by the upgrade itself), those jobs
-queued only once committed; on failure it stays drained with the reason and a retry. The playbook itself runs on a real host in
-tests/playbooks/test_dist_upgrade.py."""
+queued only once committed; on failure it stays drained with the reason and a retry. The
+playbook itself runs on a real host in tests/playbooks/test_dist_upgrade.py."""
 
 import pytest
 from cryptography.hazmat.primitives import serialization
