@@ -151,7 +151,7 @@ def _serve(host: str, port: int, *, workers: int, threads: int) -> None:
 @click.option("--workers", default=4, show_default=True, type=int)
 def worker(workers: int) -> None:
     """The job worker alone (Huey consumer)."""
-    from panel.provisioning.tasks import Reaper, reap, requeue_waiting, warm_up
+    from panel.provisioning.tasks import Reaper, job_launcher, reap, requeue_waiting
 
     app = _app()
     queue = app.extensions["queue"]
@@ -159,7 +159,7 @@ def worker(workers: int) -> None:
         reaped = reap()
         waiting = requeue_waiting()
     click.echo(f"worker starting: {len(reaped)} lost jobs reaped, {waiting} waiting jobs queued")
-    warm_up(app)
+    job_launcher(app)
     Reaper(app).start()
     # Redis hands a job over at once (a blocking pop); SQLite is polled, and an idle queue is
     # checked ten times a second by each thread: a job waits for pickup 0.1 s at most.

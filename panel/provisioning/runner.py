@@ -217,8 +217,8 @@ def panel_key_pem() -> str:
     """The panel's private key in clear, for the ssh-agent ansible-runner starts per job.
 
     Decrypting it takes bcrypt rounds (0.15 s, more on a busy machine), so a worker does it once
-    (see tasks.warm_up) and its forked job processes inherit the result; a new key file on disk
-    is a new cache entry."""
+    (see tasks.job_launcher) and its forked job processes inherit the result; a new key file on
+    disk is a new cache entry."""
     instance = Path(current_app.instance_path)
     changed = key_paths(instance)[0].stat().st_mtime_ns
     return _clear_key(instance, current_app.config["SECRET_KEY"], changed)

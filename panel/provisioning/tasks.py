@@ -1,16 +1,13 @@
 """The worker side: the queue task that runs a job in a child process, and the reaper.
 
-Each job runs in a forked child that ends, with its playbook's processes, when the worker thread
-that started it dies (Linux PR_SET_PDEATHSIG), so killing a worker also ends its playbooks instead
-of leaving them running unseen; their jobs then stop sending heartbeats and the reaper marks them
-lost."""
+Each job runs in a process of its own, forked by the worker's job launcher, that ends with its
+playbook's processes when the worker ends (launcher.py), so killing a worker also ends its
+playbooks instead of leaving them running unseen; their jobs then stop sending heartbeats and the
+reaper marks them lost."""
 
-import ctypes
-import multiprocessing
 import os
 import signal
 import socket
-import sys
 import threading
 from datetime import timedelta
 
@@ -22,13 +19,13 @@ from panel.core.audit import acting
 from panel.core.models import utcnow
 from panel.extensions import db
 from panel.provisioning import folders
+from panel.provisioning.launcher import Launcher
 from panel.provisioning.models import Job, JobStatus
 from panel.provisioning.operations import enqueue, finish_job
 from panel.provisioning.processes import end_tree
 
 LOCKED_EXIT = 75
 LOCK_RETRY_SECONDS = 0.5
-PR_SET_PDEATHSIG = 1
 
 
 def worker_id() -> str:
@@ -38,54 +35,50 @@ def worker_id() -> str:
 def register(huey: Huey, app: Flask):
     @huey.task(name="panel.run_job")
     def run_job(job_id: int) -> None:
-        code = run_in_child(app, job_id)
+        code = app.extensions["job_launcher"].run(job_id)
         if code == LOCKED_EXIT:
             # Another job holds one of the hosts: try again shortly, without blocking a thread.
             run_job.schedule((job_id,), delay=LOCK_RETRY_SECONDS)
         elif code != 0:
+            reason = (
+                "the worker's job launcher has gone"
+                if code is None
+                else f"the job process ended with exit code {code}"
+            )
             with app.app_context(), acting("worker"):
-                end_broken_job(job_id, f"the job process ended with exit code {code}")
+                end_broken_job(job_id, reason)
 
     return run_job
 
 
-def warm_up(app: Flask) -> None:
-    """Load once in the worker what every forked job process needs: the runner module (with
-    ansible-runner) and the panel's decrypted key, instead of paying for both per job."""
-    from panel.provisioning import runner
+def job_launcher(app: Flask) -> Launcher:
+    """The process's job launcher (see launcher.py), started on the first call, which must come
+    before the process starts threads. It loads once what every job process needs: the runner
+    module (with ansible-runner) and the panel's decrypted key, instead of paying for both per
+    job."""
+    if "job_launcher" not in app.extensions:
+        from panel.provisioning import runner
 
-    with app.app_context():
-        runner.panel_key_pem()
-
-
-def run_in_child(app: Flask, job_id: int) -> int | None:
-    # Daemonic: a worker that exits on SIGTERM (Huey's immediate stop) ends its jobs on the way
-    # out instead of waiting for their playbooks; SIGINT still waits for them.
-    process = multiprocessing.get_context("fork").Process(
-        target=_child,
-        args=(app, job_id, os.getpid(), worker_id()),
-        name=f"panel-job-{job_id}",
-        daemon=True,
-    )
-    process.start()
-    process.join()
-    return process.exitcode
+        with app.app_context():
+            runner.panel_key_pem()
+        worker = worker_id()
+        launcher = Launcher(lambda job_id: _job_process(app, job_id, worker))
+        launcher.start()
+        app.extensions["job_launcher"] = launcher
+    return app.extensions["job_launcher"]
 
 
-def _child(app: Flask, job_id: int, parent: int, worker: str) -> None:
+def _job_process(app: Flask, job_id: int, worker: str) -> int:
     signal.signal(signal.SIGTERM, lambda *_: _end_with_playbook(app, job_id))
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:
-        os._exit(1)
-    # Here and in warm_up, not at the top: the web process never loads ansible-runner.
+    # Here and in job_launcher, not at the top: the web process never loads ansible-runner.
     from panel.provisioning.runner import Outcome, run_job
 
     with app.app_context():
-        # The parent's pooled connections belong to the parent.
+        # The launcher's copies of the worker's pooled connections belong to the worker.
         db.engine.dispose(close=False)
         with acting("worker"):
             outcome = run_job(job_id, worker)
-    sys.exit(LOCKED_EXIT if outcome == Outcome.LOCKED else 0)
+    return LOCKED_EXIT if outcome == Outcome.LOCKED else 0
 
 
 def _end_with_playbook(app: Flask, job_id: int) -> None:

@@ -12,8 +12,9 @@ from panel.core.audit import acting
 from panel.extensions import db
 from panel.hosts import operations
 from panel.hosts.models import Host, HostRole, HostState
+from panel.provisioning.launcher import Launcher
 from panel.provisioning.models import Job, JobStatus
-from panel.provisioning.tasks import LOCK_RETRY_SECONDS, LOCKED_EXIT, run_in_child
+from panel.provisioning.tasks import LOCK_RETRY_SECONDS, LOCKED_EXIT, job_launcher
 from panel_testbed import TestbedError
 from panel_testbed import state as saved
 
@@ -56,10 +57,10 @@ def _setup_jobs() -> set[int]:
     return set(db.session.scalars(select(Job.id).where(Job.action == "setup")))
 
 
-def _run(app, job_id: int, timeout: float = 60.0) -> None:
+def _run(launcher: Launcher, job_id: int, timeout: float = 60.0) -> None:
     """Run the job; while its host or the database is busy, again shortly, as the worker does."""
     deadline = time.monotonic() + timeout
-    while run_in_child(app, job_id) == LOCKED_EXIT and time.monotonic() < deadline:
+    while launcher.run(job_id) == LOCKED_EXIT and time.monotonic() < deadline:
         time.sleep(LOCK_RETRY_SECONDS)
 
 
@@ -69,9 +70,10 @@ def _run_setup(job_ids: list[int], report: Callable[[str], None]) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     # A read transaction left open here would keep SQLite from taking the jobs' writes.
     db.session.close()
+    launcher = job_launcher(app)
     started = time.monotonic()
     threads = [
-        threading.Thread(target=_run, args=(app, job_id), name=f"setup-{job_id}")
+        threading.Thread(target=_run, args=(launcher, job_id), name=f"setup-{job_id}")
         for job_id in job_ids
     ]
     for thread in threads:
