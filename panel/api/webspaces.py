@@ -82,6 +82,14 @@ class WebspaceSchema(ResourceSchema):
         deserialize="load_host",
         metadata={"description": "admins: the host to place it on"},
     )
+    first_domain = fields.Nested(
+        lambda: FirstDomainSchema(),
+        load_only=True,
+        metadata={
+            "description": "served in the same job as the new webspace; a domain that needs"
+            " the ownership check waits for it, as an added one does"
+        },
+    )
     max_domains = fields.Integer(dump_only=True)
     max_databases = fields.Integer(dump_only=True)
     max_users = fields.Integer(dump_only=True)
@@ -167,6 +175,13 @@ class DomainSchema(ResourceSchema):
         return {"type": "TXT", "name": name, "value": value}
 
 
+class FirstDomainSchema(DomainSchema):
+    """A new webspace's first domain (WebspaceSchema.first_domain)."""
+
+    class Meta:
+        fields = operations.FIRST_DOMAIN_FIELDS
+
+
 class DomainUpdateSchema(InputSchema):
     www_alias = fields.Boolean()
     redirect = fields.String(validate=validate.Length(max=2000))
@@ -236,7 +251,9 @@ def list_webspaces(query, pagination_parameters):
 @errors(blp, 404, 409)
 def create_webspace(data):
     member = member_for_new_webspace(current_user, data.get("member_id"), data.get("host"))
-    webspace, _ = operations.create_webspace(member, data.get("name"), data.get("host"))
+    webspace, _ = operations.create_webspace(
+        member, data.get("name"), data.get("host"), data.get("first_domain")
+    )
     return webspace
 
 

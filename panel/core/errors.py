@@ -35,6 +35,11 @@ class PanelError(Exception):
     def fields(self) -> dict[str, list[str]]:
         return {name: [str(text) for text in texts] for name, texts in self._fields.items()}
 
+    def within(self, prefix: str) -> "PanelError":
+        """The same error about a part of the input: each field named PREFIX_<field>."""
+        fields = {f"{prefix}_{name}": texts for name, texts in self._fields.items()}
+        return type(self)(self._message, fields)
+
 
 class ValidationFailed(PanelError):
     """Input that is not acceptable; nothing was written."""

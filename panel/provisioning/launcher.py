@@ -67,7 +67,8 @@ class Launcher:
     def run(self, job_id: int) -> int | None:
         """Run job JOB_ID in a new process and wait for it: its exit code, or None when the
         launcher is gone."""
-        assert self.socket is not None, "the job launcher is not started"
+        if self.socket is None:
+            raise RuntimeError("the job launcher is not started")
         readable, writable = os.pipe()
         try:
             socket.send_fds(self.socket, [str(job_id).encode()], [writable])

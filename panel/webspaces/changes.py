@@ -69,6 +69,17 @@ def queue_change(
     return job
 
 
+def ride_along(domain: Domain, job: Job, extra_vars: dict) -> None:
+    """Serve DOMAIN in the same playbook run as JOB, its new webspace's (webspace.yml takes the
+    domain's variables too): one start of Ansible and one connection instead of two. The
+    webspace's outcome settles the domain as well (WebspaceOutcome)."""
+    domain.desired = Desired.ACTIVE
+    domain.state = State.PENDING
+    domain.state_reason = ""
+    domain.last_job = job
+    job.extra_vars = {**job.extra_vars, **extra_vars}
+
+
 def change(
     resource: Any,
     desired: Desired,
@@ -118,6 +129,13 @@ def purge_due(model: type, purge: Any) -> list:
     return purged
 
 
+def riders(job_id: int | None) -> list[Domain]:
+    """The domains whose latest change rode along with webspace job JOB_ID."""
+    if job_id is None:
+        return []
+    return list(db.session.scalars(select(Domain).where(Domain.last_job_id == job_id)))
+
+
 class ResourceOutcome:
     """Moves the resource a job worked on to its desired state, or to failed with the reason.
     Only the resource's latest job decides: an older one's late end changes nothing."""
@@ -143,16 +161,21 @@ class ResourceOutcome:
     def started(self, job: Job) -> None:
         """A retry: the resource is on its way again."""
         resource = db.session.get(self.model, job.resource_id)
-        if resource is None:
-            return
+        if resource is not None:
+            self.started_with(resource, job)
+
+    def started_with(self, resource: Any, job: Job) -> None:
         resource.last_job_id = job.id
         resource.state = State.DELETING if resource.desired in LEAVING else State.PENDING
         resource.state_reason = ""
 
     def finished(self, job: Job) -> None:
         resource = self.resource(job)
-        if resource is None:
-            return
+        if resource is not None:
+            self.settle(resource, job)
+
+    def settle(self, resource: Any, job: Job) -> None:
+        """The resource's state after JOB, its latest, ended."""
         before = {"state": resource.state}
         if job.status == JobStatus.SUCCESSFUL:
             resource.state = REACHED[Desired(resource.desired)]
@@ -181,6 +204,23 @@ class ResourceOutcome:
 
 
 class WebspaceOutcome(ResourceOutcome):
+    """Also settles the domains that rode along with the webspace's job (ride_along)."""
+
+    def may_retry(self, job: Job) -> None:
+        super().may_retry(job)
+        for domain in riders(job.id):
+            ensure_idle(domain)
+
+    def started(self, job: Job) -> None:
+        super().started(job)
+        for domain in riders(job.retry_of_id):
+            OUTCOMES[Domain].started_with(domain, job)
+
+    def finished(self, job: Job) -> None:
+        super().finished(job)
+        for domain in riders(job.id):
+            OUTCOMES[Domain].settle(domain, job)
+
     def reached(self, webspace: Webspace, data: dict) -> None:
         reported = data.get("webspace") or {}
         if isinstance(reported.get("uid"), int):

@@ -97,12 +97,37 @@ def add_domain(
     tls: Any = True,
 ) -> tuple[Domain, Job | None]:
     """Add a domain to the webspace; it goes live at once, or after the ownership check."""
+    domain = new_domain(
+        webspace, name, www_alias=www_alias, redirect=redirect, document_root=document_root, tls=tls
+    )
+    job = None
+    if domain.verified_at is not None:
+        job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
+    record_created(domain)
+    commit_and_dispatch(job)
+    return domain, job
+
+
+def new_domain(
+    webspace: Webspace,
+    name: Any,
+    *,
+    www_alias: Any = False,
+    redirect: Any = "",
+    document_root: Any = None,
+    tls: Any = True,
+    set_up: bool = True,
+) -> Domain:
+    """A new domain of the webspace, in the current transaction, verified at once unless its
+    ownership must be checked first; SET_UP: only once the webspace is set up. The caller
+    queues its job and records it (record_created)."""
     name = clean_domain("name", name)
     www_alias = clean_flag("www_alias", www_alias)
     tls = clean_flag("tls", tls)
     redirect = clean_redirect("redirect", redirect)
     document_root = clean_document_root("document_root", document_root, f"domains/{name}/htdocs")
-    ensure_usable(webspace)
+    if set_up:
+        ensure_usable(webspace)
     check_limit(webspace, "max_domains")
     served = claims.served_names(name, www_alias)
     claims.lock_names(served)
@@ -121,14 +146,14 @@ def add_domain(
     )
     db.session.add(domain)
     db.session.flush()
-    job = None
     if not needs_verification(name, webspace):
         domain.verified_at = utcnow()
         claims.lose_claims(domain, served)
-        job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
+    return domain
+
+
+def record_created(domain: Domain) -> None:
     record("domain.create", domain, after=snapshot(domain, FIELDS), member_id=domain.member_id)
-    commit_and_dispatch(job)
-    return domain, job
 
 
 def lookup_txt(name: str) -> list[str]:

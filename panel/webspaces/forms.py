@@ -11,6 +11,17 @@ class WebspaceForm(FlaskForm):
     name = StringField(
         _l("Name (empty: the next free one)"), validators=[Optional(), Length(max=5)]
     )
+    first_domain_name = StringField(
+        _l("First domain (optional, set up along with the webspace)"),
+        validators=[Optional(), Length(max=300)],
+    )
+    first_domain_tls = BooleanField(_l("HTTPS for the first domain"), default=True)
+
+    def first_domain(self) -> dict | None:
+        """The first domain to set up along with the webspace, if one is named."""
+        if not self.first_domain_name.data:
+            return None
+        return {"name": self.first_domain_name.data, "tls": self.first_domain_tls.data}
 
 
 class AdminWebspaceForm(WebspaceForm):

@@ -10,21 +10,22 @@ from sqlalchemy import func, select
 
 from panel.coop.models import Member
 from panel.core.audit import record, snapshot
-from panel.core.errors import Conflict, ValidationFailed
+from panel.core.errors import Conflict, PanelError, ValidationFailed
 from panel.core.models import utcnow
 from panel.core.validators import clean_positive_int, reject_unknown
 from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
 from panel.provisioning.models import Job
 from panel.provisioning.operations import commit_and_dispatch
-from panel.webspaces.changes import change, purge_due, queue_change
+from panel.webspaces.changes import change, purge_due, queue_change, ride_along
 from panel.webspaces.databases import queue_database
-from panel.webspaces.domains import domain_vars
+from panel.webspaces.domains import domain_vars, new_domain, record_created
 from panel.webspaces.guards import ensure_idle, live
 from panel.webspaces.models import Database, Desired, Domain, SftpUser, State, Webspace
 from panel.webspaces.names import clean_webspace_name
 from panel.webspaces.sftp_users import sftp_user_vars
 
+FIRST_DOMAIN_FIELDS = ("name", "www_alias", "tls", "redirect", "document_root")
 FIELDS = ("name", "member_id", "host_id", "state", "desired", "quota_mib", "max_domains")
 # The plan limits an admin may set, lowest and highest: counts may be 0 (none allowed), the
 # disk quota needs at least 1 MiB.
@@ -99,8 +100,12 @@ def place(host_name: Any = None) -> Host:
     return free[0][2]
 
 
-def create_webspace(member: Member, name: Any = None, host: Any = None) -> tuple[Webspace, Job]:
-    """A webspace for the member on a host with room; its job sets it up there."""
+def create_webspace(
+    member: Member, name: Any = None, host: Any = None, first_domain: Any = None
+) -> tuple[Webspace, Job]:
+    """A webspace for the member on a host with room; its job sets it up there, with
+    FIRST_DOMAIN (name, www_alias, tls, redirect, document_root) when one is given and needs no
+    ownership check, else that domain waits for the check as an added one does."""
     name = (
         next_name(member)
         if name in (None, "")
@@ -120,10 +125,29 @@ def create_webspace(member: Member, name: Any = None, host: Any = None) -> tuple
     )
     db.session.add(webspace)
     db.session.flush()
+    domain = _first_domain(webspace, first_domain)
     job = queue_change(webspace, Desired.ACTIVE, webspace_vars(webspace, Desired.ACTIVE))
     record("webspace.create", webspace, after=snapshot(webspace, FIELDS), member_id=member.id)
+    if domain is not None:
+        if domain.verified_at is not None:
+            ride_along(domain, job, domain_vars(domain, Desired.ACTIVE))
+        record_created(domain)
     commit_and_dispatch(job)
     return webspace, job
+
+
+def _first_domain(webspace: Webspace, given: Any) -> Domain | None:
+    if given in (None, {}):
+        return None
+    if not isinstance(given, dict):
+        raise ValidationFailed.field("first_domain", _l("An object with the domain's name."))
+    options = {key: given[key] for key in FIRST_DOMAIN_FIELDS[1:] if key in given}
+    try:
+        reject_unknown(given, FIRST_DOMAIN_FIELDS)
+        # A webspace being created may have its first domain before it is set up.
+        return new_domain(webspace, given.get("name"), **options, set_up=False)
+    except PanelError as exc:
+        raise exc.within("first_domain") from exc
 
 
 def _change_all(

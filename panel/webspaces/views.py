@@ -82,7 +82,9 @@ def webspace_create():
             member = member_for_new_webspace(
                 current_user, member_id and member_id.data, host and host.data
             )
-            webspace, _job = operations.create_webspace(member, form.name.data, host and host.data)
+            webspace, _job = operations.create_webspace(
+                member, form.name.data, host and host.data, form.first_domain()
+            )
         except PanelError as exc:
             show_errors(form, exc)
         else:

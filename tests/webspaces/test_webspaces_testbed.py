@@ -17,6 +17,7 @@ pytestmark = pytest.mark.testbed
 
 HOST = f"{PREFIX}1"
 SITE = "site.example"
+FIRST = "first.example"
 PAGE = "<?php echo posix_getpwuid(posix_geteuid())['name'], ' serves ', $_SERVER['HTTP_HOST'];"
 
 
@@ -32,7 +33,8 @@ def live(tmp_path_factory):
             ACME_CA_FILE=str(acme.ca_file),
             ACME_EMAIL="hostmaster@example.org",
         )
-        acme.add_name(SITE, panel.hosts[HOST].address)
+        for name in (SITE, FIRST):
+            acme.add_name(name, panel.hosts[HOST].address)
         panel.acme = acme
         yield panel
 
@@ -139,6 +141,25 @@ def test_purge_removes_the_webspace_for_good(live, webspace):
     assert shown["state"] == "deleted" and shown["purge_after"] is None
     assert live.on_host(HOST, "id eri00")[0] != 0
     assert live.on_host(HOST, "ls /var/backups/webspaces/ | grep -c eri00 || true")[1] == "0\n"
+
+
+def test_a_new_webspace_serves_its_first_domain_over_https_in_one_job(live, member):
+    created = change(
+        live,
+        "POST",
+        "/api/v1/webspaces",
+        {"member_id": member["id"], "first_domain": {"name": FIRST, "tls": True}},
+    )
+    (domain,) = live.client().get(f"/api/v1/webspaces/{created['id']}/domains").json
+    assert domain["state"] == "active" and domain["tls_not_after"], domain
+    assert live.client().get(f"/api/v1/webspaces/{created['id']}").json["state"] == "active"
+    domain_jobs = live.client().get("/api/v1/jobs?action=domain").json
+    assert not [job for job in domain_jobs if job["id"] > created["job_id"]]
+    secure = http_get(address(live), FIRST, https=True, ca_file=issued_root(live))
+    assert secure.status == 200 and FIRST in secure.body
+    # The domain's own playbook finds nothing to change after the webspace's run.
+    again = change(live, "PATCH", f"/api/v1/domains/{domain['id']}", {"tls": True})
+    assert again["job"]["stats"]["changed"] == {}
 
 
 def issued_root(live) -> str:
