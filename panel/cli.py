@@ -204,11 +204,11 @@ def user_create(email: str, role: str, reseller: str | None, name: str, password
 @click.option("--role", type=click.Choice(["member", "reseller", "customer", "admin"]))
 def user_list(search: str, role: str | None) -> None:
     """Print the accounts: id, role, state, address, name."""
-    from panel.accounts.loaders import managed_accounts
+    from panel.accounts.loaders import matching_accounts
     from panel.extensions import db
 
     with _keeping():
-        for account in db.session.scalars(managed_accounts(search, role or "")):
+        for account in db.session.scalars(matching_accounts(search, role or "")):
             state = "enabled" if account.is_enabled else "disabled"
             click.echo(
                 f"{account.id}\t{account.role}\t{state}\t{account.email}\t{account.display_name}"

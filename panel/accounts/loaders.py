@@ -25,9 +25,14 @@ def _like(text: str) -> str:
 
 
 def managed_accounts(search: str = "", role: str = "") -> Select:
-    """The accounts the caller keeps, by address, narrowed to those whose address or name
-    holds SEARCH and to one ROLE."""
-    stmt = scope_to_managed(select(User).order_by(User.email), User.reseller_id)
+    """The accounts the caller keeps (see matching_accounts)."""
+    return scope_to_managed(matching_accounts(search, role), User.reseller_id)
+
+
+def matching_accounts(search: str = "", role: str = "") -> Select:
+    """All accounts by address, narrowed to those whose address or name holds SEARCH and to
+    one ROLE; the office's command line lists them."""
+    stmt = select(User).order_by(User.email)
     if search:
         pattern = _like(search)
         stmt = stmt.where(
