@@ -5,6 +5,7 @@ import secrets
 import signal
 import subprocess  # nosec B404  # starts the panel's own processes, no shell
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -175,19 +176,115 @@ def user() -> None:
 
 @user.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["member", "reseller", "admin"]), required=True)
-@click.option("--password", default=None, help="Without one, the user sets it by reset link.")
-def user_create(email: str, role: str, password: str | None) -> None:
-    from panel.accounts.operations import create_user
+@click.option(
+    "--role", type=click.Choice(["member", "reseller", "customer", "admin"]), required=True
+)
+@click.option("--reseller", default=None, help="A customer's reseller (its login address).")
+@click.option("--name", default="", help="The display name.")
+@click.option("--password", default=None, help="Without one, the user sets it by a link.")
+def user_create(email: str, role: str, reseller: str | None, name: str, password: str | None):
+    """Create an account; without --password, print or mail a one-time password link."""
+    from panel.accounts import management
+
+    with _keeping():
+        created, link = management.create_account(
+            None,
+            email,
+            role,
+            display_name=name,
+            password=password,
+            reseller=reseller,
+        )
+        click.echo(f"created {created.role} {created.email} (id {created.id})")
+        _say_link(link)
+
+
+@user.command("list")
+@click.option("--search", default="", help="Part of the address or the name.")
+@click.option("--role", type=click.Choice(["member", "reseller", "customer", "admin"]))
+def user_list(search: str, role: str | None) -> None:
+    """Print the accounts: id, role, state, address, name."""
+    from panel.accounts.loaders import matching_accounts
+    from panel.extensions import db
+
+    with _keeping():
+        for account in db.session.scalars(matching_accounts(search, role or "")):
+            state = "enabled" if account.is_enabled else "disabled"
+            click.echo(
+                f"{account.id}\t{account.role}\t{state}\t{account.email}\t{account.display_name}"
+            )
+
+
+@user.command("set")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["member", "reseller"]), help="Swap member/reseller.")
+@click.option("--disable/--enable", "disabled", default=None, help="Disable or enable.")
+@click.option("--name", default=None, help="A new display name.")
+def user_set(email: str, role: str | None, disabled: bool | None, name: str | None) -> None:
+    """Change an account's role, name, or whether it is disabled (which ends its sessions and
+    revokes its API tokens)."""
+    from panel.accounts import management
+
+    given = {"role": role, "disabled": disabled, "display_name": name}
+    with _keeping():
+        account = management.edit_account(
+            _account(email), {key: value for key, value in given.items() if value is not None}
+        )
+        state = "enabled" if account.is_enabled else "disabled"
+        click.echo(f"{account.role} {account.email} {state}")
+
+
+@user.command("reset-2fa")
+@click.argument("email")
+def user_reset_second_factor(email: str) -> None:
+    """Turn off the account's second factor; the person sets it up again."""
+    from panel.accounts import management
+
+    with _keeping():
+        management.reset_second_factor(_account(email))
+        click.echo(f"two-factor authentication of {email} is off")
+
+
+@user.command("password-link")
+@click.argument("email")
+def user_password_link(email: str) -> None:
+    """Print (or, with a mail server, mail) a one-time link to set the password."""
+    from panel.accounts import management
+
+    with _keeping():
+        _say_link(management.offer_password_link(_account(email)))
+
+
+@contextmanager
+def _keeping():
+    """An app to keep accounts in, as the office; an operation's refusal ends the command."""
     from panel.core.errors import PanelError
 
-    app = _app()
-    with app.app_context(), acting("cli"):
+    with _app().app_context(), acting("cli"):
         try:
-            created = create_user(email, role, password=password)
+            yield
         except PanelError as exc:
             raise click.ClickException(_describe(exc)) from exc
-        click.echo(f"created {created.role} {created.email} (id {created.id})")
+
+
+def _account(email: str):
+    from panel.accounts.operations import find_user_by_email
+
+    account = find_user_by_email(email)
+    if account is None:
+        raise click.ClickException(f"no user with email {email}")
+    return account
+
+
+def _say_link(link) -> None:
+    if link is None:
+        return
+    if link.link:
+        click.echo(f"password link (shown once): {link.link}")
+    elif link.mailed:
+        click.echo("password link mailed")
+    else:
+        raise click.ClickException("the mail with the password link could not be sent")
 
 
 @main.group()

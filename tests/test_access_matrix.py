@@ -3,8 +3,12 @@
 Each row of TABLE is one (method, rule) of app.url_map, web page or API operation, with the
 status each role gets: anonymous, admin, reseller (a member with customers), member and customer
 (an account under a reseller, without a member record). Where the URL names an object, the
-request is made once for the caller's own object and once for another member's; a role without
-an object of that kind (an admin has no member record) is asked about the other one only.
+request is made once for the caller's own object and once for another member's (for an account:
+another reseller's customer; for a customer: what serves another reseller's customer); a
+customer is also asked about its reseller's object that serves another customer (SIBLING). A
+role without an object of that kind (an admin has no member record) is asked about the others
+only. A customer's own objects are what its reseller named as serving it: it reads them (200)
+and may not change them (403).
 
 A new URL fails test_every_rule_is_in_the_table until it has a row here. Objects the caller
 may not see answer 404, actions the role may not take answer 403 (API) — see panel/core/access.
@@ -47,7 +51,7 @@ ANONYMOUS, ADMIN, RESELLER, MEMBER, CUSTOMER = (
     "customer",
 )
 ROLES = (ANONYMOUS, ADMIN, RESELLER, MEMBER, CUSTOMER)
-OWN, OTHER = "own", "other"
+OWN, OTHER, SIBLING = "own", "other", "sibling"
 # Rules left out: files, and the public document describing the API.
 IGNORED = ("/static/", "/api/v1/openapi.json")
 
@@ -97,6 +101,18 @@ def owners(answer, members=None, anonymous=LOGIN, customer=404, **request) -> Ro
     return Row(anonymous, answer, members, members, customer, **request)
 
 
+def keepers(answer, admin=None, anonymous=LOGIN, **request) -> Row:
+    """Accounts: admins keep any, a reseller its customers' (another reseller's are 404);
+    members and customers keep none (403)."""
+    reseller = {OWN: answer, OTHER: 404}
+    return Row(anonymous, admin or answer, reseller, 403, 403, **request)
+
+
+# A customer reads what serves it, and nothing of its reseller's other customers.
+READS = {OWN: 200, OTHER: 404, SIBLING: 404}
+ONLY_READS = {OWN: 403, OTHER: 404, SIBLING: 404}
+
+
 def api(row: Row) -> Row:
     """The same for the API, where a missing token is 401, not a redirect to the login page."""
     return Row(401, row.admin, row.reseller, row.member, row.customer, row.json, row.form, row.host)
@@ -142,13 +158,26 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/membership"): Row(LOGIN, 404, 200, 200, 404),
     ("POST", "/membership"): Row(LOGIN, 404, Redirect("/membership"), Redirect("/membership"), 404),
     ("GET", "/jobs"): everyone(200),
-    ("GET", "/jobs/<int:job_id>"): owners(200),
-    ("GET", "/jobs/<int:job_id>/events.json"): owners(200),
-    ("POST", "/jobs/<int:job_id>/retry"): owners(Redirect("/jobs/")),
+    ("GET", "/jobs/<int:job_id>"): owners(200, customer=READS),
+    ("GET", "/jobs/<int:job_id>/events.json"): owners(200, customer=READS),
+    ("POST", "/jobs/<int:job_id>/retry"): owners(Redirect("/jobs/"), customer=ONLY_READS),
     ("POST", "/jobs/<int:job_id>/cancel"): admins(Redirect("/jobs/")),
     # The office.
     ("GET", "/admin/users"): admins(200),
     ("POST", "/admin/users"): admins(422),
+    # Accounts kept by admins and resellers.
+    ("GET", "/customers"): Row(LOGIN, 403, 200, 403, 403),
+    ("POST", "/customers"): Row(LOGIN, 403, 422, 403, 403),
+    ("GET", "/users/<int:login_id>"): keepers(200),
+    ("POST", "/users/<int:login_id>"): keepers(422),
+    ("POST", "/users/<int:login_id>/role"): admins(422),
+    ("POST", "/users/<int:login_id>/<any(disable, enable):change>"): keepers(Redirect("/users/")),
+    # Without a mail server the link is on the answer's page.
+    ("POST", "/users/<int:login_id>/password-link"): keepers(200),
+    ("POST", "/users/<int:login_id>/second-factor/reset"): admins(Redirect("/users/")),
+    ("POST", "/users/<int:login_id>/delete"): keepers(
+        Redirect("/customers"), admin=Redirect("/admin/users")
+    ),
     ("GET", "/admin/members"): admins(200),
     ("GET", "/admin/members.csv"): admins(200),
     ("GET", "/admin/members/new"): admins(200),
@@ -169,24 +198,32 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/admin/hosts/<int:host_id>/jobs"): admins(422),
     ("GET", "/admin/maintenance"): admins(200),
     # Webspaces.
-    ("GET", "/webspaces"): Row(LOGIN, 200, 200, 200, 403),
+    ("GET", "/webspaces"): everyone(200),
     ("POST", "/webspaces"): Row(LOGIN, 422, 422, 422, 403),
-    ("GET", "/webspaces/<int:webspace_id>"): owners(200),
-    ("POST", "/webspaces/<int:webspace_id>/<any(delete, restore):change>"): owners(WEBSPACES),
+    ("GET", "/webspaces/<int:webspace_id>"): owners(200, customer=READS),
+    ("POST", "/webspaces/<int:webspace_id>/<any(delete, restore):change>"): owners(
+        WEBSPACES, customer=ONLY_READS
+    ),
     ("POST", "/webspaces/<int:webspace_id>/<any(suspend, unsuspend, purge):change>"): admins(
         WEBSPACES
     ),
-    ("POST", "/webspaces/<int:webspace_id>/customer"): owners(WEBSPACES, form={"customer": ""}),
-    ("POST", "/webspaces/<int:webspace_id>/domains"): owners(422),
-    ("POST", "/domains/<int:domain_id>/<any(verify, delete):change>"): owners(WEBSPACES),
-    ("POST", "/webspaces/<int:webspace_id>/databases"): owners(422),
-    ("POST", "/databases/<int:database_id>/<any(delete, restore):change>"): owners(WEBSPACES),
-    ("POST", "/webspaces/<int:webspace_id>/sftp-users"): owners(422),
-    ("POST", "/sftp-users/<int:user_id>/delete"): owners(WEBSPACES),
+    ("POST", "/webspaces/<int:webspace_id>/customer"): owners(
+        WEBSPACES, customer=ONLY_READS, form={"customer": ""}
+    ),
+    ("POST", "/webspaces/<int:webspace_id>/domains"): owners(422, customer=ONLY_READS),
+    ("POST", "/domains/<int:domain_id>/<any(verify, delete):change>"): owners(
+        WEBSPACES, customer=ONLY_READS
+    ),
+    ("POST", "/webspaces/<int:webspace_id>/databases"): owners(422, customer=ONLY_READS),
+    ("POST", "/databases/<int:database_id>/<any(delete, restore):change>"): owners(
+        WEBSPACES, customer=ONLY_READS
+    ),
+    ("POST", "/webspaces/<int:webspace_id>/sftp-users"): owners(422, customer=ONLY_READS),
+    ("POST", "/sftp-users/<int:user_id>/delete"): owners(WEBSPACES, customer=ONLY_READS),
     ("POST", "/admin/maintenance"): admins(422),
     # Usage.
-    ("GET", "/usage"): Row(LOGIN, 200, 200, 200, 403),
-    ("GET", "/webspaces/<int:webspace_id>/usage"): owners(200),
+    ("GET", "/usage"): everyone(200),
+    ("GET", "/webspaces/<int:webspace_id>/usage"): owners(200, customer=READS),
     ("GET", "/admin/usage"): admins(200),
     ("GET", "/api/v1/usage"): api(everyone(200)),
     # Billing.
@@ -241,6 +278,18 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/account/tokens"): api(everyone(201, json={"name": "ci"})),
     ("DELETE", "/api/v1/account/tokens/<int:token_id>"): api(everyone(OWN_ONLY)),
     ("GET", "/api/v1/audit"): api(everyone(200)),
+    # Accounts kept by admins (any) and resellers (their customers').
+    ("GET", "/api/v1/users"): api(Row(LOGIN, 200, 200, 403, 403)),
+    # A customer without its reseller: an admin must name the reseller.
+    ("POST", "/api/v1/users"): api(
+        Row(LOGIN, 422, 201, 403, 403, json={"email": "new-login@example.org", "role": "customer"})
+    ),
+    ("GET", "/api/v1/users/<int:login_id>"): api(keepers(200)),
+    ("PATCH", "/api/v1/users/<int:login_id>"): api(keepers(200, json={"name": "Renamed"})),
+    ("DELETE", "/api/v1/users/<int:login_id>"): api(keepers(204)),
+    ("POST", "/api/v1/users/<int:login_id>/password-link"): api(keepers(200)),
+    # The account has no second factor to reset.
+    ("POST", "/api/v1/users/<int:login_id>/second-factor/reset"): api(admins(409)),
     # Members and their shares.
     ("GET", "/api/v1/members"): api(everyone(200)),
     ("POST", "/api/v1/members"): api(admins(201, json=MEMBER_RECORD)),
@@ -262,70 +311,80 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/jobs"): api(
         admins(202, json={"action": "ping", "hosts": ["matrix"]}, host=True)
     ),
-    ("GET", "/api/v1/jobs/<int:job_id>"): api(owners(200)),
+    ("GET", "/api/v1/jobs/<int:job_id>"): api(owners(200, customer=READS)),
     ("POST", "/api/v1/jobs/<int:job_id>/cancel"): api(admins(409)),
-    ("POST", "/api/v1/jobs/<int:job_id>/retry"): api(owners(202)),
+    ("POST", "/api/v1/jobs/<int:job_id>/retry"): api(owners(202, customer=ONLY_READS)),
     # Webspaces and what is in them.
     ("GET", "/api/v1/webspaces"): api(everyone(200)),
     # No webspace host has room in this world: members get as far as placement.
     ("POST", "/api/v1/webspaces"): api(Row(401, 422, 409, 409, 403, json={})),
-    ("GET", "/api/v1/webspaces/<int:webspace_id>"): api(owners(200)),
+    ("GET", "/api/v1/webspaces/<int:webspace_id>"): api(owners(200, customer=READS)),
     ("PATCH", "/api/v1/webspaces/<int:webspace_id>"): api(admins(200, json={"max_users": 3})),
-    ("DELETE", "/api/v1/webspaces/<int:webspace_id>"): api(owners(202)),
+    ("DELETE", "/api/v1/webspaces/<int:webspace_id>"): api(owners(202, customer=ONLY_READS)),
     ("PUT", "/api/v1/webspaces/<int:webspace_id>/customer"): api(
         owners(200, customer=403, json={"customer_id": None})
     ),
-    ("POST", "/api/v1/webspaces/<int:webspace_id>/restore"): api(owners(409)),
+    ("POST", "/api/v1/webspaces/<int:webspace_id>/restore"): api(owners(409, customer=ONLY_READS)),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/suspend"): api(admins(202)),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/unsuspend"): api(admins(409)),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/purge"): api(admins(409)),
-    ("GET", "/api/v1/webspaces/<int:webspace_id>/domains"): api(owners(200)),
+    ("GET", "/api/v1/webspaces/<int:webspace_id>/domains"): api(owners(200, customer=READS)),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/domains"): api(
-        owners(202, json={"name": "matrix.example"})
+        owners(202, customer=ONLY_READS, json={"name": "matrix.example"})
     ),
-    ("GET", "/api/v1/domains/<int:domain_id>"): api(owners(200)),
-    ("PATCH", "/api/v1/domains/<int:domain_id>"): api(owners(202, json={"tls": False})),
-    ("DELETE", "/api/v1/domains/<int:domain_id>"): api(owners(202)),
-    ("POST", "/api/v1/domains/<int:domain_id>/verify"): api(owners(409)),
-    ("GET", "/api/v1/webspaces/<int:webspace_id>/databases"): api(owners(200)),
+    ("GET", "/api/v1/domains/<int:domain_id>"): api(owners(200, customer=READS)),
+    ("PATCH", "/api/v1/domains/<int:domain_id>"): api(
+        owners(202, customer=ONLY_READS, json={"tls": False})
+    ),
+    ("DELETE", "/api/v1/domains/<int:domain_id>"): api(owners(202, customer=ONLY_READS)),
+    ("POST", "/api/v1/domains/<int:domain_id>/verify"): api(owners(409, customer=ONLY_READS)),
+    ("GET", "/api/v1/webspaces/<int:webspace_id>/databases"): api(owners(200, customer=READS)),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/databases"): api(
-        owners(202, json={"engine": "mariadb", "name": "shop"})
+        owners(202, customer=ONLY_READS, json={"engine": "mariadb", "name": "shop"})
     ),
-    ("GET", "/api/v1/databases/<int:database_id>"): api(owners(200)),
-    ("DELETE", "/api/v1/databases/<int:database_id>"): api(owners(202)),
-    ("POST", "/api/v1/databases/<int:database_id>/restore"): api(owners(409)),
-    ("GET", "/api/v1/webspaces/<int:webspace_id>/sftp-users"): api(owners(200)),
+    ("GET", "/api/v1/databases/<int:database_id>"): api(owners(200, customer=READS)),
+    ("DELETE", "/api/v1/databases/<int:database_id>"): api(owners(202, customer=ONLY_READS)),
+    ("POST", "/api/v1/databases/<int:database_id>/restore"): api(owners(409, customer=ONLY_READS)),
+    ("GET", "/api/v1/webspaces/<int:webspace_id>/sftp-users"): api(owners(200, customer=READS)),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/sftp-users"): api(
-        owners(202, json={"name": "anna", "public_keys": [ED25519_LINE]})
+        owners(202, customer=ONLY_READS, json={"name": "anna", "public_keys": [ED25519_LINE]})
     ),
     # The old path of the two above, deprecated.
-    ("GET", "/api/v1/webspaces/<int:webspace_id>/users"): api(owners(200)),
+    ("GET", "/api/v1/webspaces/<int:webspace_id>/users"): api(owners(200, customer=READS)),
     ("POST", "/api/v1/webspaces/<int:webspace_id>/users"): api(
-        owners(202, json={"name": "anna", "public_keys": [ED25519_LINE]})
+        owners(202, customer=ONLY_READS, json={"name": "anna", "public_keys": [ED25519_LINE]})
     ),
-    ("GET", "/api/v1/sftp-users/<int:user_id>"): api(owners(200)),
-    ("PATCH", "/api/v1/sftp-users/<int:user_id>"): api(owners(202, json={"chroot": True})),
-    ("DELETE", "/api/v1/sftp-users/<int:user_id>"): api(owners(202)),
+    ("GET", "/api/v1/sftp-users/<int:user_id>"): api(owners(200, customer=READS)),
+    ("PATCH", "/api/v1/sftp-users/<int:user_id>"): api(
+        owners(202, customer=ONLY_READS, json={"chroot": True})
+    ),
+    ("DELETE", "/api/v1/sftp-users/<int:user_id>"): api(owners(202, customer=ONLY_READS)),
 }
 
 # Which roles have an object of their own for each kind of URL parameter.
 HAS_OWN = {
     "member_id": (RESELLER, MEMBER),
     "transaction_id": (RESELLER, MEMBER),
-    "job_id": (RESELLER, MEMBER),
+    "job_id": (RESELLER, MEMBER, CUSTOMER),
     "token_id": (ADMIN, RESELLER, MEMBER, CUSTOMER),
     "token": (ADMIN, RESELLER, MEMBER, CUSTOMER),
     "host_id": (),
-    "webspace_id": (RESELLER, MEMBER),
-    "domain_id": (RESELLER, MEMBER),
-    "database_id": (RESELLER, MEMBER),
-    "user_id": (RESELLER, MEMBER),
+    "webspace_id": (RESELLER, MEMBER, CUSTOMER),
+    "domain_id": (RESELLER, MEMBER, CUSTOMER),
+    "database_id": (RESELLER, MEMBER, CUSTOMER),
+    "user_id": (RESELLER, MEMBER, CUSTOMER),
+    "login_id": (RESELLER,),
     "period_id": (),
     "pool_id": (),
     "invoice_id": (RESELLER, MEMBER),
     "account_id": (RESELLER, MEMBER),
     "mandate_id": (RESELLER, MEMBER),
     "debit_id": (),
+}
+# The kinds where a customer's reseller has objects serving other customers.
+HAS_SIBLING = {
+    kind: (CUSTOMER,)
+    for kind in ("job_id", "webspace_id", "domain_id", "database_id", "user_id", "login_id")
 }
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -341,8 +400,12 @@ def cases():
             if not kinds:
                 yield pytest.param(method, rule, role, None, id=f"{method} {rule} {role}")
                 continue
-            for owner in (OWN, OTHER):
+            for owner in (OWN, OTHER, SIBLING):
                 if owner == OWN and not all(role in HAS_OWN[kind] for kind in kinds):
+                    continue
+                if owner == SIBLING and not all(
+                    role in HAS_SIBLING.get(kind, ()) for kind in kinds
+                ):
                     continue
                 yield pytest.param(method, rule, role, owner, id=f"{method} {rule} {role} {owner}")
 
@@ -375,15 +438,21 @@ class World:
                     db.session.commit()
                 return user
             if self.role == CUSTOMER:
-                reseller = coop.create_member(
-                    name="Reseller", email="seller@example.org", prefix="sel"
-                ).users[0]
-                reseller.role = Role.RESELLER
-                db.session.commit()
                 return accounts.create_user(
-                    "customer@example.org", Role.CUSTOMER, reseller=reseller
+                    "customer@example.org", Role.CUSTOMER, reseller=self.reseller
                 )
             return accounts.create_user("admin@example.org", Role.ADMIN)
+
+    @cached_property
+    def reseller(self):
+        """The customer's reseller."""
+        with acting("cli"):
+            reseller = coop.create_member(
+                name="Reseller", email="seller@example.org", prefix="sel"
+            ).users[0]
+            reseller.role = Role.RESELLER
+            db.session.commit()
+        return reseller
 
     @cached_property
     def other(self):
@@ -393,11 +462,48 @@ class World:
                 name="Other Member", email="other@example.org", prefix="oth"
             ).users[0]
 
+    @cached_property
+    def sibling(self):
+        """Another customer of the customer's reseller."""
+        with acting("cli"):
+            return accounts.create_user(
+                "sibling@example.org", Role.CUSTOMER, reseller=self.reseller
+            )
+
     def owner(self, owner: str):
-        return self.user if owner == OWN else self.other
+        return {OWN: self.user, OTHER: self.other, SIBLING: self.sibling}[owner]
+
+    @cached_property
+    def other_customer(self):
+        """A customer of another reseller: the other member's login made one."""
+        with acting("cli"):
+            self.other.role = Role.RESELLER
+            db.session.commit()
+            return accounts.create_user(
+                "other-customer@example.org", Role.CUSTOMER, reseller=self.other
+            )
+
+    def _served(self, owner: str):
+        """For a customer's case, the customer a reseller's webspace serves: the caller, its
+        reseller's other customer, or another reseller's customer."""
+        if self.role != CUSTOMER:
+            return None
+        return self.other_customer if owner == OTHER else self.owner(owner)
 
     def member_id(self, owner: str) -> int:
         return self.owner(owner).member_id
+
+    def login_id(self, owner: str) -> int:
+        """A customer account: the reseller's own, another reseller's, or its sibling."""
+        if owner == SIBLING:
+            return self.sibling.id
+        reseller = self.user if owner == OWN else self.other
+        with acting("cli"):
+            reseller.role = Role.RESELLER
+            db.session.commit()
+            return accounts.create_user(
+                f"kept-{owner}@example.org", Role.CUSTOMER, reseller=reseller
+            ).id
 
     def token_id(self, owner: str) -> int:
         with acting("cli"):
@@ -410,8 +516,15 @@ class World:
             return coop.record_share_transaction(member, "subscription", 2, "2025-01-01").id
 
     def job_id(self, owner: str) -> int:
+        """A canceled job: of the owner's member, or (a customer's) of a webspace serving it."""
+        webspace = self._webspace(owner) if self._served(owner) else None
         with acting("cli"):
-            job = provisioning.create_job("ping", ["matrix"], member_id=self.member_id(owner))
+            job = provisioning.create_job(
+                "ping",
+                ["matrix"],
+                resource=webspace,
+                member_id=webspace.member_id if webspace else self.member_id(owner),
+            )
             db.session.commit()
             # Canceled: a retry is possible, a second cancel is not.
             return provisioning.cancel_job(job).id
@@ -442,12 +555,15 @@ class World:
         return host
 
     def _webspace(self, owner: str):
-        """An active webspace of the owner's member."""
+        """An active webspace of the owner's member, or one of the reseller's serving the
+        customer."""
         self.webspace_host  # noqa: B018  (made on first use)
+        served = self._served(owner)
         with acting("cli"):
-            member = self.owner(owner).member
+            member = served.reseller.member if served else self.owner(owner).member
             webspace, job = webspaces.create_webspace(member)
             provisioning.finish_job(job, "successful", stats={})
+            webspace.customer_user_id = served.id if served else None
             db.session.commit()
         return webspace
 

@@ -1,9 +1,10 @@
-"""The `panel` command: init, user create, token create — each against a fresh instance folder and
-SQLite file of its own, never the suite's shared database."""
+"""The `panel` command: init, user create, list and set, token create — each against a fresh
+instance folder and SQLite file of its own, never the suite's shared database."""
 
 import re
 import stat
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -253,3 +254,64 @@ def test_token_create_for_an_unknown_user_fails(panel):
 
     assert result.exit_code != 0
     assert "no user with email nobody@example.org" in result.output
+
+
+def test_user_create_a_customer_prints_its_password_link(panel, web):
+    panel("init")
+    panel("user", "create", "seller@example.org", "--role", "reseller", "--password", GOOD_PASSWORD)
+
+    result = panel(
+        "user",
+        "create",
+        "shop@example.org",
+        "--role",
+        "customer",
+        "--reseller",
+        "seller@example.org",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "created customer shop@example.org" in result.output
+    link = re.search(r"password link \(shown once\): (\S+)", result.output).group(1)
+    answer = web().test_client().post(urlsplit(link).path, data={"password": GOOD_PASSWORD})
+    assert answer.status_code == 302
+    with web().app_context():
+        customer = db.session.scalar(select(User).where(User.email == "shop@example.org"))
+        seller = db.session.scalar(select(User).where(User.email == "seller@example.org"))
+        assert customer.reseller_id == seller.id and customer.password_hash is not None
+
+
+def test_user_create_a_customer_needs_a_reseller(panel, web):
+    panel("init")
+
+    result = panel("user", "create", "shop@example.org", "--role", "customer")
+
+    assert result.exit_code != 0
+    assert "Name the reseller the customer belongs to." in result.output
+    with web().app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_user_set_disables_and_swaps_roles(panel, web):
+    panel("init")
+    panel("user", "create", "seller@example.org", "--role", "reseller", "--password", GOOD_PASSWORD)
+    panel(
+        "user",
+        "create",
+        "shop@example.org",
+        "--role",
+        "customer",
+        "--reseller",
+        "seller@example.org",
+    )
+
+    disabled = panel("user", "set", "shop@example.org", "--disable")
+    refused = panel("user", "set", "seller@example.org", "--role", "member")
+    listed = panel("user", "list", "--role", "customer")
+
+    assert disabled.exit_code == 0 and "disabled" in disabled.output
+    assert refused.exit_code != 0 and "still has customers" in refused.output
+    assert listed.output.split("\t")[1:4] == ["customer", "disabled", "shop@example.org"]
+    with web().app_context():
+        seller = db.session.scalar(select(User).where(User.email == "seller@example.org"))
+        assert seller.role == "reseller"

@@ -1,9 +1,10 @@
-"""Accounts join the app: logins, their pages, the dashboard's card of a reseller's customers,
-and admins' tokens as readers of /metrics."""
+"""Accounts join the app: logins, their pages, the pages keeping accounts (admins' and
+resellers'), the dashboard's card of a reseller's customers, and admins' tokens as readers of
+/metrics."""
 
 from flask import Flask
 
-from panel.accounts import auth, tokens, views
+from panel.accounts import auth, management_views, tokens, views
 from panel.core.cards import Card, add_card
 from panel.core.metrics import add_reader
 
@@ -11,5 +12,6 @@ from panel.core.metrics import add_reader
 def register(app: Flask) -> None:
     auth.init_login(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(management_views.bp)
     add_card(app, "dashboard", Card("accounts/_customers.html", views.customers_card, 40))
     add_reader(app, tokens.admin_bearer)

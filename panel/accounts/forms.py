@@ -8,10 +8,12 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from panel.accounts.operations import MAX_TOKEN_DAYS
+from panel.accounts.management import SWAPPABLE_ROLES
+from panel.accounts.operations import CONTACT_LENGTH, MAX_TOKEN_DAYS
 from panel.core.labels import label_choices
 from panel.core.roles import ROLE_VALUES
 
@@ -73,11 +75,24 @@ class ResetForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
 
 
-class UserCreateForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    display_name = StringField(_l("Display name"), validators=[Length(max=120)])
+class AccountForm(FlaskForm):
+    """What a reseller keeps of a customer's account, and an admin of any."""
+
+    email = EmailField(_l("Email (the login)"), validators=[DataRequired(), Length(max=254)])
+    display_name = StringField(_l("Name"), validators=[Length(max=120)])
+    contact = TextAreaField(_l("Contact (phone, address)"), validators=[Length(max=CONTACT_LENGTH)])
+
+
+class UserCreateForm(AccountForm):
     role = SelectField(_l("Role"), choices=label_choices(*ROLE_VALUES))
-    password = PasswordField(_l("Password (empty: the user gets a link by mail)"))
+    reseller = EmailField(
+        _l("Reseller's email (for a customer)"), validators=[Optional(), Length(max=254)]
+    )
+    password = PasswordField(_l("Password (empty: the person gets a link to set one)"))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=label_choices(*SWAPPABLE_ROLES))
 
 
 class ConfirmForm(FlaskForm):

@@ -21,6 +21,8 @@ class User(UserMixin, CreatedAt, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(120), default="")
+    # How a reseller reaches its customer (phone, postal address); free text.
+    contact: Mapped[str] = mapped_column(String(500), default="", server_default="")
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_enabled: Mapped[bool] = mapped_column(default=True)
@@ -52,6 +54,14 @@ class User(UserMixin, CreatedAt, Base):
     @property
     def is_active(self) -> bool:
         return self.is_enabled
+
+    @property
+    def disabled(self) -> bool:
+        return not self.is_enabled
+
+    @property
+    def password_set(self) -> bool:
+        return self.password_hash is not None
 
     @property
     def role_enum(self) -> Role:

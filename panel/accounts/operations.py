@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -12,7 +12,7 @@ from panel.accounts import throttle, totp
 from panel.accounts.models import ApiToken, PasswordResetToken, RecoveryCode, User
 from panel.accounts.passwords import hash_password, password_problem, verify_password
 from panel.accounts.tokens import TOKEN_PREFIX, digest, new_token
-from panel.core.audit import record, snapshot
+from panel.core.audit import current_actor, record, snapshot
 from panel.core.errors import Conflict, NotFound, ValidationFailed
 from panel.core.mail import send_mail
 from panel.core.models import utcnow
@@ -20,7 +20,17 @@ from panel.core.roles import ROLE_VALUES, Role
 from panel.core.validators import clean_choice, clean_email, clean_positive_int, clean_text
 from panel.extensions import db
 
-USER_FIELDS = ("email", "display_name", "role", "is_enabled", "member_id", "reseller_id", "locale")
+USER_FIELDS = (
+    "email",
+    "display_name",
+    "contact",
+    "role",
+    "is_enabled",
+    "member_id",
+    "reseller_id",
+    "locale",
+)
+CONTACT_LENGTH = 500
 MAX_TOKEN_DAYS = 730
 # Reset links mailed to one account within the window, still unused: while there are this many,
 # a further request sends none (the person has working links; nobody floods the mailbox).
@@ -50,6 +60,7 @@ def create_user(
     *,
     password: str | None = None,
     display_name: Any = "",
+    contact: Any = "",
     member_id: int | None = None,
     reseller: User | None = None,
     commit: bool = True,
@@ -58,6 +69,7 @@ def create_user(
     email = clean_email("email", email)
     role = clean_choice("role", role, ROLE_VALUES)
     display_name = clean_text("display_name", display_name, max_length=120, required=False)
+    contact = clean_contact(contact)
     if password is not None:
         _check_password("password", password)
     if role == Role.CUSTOMER and (reseller is None or reseller.role != Role.RESELLER):
@@ -68,6 +80,7 @@ def create_user(
         email=email,
         role=role,
         display_name=display_name,
+        contact=contact,
         password_hash=hash_password(password) if password else None,
         member_id=member_id,
         reseller_id=reseller.id if role == Role.CUSTOMER and reseller else None,
@@ -78,6 +91,10 @@ def create_user(
     if commit:
         db.session.commit()
     return user
+
+
+def clean_contact(value: Any) -> str:
+    return clean_text("contact", value, max_length=CONTACT_LENGTH, required=False, multiline=True)
 
 
 def update_account(user: User, *, display_name: Any = None, locale: Any = None) -> User:
@@ -98,18 +115,38 @@ def update_account(user: User, *, display_name: Any = None, locale: Any = None) 
 
 
 def set_enabled(user: User, enabled: bool) -> User:
+    """Enable or disable the login (see switch_enabled)."""
+    switch_enabled(user, enabled)
+    db.session.commit()
+    return user
+
+
+def switch_enabled(user: User, enabled: bool) -> None:
+    """Enable or disable the login in the current transaction. Disabling ends its sessions and
+    revokes its API tokens at once (enabling again revives neither); nobody disables their own
+    login."""
+    if not enabled and getattr(current_actor(), "id", None) == user.id:
+        raise Conflict(_l("You cannot disable your own account."))
     before = snapshot(user, USER_FIELDS)
     user.is_enabled = bool(enabled)
     user.session_version += 1
+    revoked = 0 if enabled else revoke_all_tokens(user)
     record(
         "user.enable" if enabled else "user.disable",
         user,
         before=before,
-        after=snapshot(user, USER_FIELDS),
+        after={**snapshot(user, USER_FIELDS), "api_tokens_revoked": revoked},
         member_id=user.member_id,
     )
-    db.session.commit()
-    return user
+
+
+def revoke_all_tokens(user: User) -> int:
+    """Revoke the user's API tokens that are not yet; returns how many."""
+    return db.session.execute(
+        ApiToken.__table__.update()
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
 
 
 def authenticate(email: str, password: str, *, delayed: bool = True) -> User | None:
@@ -158,13 +195,7 @@ def _set_password(user: User, password: str, action: str, *, revoke_tokens: bool
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=now)
     )
-    revoked = 0
-    if revoke_tokens:
-        revoked = db.session.execute(
-            ApiToken.__table__.update()
-            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        ).rowcount
+    revoked = revoke_all_tokens(user) if revoke_tokens else 0
     throttle.clear(throttle.password_key(user.email), throttle.second_factor_key(user.id))
     record(action, user, after={"api_tokens_revoked": revoked}, member_id=user.member_id)
     db.session.commit()
@@ -422,6 +453,13 @@ def request_password_reset(email: Any) -> None:
 def send_password_link(user: User) -> None:
     """Store a one-time password link for the user and mail it; the token is committed first,
     so a mail failure (MailError) leaves nothing half done."""
+    link, hours = new_password_link(user)
+    mail_password_link(user, link, hours)
+
+
+def new_password_link(user: User) -> tuple[str, int]:
+    """Store a one-time password link for the user (only its digest is kept) and commit it;
+    returns the link and how many hours it works."""
     clear = new_token()
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     reset = PasswordResetToken(
@@ -431,9 +469,12 @@ def send_password_link(user: User) -> None:
     db.session.flush()
     record("user.password_reset_request", user, member_id=user.member_id)
     db.session.commit()
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for(
-        "accounts.reset_password", token=clear
-    )
+    # Built from the URL map, not url_for: the command line has no request to build it from.
+    path = current_app.url_map.bind("").build("accounts.reset_password", {"token": clear})
+    return current_app.config["BASE_URL"].rstrip("/") + path, hours
+
+
+def mail_password_link(user: User, link: str, hours: int) -> None:
     send_mail(
         user.email,
         "Set your password / Passwort setzen",

@@ -1,4 +1,5 @@
-"""Login, second factor, own account, API tokens, password reset; user admin."""
+"""Login, second factor, own account, API tokens, password reset; the dashboard's card of a
+reseller's customers."""
 
 from flask import (
     Blueprint,
@@ -19,7 +20,6 @@ from panel.accounts import auth, forms, operations, totp
 from panel.accounts.loaders import load_api_token
 from panel.accounts.models import ApiToken, User
 from panel.accounts.throttle import LoginDelayed
-from panel.core.access import require_role
 from panel.core.audit import acting
 from panel.core.errors import PanelError
 from panel.core.forms import show_errors
@@ -342,41 +342,6 @@ def reset_password(token: str):
             _say_revoked(revoked)
             return redirect(url_for("accounts.login"))
     return _page("accounts/reset.html", form)
-
-
-@bp.route("/admin/users", methods=["GET", "POST"])
-@login_required
-def users():
-    require_role(Role.ADMIN)
-    form = forms.UserCreateForm()
-    if form.validate_on_submit():
-        try:
-            user = operations.create_user(
-                form.email.data,
-                form.role.data,
-                password=form.password.data or None,
-                display_name=form.display_name.data,
-            )
-        except PanelError as exc:
-            show_errors(form, exc)
-        else:
-            flash(_("Account %(email)s created.", email=user.email), "success")
-            if user.password_hash is None:
-                _send_first_link(user)
-            return redirect(url_for("accounts.users"))
-    status = 422 if form.errors else 200
-    all_users = db.session.scalars(select(User).order_by(User.email)).all()
-    return render_template("accounts/users.html", form=form, users=all_users), status
-
-
-def _send_first_link(user: User) -> None:
-    try:
-        operations.send_password_link(user)
-    except MailError as exc:
-        current_app.logger.warning("password link for %s not sent: %s", user.email, exc)
-        flash(_("The mail with the password link could not be sent."), "error")
-    else:
-        flash(_("A link to set the password is on its way to %(email)s.", email=user.email), "info")
 
 
 def customers_card(user, **given) -> dict | None:

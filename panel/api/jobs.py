@@ -123,5 +123,5 @@ def cancel_job(job_id):
 @links(blp, 202, JOB_OPERATIONS, {"id": "job_id"})
 @errors(blp, 404, 409)
 def retry_job(job_id):
-    job = _visible(job_id)
-    return operations.retry_job(job)
+    """Queue the failed, canceled or lost job's work again (a customer only reads jobs)."""
+    return operations.retry_job(load_job(job_id, change=True))

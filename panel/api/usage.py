@@ -55,7 +55,8 @@ def _utc(moment):
 @blp.paginate()
 @errors(blp, 404)
 def list_usage(query, pagination_parameters):
-    """Ledger rows the caller may see: a member (a reseller too) its own, an admin everyone's."""
+    """Ledger rows the caller may see: a member (a reseller too) its own, a customer those of
+    the webspaces serving it, an admin everyone's."""
     webspace_id = query.get("webspace")
     if webspace_id is not None:
         load_webspace(webspace_id)

@@ -237,7 +237,11 @@ class SftpUserUpdateSchema(InputSchema):
 @blp.paginate()
 @errors(blp, 422)
 def list_webspaces(query, pagination_parameters):
-    stmt = scope_to_member(select(Webspace).order_by(Webspace.name), Webspace.member_id)
+    """Admins: all; members and resellers: their member's; customers: those serving them
+    (read-only)."""
+    stmt = scope_to_member(
+        select(Webspace).order_by(Webspace.name), Webspace.member_id, viewed_by=Webspace.served_to
+    )
     for name in ("member_id", "state"):
         if query.get(name) is not None:
             stmt = stmt.where(getattr(Webspace, name) == query[name])

@@ -74,6 +74,11 @@ class Base(DeclarativeBase):
         """The reseller that manages the row (a customer's account), which may see it."""
         return None
 
+    @property
+    def viewer_user_id(self) -> int | None:
+        """A user who may see the row but not change it: the reseller's customer it serves."""
+        return None
+
 
 class CreatedAt:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -49,6 +49,11 @@ def clean_span(start: datetime | None, end: datetime | None) -> tuple[datetime |
     return start, end
 
 
+def served_to(user_id: int):
+    """The ledger rows a customer reads: those of the webspaces serving it."""
+    return UsageRecord.webspace_id.in_(select(Webspace.id).where(Webspace.served_to(user_id)))
+
+
 def records(
     *,
     webspace_id: int | None = None,
@@ -59,7 +64,7 @@ def records(
 ) -> Select:
     """Ledger rows the current user may see, newest period first; the span selects periods
     that start in it."""
-    query = scope_to_member(select(UsageRecord), UsageRecord.member_id)
+    query = scope_to_member(select(UsageRecord), UsageRecord.member_id, viewed_by=served_to)
     if webspace_id is not None:
         query = query.where(UsageRecord.webspace_id == webspace_id)
     if customer_id is not None:

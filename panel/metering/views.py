@@ -20,16 +20,17 @@ from panel.webspaces.loaders import load_webspace
 from panel.webspaces.models import Webspace
 
 bp = Blueprint("metering", __name__)
-OWNERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
+# A customer reads the usage of the webspaces its reseller named as serving it.
+READERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER, Role.CUSTOMER)
 ROWS_SHOWN = 200
 
 
 @bp.get("/usage")
 @login_required
 def overview():
-    require_role(*OWNERS)
+    require_role(*READERS)
     webspaces = db.session.scalars(
-        scope_to_member(select(Webspace), Webspace.member_id)
+        scope_to_member(select(Webspace), Webspace.member_id, viewed_by=Webspace.served_to)
         .options(joinedload(Webspace.customer))
         .order_by(Webspace.name)
     ).all()

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.core.models import Base, CreatedAt, one_of, utcnow
 from panel.core.secrets import EncryptedText
+from panel.provisioning.resources import resource_of
 
 
 class JobStatus(StrEnum):
@@ -52,6 +53,11 @@ class Job(CreatedAt, Base):
 
     requested_by = relationship("User", foreign_keys=[requested_by_id])
     retry_of = relationship("Job", remote_side=[id], foreign_keys=[retry_of_id])
+
+    @property
+    def viewer_user_id(self) -> int | None:
+        """Who reads the job's resource reads the job."""
+        return getattr(resource_of(self), "viewer_user_id", None)
 
     @property
     def finished(self) -> bool:

@@ -1,13 +1,29 @@
 """Which jobs a user may see, filtered."""
 
-from sqlalchemy import Select, String, cast, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, false, or_, select
 
 from panel.core.access import scope_to_member
 from panel.provisioning.models import Job
+from panel.provisioning.resources import RESOURCES
+
+
+def served_to(user_id: int) -> ColumnElement[bool]:
+    """The jobs a customer reads: those whose resource serves it."""
+    kinds = [
+        and_(
+            Job.resource_type == name,
+            Job.resource_id.in_(select(model.id).where(model.served_to(user_id))),
+        )
+        for name, model in RESOURCES.items()
+        if hasattr(model, "served_to")
+    ]
+    return or_(*kinds) if kinds else false()
 
 
 def job_query(user, filters: dict) -> Select:
-    stmt = scope_to_member(select(Job).order_by(Job.id.desc()), Job.member_id, user)
+    stmt = scope_to_member(
+        select(Job).order_by(Job.id.desc()), Job.member_id, user, viewed_by=served_to
+    )
     if filters.get("status"):
         stmt = stmt.where(Job.status == filters["status"])
     if filters.get("action"):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from panel.core.access import require_role
+from panel.core.access import can_change, require_role
 from panel.core.errors import MAX_ID, PanelError
 from panel.core.forms import query_number, query_text, show_errors
 from panel.core.roles import Role
@@ -54,7 +54,12 @@ def _event_rows(job: Job, after: int) -> list[JobEvent]:
 @login_required
 def job(job_id: int):
     record = load_job(job_id)
-    return render_template("provisioning/job.html", job=record, events=_event_rows(record, 0))
+    return render_template(
+        "provisioning/job.html",
+        job=record,
+        events=_event_rows(record, 0),
+        may_retry=can_change(current_user, record),
+    )
 
 
 @bp.get("/jobs/<int:job_id>/events.json")
@@ -99,8 +104,9 @@ def job_cancel(job_id: int):
 @bp.post("/jobs/<int:job_id>/retry")
 @login_required
 def job_retry(job_id: int):
-    # Looked up outside the try: a job the user may not see is a 404, not a flashed message.
-    record = load_job(job_id)
+    # Looked up outside the try: a job the user may not see is a 404, not a flashed message;
+    # one it only reads (a customer's) a 403.
+    record = load_job(job_id, change=True)
     try:
         retry = operations.retry_job(record)
     except PanelError as exc:

@@ -7,7 +7,17 @@ state (what its last job was asked to reach). A job's outcome moves `state` to `
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.core.models import Base, CreatedAt, one_of
@@ -94,6 +104,15 @@ class Webspace(CreatedAt, Base):
     databases = relationship("Database", back_populates="webspace", order_by="Database.name")
     sftp_users = relationship("SftpUser", back_populates="webspace", order_by="SftpUser.name")
 
+    @property
+    def viewer_user_id(self) -> int | None:
+        return self.customer_user_id
+
+    @classmethod
+    def served_to(cls, user_id: int) -> ColumnElement[bool]:
+        """The condition for the webspaces a customer reads: those serving it."""
+        return cls.customer_user_id == user_id
+
     def __repr__(self) -> str:
         return f"<Webspace {self.name} {self.state}>"
 
@@ -105,6 +124,15 @@ class WebspacePart:
     state: Mapped[str] = mapped_column(String(12), default=State.PENDING)
     desired: Mapped[str] = mapped_column(String(12), default=Desired.ACTIVE)
     state_reason: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def viewer_user_id(self) -> int | None:
+        """The customer the webspace serves reads what is in it too."""
+        return self.webspace.customer_user_id
+
+    @classmethod
+    def served_to(cls, user_id: int) -> ColumnElement[bool]:
+        return cls.webspace_id.in_(select(Webspace.id).where(Webspace.served_to(user_id)))
 
 
 class Domain(CreatedAt, WebspacePart, Base):

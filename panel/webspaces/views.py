@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from panel.coop.models import Member
-from panel.core.access import require_role, scope_to_member
+from panel.core.access import can_change, require_role, scope_to_member
 from panel.core.errors import PanelError
 from panel.core.forms import run_from_button, show_errors
 from panel.core.headers import no_store
@@ -21,6 +21,8 @@ from panel.webspaces.models import State, Webspace
 
 bp = Blueprint("webspaces", __name__)
 OWNERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
+# A customer reads the webspaces its reseller named as serving it.
+READERS = (*OWNERS, Role.CUSTOMER)
 
 
 def _back(webspace_id: int):
@@ -41,7 +43,13 @@ def _listed():
     )
 
 
+def _visible():
+    return scope_to_member(_listed(), Webspace.member_id, viewed_by=Webspace.served_to)
+
+
 def _create_form():
+    if current_user.role == Role.CUSTOMER:
+        return None
     if current_user.role != Role.ADMIN:
         return forms.WebspaceForm()
     form = forms.AdminWebspaceForm()
@@ -59,8 +67,8 @@ def _create_form():
 @bp.get("/webspaces")
 @login_required
 def webspaces():
-    require_role(*OWNERS)
-    stmt = scope_to_member(_listed(), Webspace.member_id)
+    require_role(*READERS)
+    stmt = _visible()
     state = request.args.get("state", "")
     if state in {item.value for item in State}:
         stmt = stmt.where(Webspace.state == state)
@@ -90,8 +98,7 @@ def webspace_create():
         else:
             flash(_("Webspace %(name)s is being set up.", name=webspace.name), "success")
             return _back(webspace.id)
-    stmt = scope_to_member(_listed(), Webspace.member_id)
-    rows = db.session.scalars(stmt.limit(500)).all()
+    rows = db.session.scalars(_visible().limit(500)).all()
     page = render_template("webspaces/webspaces.html", webspaces=rows, form=form, state="")
     return page, 422
 
@@ -107,17 +114,27 @@ def _customer_form(webspace: Webspace, formdata=None) -> forms.CustomerForm:
 
 
 def _detail(webspace: Webspace, status: int = 200, **forms_given):
-    shown = {
-        "customer_form": _customer_form(webspace),
-        "domain_form": forms.DomainForm(formdata=None),
-        "database_form": forms.DatabaseForm(formdata=None),
-        "sftp_user_form": forms.SftpUserForm(formdata=None),
-        **forms_given,
-    }
-    records = {domain.id: domains.verification_record(domain) for domain in webspace.domains}
+    # A customer the webspace serves reads the page: no forms, no buttons.
+    read_only = not can_change(current_user, webspace)
+    shown = {}
+    if not read_only:
+        shown = {
+            "customer_form": _customer_form(webspace),
+            "domain_form": forms.DomainForm(formdata=None),
+            "database_form": forms.DatabaseForm(formdata=None),
+            "sftp_user_form": forms.SftpUserForm(formdata=None),
+            "records": {
+                domain.id: domains.verification_record(domain) for domain in webspace.domains
+            },
+            **forms_given,
+        }
     reasons = {domain.id: claims.shown_reason(domain) for domain in webspace.domains}
     page = render_template(
-        "webspaces/webspace.html", webspace=webspace, records=records, reasons=reasons, **shown
+        "webspaces/webspace.html",
+        webspace=webspace,
+        reasons=reasons,
+        read_only=read_only,
+        **shown,
     )
     return page, status
 
@@ -261,3 +278,18 @@ def sftp_user_delete(user_id: int):
     user = load_sftp_user(user_id, change=True)
     _run(sftp_users.remove_sftp_user, user)
     return _back(user.webspace_id)
+
+
+def customer_webspaces_card(customers, **given) -> dict | None:
+    """The webspaces serving each of the customers, for the pages that keep their accounts."""
+    if not customers:
+        return None
+    served = db.session.scalars(
+        select(Webspace)
+        .where(Webspace.customer_user_id.in_([customer.id for customer in customers]))
+        .order_by(Webspace.name)
+    ).all()
+    by_customer: dict[int, list[Webspace]] = {}
+    for webspace in served:
+        by_customer.setdefault(webspace.customer_user_id, []).append(webspace)
+    return {"webspaces": by_customer}

@@ -26,8 +26,8 @@ def test_a_reseller_sees_its_membership_and_its_customers(login_as, make_user):
     client, reseller = login_as("reseller")
     customer = make_user("customer", reseller=reseller)
     page = client.get("/").get_data(as_text=True)
-    assert page.index("Member number") < page.index("Customers")
-    assert f"<li>{customer.email}</li>" in page
+    assert page.index("Member number") < page.index("<h2>Customers</h2>")
+    assert f">{customer.email}</a></li>" in page
     assert "Recent changes" not in page
 
 

@@ -19,7 +19,7 @@ MUST_SEE = {
     ("admin", "coop.members"),
     ("admin", "coop.member"),
     ("admin", "coop.member_new"),
-    ("admin", "accounts.users"),
+    ("admin", "management.users"),
     ("admin", "accounts.account"),
     ("admin", "core.audit"),
     ("member", "core.index"),
