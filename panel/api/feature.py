@@ -3,12 +3,23 @@ from CSRF: a bearer token, not a cookie, authenticates it), and the token check.
 
 from flask import Flask
 
-from panel.api import account, audit, billing, hosts, jobs, members, shares, usage, webspaces
+from panel.api import (
+    account,
+    audit,
+    billing,
+    hosts,
+    jobs,
+    members,
+    servers,
+    shares,
+    usage,
+    webspaces,
+)
 from panel.api.auth import authenticate_bearer
 from panel.api.base import api
 from panel.extensions import csrf
 
-RESOURCES = (account, members, shares, audit, hosts, jobs, webspaces, usage, billing)
+RESOURCES = (account, members, shares, audit, hosts, jobs, webspaces, servers, usage, billing)
 
 
 def register(app: Flask) -> None:
