@@ -158,7 +158,9 @@ class ServerPortSchema(InputSchema):
     id = fields.Integer(dump_only=True)
     server_id = fields.Integer(dump_only=True)
     port = fields.Integer(required=True, strict=True)
-    proto = fields.String(load_default="tcp", validate=validate.Length(max=3))
+    proto = fields.String(
+        load_default="tcp", validate=validate.Length(max=16), metadata={"enum": ["tcp", "udp"]}
+    )
     job_id = fields.Function(_job_id, dump_only=True, allow_none=True)
 
 
