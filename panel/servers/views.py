@@ -158,19 +158,19 @@ def server_user_add(server_id: int):
     return _detail(record, 422, user_form=form)
 
 
-@bp.post("/server-users/<int:user_id>/delete")
+@bp.post("/server-users/<int:server_user_id>/delete")
 @login_required
-def server_user_delete(user_id: int):
-    user = load_server_user(user_id, change=True)
+def server_user_delete(server_user_id: int):
+    user = load_server_user(server_user_id, change=True)
     server_id = user.server_id
     _run(users.remove_user, user)
     return _back(server_id)
 
 
-@bp.post("/server-users/<int:user_id>/keys")
+@bp.post("/server-users/<int:server_user_id>/keys")
 @login_required
-def server_key_add(user_id: int):
-    user = load_server_user(user_id, change=True)
+def server_key_add(server_user_id: int):
+    user = load_server_user(server_user_id, change=True)
     form = forms.ServerKeyForm()
     if form.validate_on_submit():
         try:
