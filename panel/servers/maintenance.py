@@ -35,7 +35,7 @@ def run_action(server: Server, action: Any, service: Any = None) -> Job:
     if server.state not in IN_SERVICE or server.desired != ServerDesired.ACTIVE:
         raise Conflict(_l("Not possible while the server is %(state)s.", state=server.state))
     if action == "drift":
-        # The desired state the server's last set-up was asked to reach, checked as it is now.
+        # The server's whole desired state, compared with what its host has now.
         variables = server_vars(server)
     job = create_job(
         SERVER_ACTIONS[action],
@@ -47,7 +47,7 @@ def run_action(server: Server, action: Any, service: Any = None) -> Job:
     record(
         f"server.{action}",
         server,
-        after={"job_id": job.id, **({"service": service} if action == "restart" else {})},
+        after={"job_id": job.id, **variables} if action == "restart" else {"job_id": job.id},
         member_id=server.member_id,
     )
     commit_and_dispatch(job)

@@ -72,7 +72,9 @@ def live_servers(member: Member) -> int:
 
 def check_shares(member: Member) -> None:
     """The member holds PANEL_SERVER_SHARES_PER_SERVER shares for each of its servers, the new
-    one included."""
+    one included. The member's row is held until the commit (PostgreSQL), so that two requests
+    cannot both count the same shares."""
+    db.session.refresh(member, with_for_update=True)
     needed = current_app.config["SERVER_SHARES_PER_SERVER"] * (live_servers(member) + 1)
     missing = needed - member.share_count
     if missing > 0:

@@ -36,7 +36,9 @@ def _clean_keys(value: Any) -> list[tuple[str, str, str]]:
         return []
     if isinstance(value, str):
         value = [line for line in value.splitlines() if line.strip()]
-    if not isinstance(value, list) or len(value) > MAX_KEYS:
+    if not isinstance(value, list):
+        raise ValidationFailed.field("keys", _l("A list of public key lines."))
+    if len(value) > MAX_KEYS:
         raise ValidationFailed.field("keys", _l("At most %(count)s keys.", count=MAX_KEYS))
     keys = []
     for number, line in enumerate(value, start=1):

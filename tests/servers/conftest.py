@@ -1,8 +1,7 @@
 import itertools
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from server_support import settle
 
 from panel.accounts.operations import create_user
 from panel.coop.operations import record_share_transaction
@@ -10,30 +9,10 @@ from panel.core.audit import acting
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import HostRole
-from panel.provisioning.models import JobStatus
-from panel.provisioning.operations import finish_job
 from panel.servers import operations
 
 MIB = 1024**2
 GIB = 1024**3
-
-
-def settle(job, status=JobStatus.SUCCESSFUL, data: dict | None = None, reason: str = "") -> None:
-    """End the job as the worker would after its playbook ran (with what the requests wrote
-    since the test's session last read it)."""
-    db.session.expire_all()
-    with acting("worker"):
-        finish_job(job, status, reason=reason, stats={"data": data or {}})
-        db.session.commit()
-
-
-def key_line(comment: str = "") -> str:
-    """A fresh ed25519 public key line."""
-    public = Ed25519PrivateKey.generate().public_key()
-    line = public.public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    ).decode()
-    return f"{line} {comment}".strip()
 
 
 @pytest.fixture

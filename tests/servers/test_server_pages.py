@@ -1,8 +1,7 @@
 """The servers' pages: a reseller requests and manages, a customer sees its own and manages
 users and keys, an admin approves; the release asks for the server's name."""
 
-from conftest import key_line, settle
-from test_requests import counts
+from server_support import counts, key_line, settle
 
 from panel.core.audit import acting
 from panel.extensions import db

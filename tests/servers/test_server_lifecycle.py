@@ -5,8 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import settle
-from test_requests import counts
+from server_support import counts, settle
 
 from panel.core.audit import acting
 from panel.core.errors import Conflict

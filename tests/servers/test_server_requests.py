@@ -2,23 +2,15 @@
 free pool host of the right size."""
 
 import pytest
-from conftest import settle
-from sqlalchemy import func, select
+from server_support import counts, settle
+from sqlalchemy import select
 
 from panel.core.audit import AuditEntry, acting
 from panel.extensions import db
 from panel.hosts.models import HostState
 from panel.provisioning.models import Job, JobStatus
 from panel.servers import operations
-from panel.servers.models import Server, ServerKey, ServerPort, ServerUser
-
-
-def counts() -> dict[str, int]:
-    db.session.expire_all()
-    return {
-        model.__name__: db.session.scalar(select(func.count()).select_from(model))
-        for model in (Server, ServerUser, ServerKey, ServerPort, Job, AuditEntry)
-    }
+from panel.servers.models import Server
 
 
 def test_a_request_waits_for_approval_then_gets_a_pool_host(api_as, make_reseller, make_pool_host):

@@ -2,10 +2,9 @@
 the whole desired state; bad input is refused clearly and changes nothing."""
 
 import pytest
-from conftest import key_line, settle
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from test_requests import counts
+from server_support import counts, key_line, settle
 
 from panel.core.audit import acting
 from panel.extensions import db
@@ -89,6 +88,7 @@ def test_one_change_at_a_time(api_as, make_server):
         ({"name": "anna", "keys": ["ssh-ed25519 AAAAnotakey"]}, 422, "keys", "Key 1: Not"),
         ({"name": "anna", "keys": ["hello world"]}, 422, "keys", "Key 1: Not an OpenSSH"),
         ({"name": "anna", "keys": [_rsa_line(2048)]}, 422, "keys", "3072 bits"),
+        ({"name": "anna", "keys": {"a": 1}}, 422, "keys", "A list of public key lines."),
         ({"name": "dora"}, 409, "name", "Taken."),
     ],
 )
