@@ -56,7 +56,7 @@ class Server(CreatedAt, Base):
         one_of("desired", ServerDesired),
         one_of("release_mode", ReleaseMode),
         Index(
-            "ix_servers_host_id_held",
+            "ix_servers_host_id",
             "host_id",
             unique=True,
             sqlite_where=sql(HOLDS_HOST),

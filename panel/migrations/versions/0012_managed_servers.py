@@ -65,7 +65,7 @@ def upgrade() -> None:
     with op.batch_alter_table("servers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_servers_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(
-            "ix_servers_host_id_held",
+            "ix_servers_host_id",
             ["host_id"],
             unique=True,
             sqlite_where=sa.text(HOLDS_HOST),
@@ -152,7 +152,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_servers_reseller_id"))
         batch_op.drop_index(batch_op.f("ix_servers_member_id"))
         batch_op.drop_index(
-            "ix_servers_host_id_held",
+            "ix_servers_host_id",
             sqlite_where=sa.text(HOLDS_HOST),
             postgresql_where=sa.text(HOLDS_HOST),
         )
