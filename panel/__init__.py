@@ -16,11 +16,23 @@ from panel.extensions import babel, csrf, db, limiter, login_manager
 from panel.hosts import feature as hosts
 from panel.metering import feature as metering
 from panel.provisioning import feature as provisioning
+from panel.servers import feature as servers
 from panel.webspaces import feature as webspaces
 
 # Each joins the app with its register(app), in this order: a feature's pages, tasks, filters,
 # cards, metrics and hooks come after those of the layers it builds on.
-FEATURES = (core, accounts, coop, hosts, provisioning, webspaces, metering, billing, api)
+FEATURES = (
+    core,
+    accounts,
+    coop,
+    hosts,
+    provisioning,
+    webspaces,
+    servers,
+    metering,
+    billing,
+    api,
+)
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -1,8 +1,10 @@
 """Settings from the environment (prefix PANEL_) and the instance folder."""
 
 import ipaddress
+import json
 import math
 import os
+import re
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -56,6 +58,14 @@ DEFAULTS: dict[str, object] = {
     "WEBSPACE_MAX_USERS": 5,
     "WEBSPACE_QUOTA_MIB": 10240,
     "WEBSPACE_ARCHIVE_DAYS": 30,
+    # Managed servers: the sizes a reseller chooses from (JSON, see server_sizes), the shares
+    # a member holds per server it runs, whether an admin approves each request ("approve") or
+    # a free pool host is allocated at once ("auto"), and how long a released server's archive
+    # is kept.
+    "SERVER_SIZES": None,
+    "SERVER_SHARES_PER_SERVER": 2,
+    "SERVER_ALLOCATION": "approve",
+    "SERVER_ARCHIVE_DAYS": 30,
     # TLS: the ACME server hosts get certificates from (Let's Encrypt's staging server is
     # https://acme-staging-v02.api.letsencrypt.org/directory), an account email, and a CA file
     # the hosts must trust to reach it (only for a test server such as Pebble).
@@ -113,6 +123,68 @@ def ansible_strategy(raw: str) -> str:
     return raw
 
 
+# Each size: CPUs, memory in MiB, disk in GiB, whether its users may have sudo, and the ports
+# (numbers or ranges "8000-8099") its firewall may open besides SSH and the web stack's.
+DEFAULT_SERVER_SIZES = """{
+  "small": {"cpus": 1, "memory_mib": 2048, "disk_gib": 40, "sudo": false,
+            "ports": ["8000-8999"]},
+  "medium": {"cpus": 2, "memory_mib": 4096, "disk_gib": 80, "sudo": true,
+             "ports": ["1024-65535"]},
+  "large": {"cpus": 4, "memory_mib": 8192, "disk_gib": 160, "sudo": true,
+            "ports": ["1-65535"]}
+}"""
+SIZE_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
+SIZE_NUMBERS = ("cpus", "memory_mib", "disk_gib")
+SERVER_ALLOCATIONS = ("approve", "auto")
+
+
+def _port_range(text: object) -> list[int]:
+    """A port (22, "22") or a range ("8000-8099") as [lowest, highest] within 1-65535."""
+    parts = str(text).split("-") if not isinstance(text, bool) else []
+    if not 1 <= len(parts) <= 2 or not all(part.strip().isdigit() for part in parts):
+        raise ValueError(f"not a port or a range of ports: {text!r}")
+    low, high = int(parts[0]), int(parts[-1])
+    if not 1 <= low <= high <= 65535:
+        raise ValueError(f"ports run from 1 to 65535, lowest first: {text!r}")
+    return [low, high]
+
+
+def server_sizes(raw: str) -> dict[str, dict]:
+    """The sizes of managed servers from their JSON (see DEFAULT_SERVER_SIZES), checked: each
+    name's CPUs, memory_mib and disk_gib positive whole numbers, sudo true or false, ports a
+    list of ports and ranges (kept as [lowest, highest] pairs)."""
+    try:
+        given = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from exc
+    if not isinstance(given, dict) or not given:
+        raise ValueError("a JSON object of sizes by name")
+    sizes = {}
+    for name, size in given.items():
+        if not SIZE_NAME.fullmatch(name) or not isinstance(size, dict):
+            raise ValueError(f"a size is a lowercase name with an object: {name!r}")
+        if set(size) != {*SIZE_NUMBERS, "sudo", "ports"}:
+            raise ValueError(f"size {name}: cpus, memory_mib, disk_gib, sudo and ports")
+        numbers = {key: size[key] for key in SIZE_NUMBERS}
+        if any(
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+            for value in numbers.values()
+        ):
+            raise ValueError(f"size {name}: cpus, memory_mib and disk_gib are positive numbers")
+        if not isinstance(size["sudo"], bool) or not isinstance(size["ports"], list):
+            raise ValueError(f"size {name}: sudo is true or false, ports a list")
+        ports = [_port_range(item) for item in size["ports"]]
+        sizes[name] = {**numbers, "sudo": size["sudo"], "ports": ports}
+    return sizes
+
+
+def server_allocation(raw: str) -> str:
+    """One of SERVER_ALLOCATIONS."""
+    if raw not in SERVER_ALLOCATIONS:
+        raise ValueError(f"not one of {', '.join(SERVER_ALLOCATIONS)}")
+    return raw
+
+
 CASTS = {
     "MANAGEMENT_ADDRESSES": address_list,
     "MONITORING_ADDRESSES": address_list,
@@ -132,6 +204,10 @@ CASTS = {
     "WEBSPACE_MAX_USERS": int,
     "WEBSPACE_QUOTA_MIB": int,
     "WEBSPACE_ARCHIVE_DAYS": int,
+    "SERVER_SIZES": server_sizes,
+    "SERVER_SHARES_PER_SERVER": int,
+    "SERVER_ALLOCATION": server_allocation,
+    "SERVER_ARCHIVE_DAYS": int,
     "TLS_RETRY_SECONDS": int,
     "TLS_CHECK_DAYS": int,
     "SHARE_VALUE": Decimal,
@@ -210,6 +286,8 @@ def build_config(overrides: dict | None = None) -> dict[str, object]:
     # A period never straddles two days, so it never straddles two billing months.
     if not isinstance(interval, int) or interval < 1 or 86400 % interval:
         raise ValueError(f"PANEL_METERING_INTERVAL must divide a day (86400 s): {interval!r}")
+    if config.get("SERVER_SIZES") is None:
+        config["SERVER_SIZES"] = server_sizes(DEFAULT_SERVER_SIZES)
     if not config.get("MONITORING_TARGETS_DIR"):
         config["MONITORING_TARGETS_DIR"] = str(folder / "prometheus" / "targets")
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]

@@ -22,6 +22,7 @@ from panel.core.audit import AuditEntry
 from panel.hosts.models import Host
 from panel.metering.models import CollectionRun, UsageRecord
 from panel.provisioning.models import HostLock, Job, JobEvent
+from panel.servers.models import Server, ServerKey, ServerPort, ServerUser
 from panel.webspaces.models import Database, Domain, SftpUser, Webspace
 
 __all__ = [
@@ -46,6 +47,10 @@ __all__ = [
     "Member",
     "PasswordResetToken",
     "RecoveryCode",
+    "Server",
+    "ServerKey",
+    "ServerPort",
+    "ServerUser",
     "SftpUser",
     "ShareTransaction",
     "UsageRecord",

@@ -40,6 +40,9 @@ from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import Host
 from panel.provisioning import operations as provisioning
+from panel.servers import firewall
+from panel.servers import operations as servers
+from panel.servers import users as server_users
 from panel.webspaces import databases, domains, sftp_users
 from panel.webspaces import operations as webspaces
 
@@ -113,12 +116,22 @@ READS = {OWN: 200, OTHER: 404, SIBLING: 404}
 ONLY_READS = {OWN: 403, OTHER: 404, SIBLING: 404}
 
 
+def resold(answer, customer=None, member=404, anonymous=LOGIN, **request) -> Row:
+    """A managed server or one of its parts: admins act on any; a reseller on its customers',
+    a customer on its own (or gets CUSTOMER where the action is the reseller's); another
+    reseller's or customer's is missing, and so is any for a member."""
+    mine = {OWN: answer, OTHER: 404}
+    theirs = {OWN: answer if customer is None else customer, OTHER: 404, SIBLING: 404}
+    return Row(anonymous, answer, mine, member, theirs, **request)
+
+
 def api(row: Row) -> Row:
     """The same for the API, where a missing token is 401, not a redirect to the login page."""
     return Row(401, row.admin, row.reseller, row.member, row.customer, row.json, row.form, row.host)
 
 
 OWN_ONLY = {OWN: 200, OTHER: 404}
+SERVERS = Redirect("/servers/")
 ED25519_LINE = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl matrix"
 )
@@ -359,6 +372,45 @@ TABLE: dict[tuple[str, str], Row] = {
         owners(202, customer=ONLY_READS, json={"chroot": True})
     ),
     ("DELETE", "/api/v1/sftp-users/<int:user_id>"): api(owners(202, customer=ONLY_READS)),
+    # Managed servers: a reseller's for its customers; sizes, firewall, actions and release are
+    # the reseller's, users and keys also the customer's.
+    ("GET", "/servers"): Row(LOGIN, 200, 200, 403, 200),
+    ("POST", "/servers"): Row(LOGIN, 422, 422, 403, 403),
+    ("GET", "/servers/<int:server_id>"): resold(200),
+    ("POST", "/servers/<int:server_id>/approve"): admins(SERVERS),
+    ("POST", "/servers/<int:server_id>/actions"): resold(SERVERS, customer=403, member=403),
+    ("POST", "/servers/<int:server_id>/users"): resold(422),
+    ("POST", "/server-users/<int:server_user_id>/delete"): resold(SERVERS),
+    ("POST", "/server-users/<int:server_user_id>/keys"): resold(422),
+    ("POST", "/server-keys/<int:key_id>/delete"): resold(SERVERS),
+    ("POST", "/servers/<int:server_id>/ports"): resold(422, customer=403, member=403),
+    ("POST", "/server-ports/<int:port_id>/delete"): resold(SERVERS, customer=403, member=403),
+    ("POST", "/servers/<int:server_id>/release"): resold(422, customer=403, member=403),
+    ("GET", "/api/v1/server-sizes"): api(Row(LOGIN, 200, 200, 403, 200)),
+    ("GET", "/api/v1/servers"): api(Row(LOGIN, 200, 200, 403, 200)),
+    ("POST", "/api/v1/servers"): api(Row(LOGIN, 422, 422, 403, 403, json={})),
+    ("GET", "/api/v1/servers/<int:server_id>"): api(resold(200)),
+    ("DELETE", "/api/v1/servers/<int:server_id>"): api(
+        resold(202, customer=403, member=403, json={"mode": "wipe"})
+    ),
+    ("POST", "/api/v1/servers/<int:server_id>/approve"): api(admins(409)),
+    ("POST", "/api/v1/servers/<int:server_id>/actions"): api(
+        resold(202, customer=403, member=403, json={"action": "reboot"})
+    ),
+    ("GET", "/api/v1/servers/<int:server_id>/drift"): api(resold(200)),
+    ("GET", "/api/v1/servers/<int:server_id>/users"): api(resold(200)),
+    ("POST", "/api/v1/servers/<int:server_id>/users"): api(resold(202, json={"name": "anna"})),
+    ("GET", "/api/v1/server-users/<int:server_user_id>"): api(resold(200)),
+    ("DELETE", "/api/v1/server-users/<int:server_user_id>"): api(resold(202)),
+    ("POST", "/api/v1/server-users/<int:server_user_id>/keys"): api(
+        resold(202, json={"public_key": ED25519_LINE})
+    ),
+    ("DELETE", "/api/v1/server-keys/<int:key_id>"): api(resold(202)),
+    ("GET", "/api/v1/servers/<int:server_id>/firewall"): api(resold(200)),
+    ("POST", "/api/v1/servers/<int:server_id>/firewall"): api(
+        resold(202, customer=403, member=403, json={"port": 8080})
+    ),
+    ("DELETE", "/api/v1/server-ports/<int:port_id>"): api(resold(202, customer=403, member=403)),
 }
 
 # Which roles have an object of their own for each kind of URL parameter.
@@ -380,11 +432,26 @@ HAS_OWN = {
     "account_id": (RESELLER, MEMBER),
     "mandate_id": (RESELLER, MEMBER),
     "debit_id": (),
+    "server_id": (RESELLER, CUSTOMER),
+    "server_user_id": (RESELLER, CUSTOMER),
+    "key_id": (RESELLER, CUSTOMER),
+    "port_id": (RESELLER, CUSTOMER),
 }
 # The kinds where a customer's reseller has objects serving other customers.
 HAS_SIBLING = {
     kind: (CUSTOMER,)
-    for kind in ("job_id", "webspace_id", "domain_id", "database_id", "user_id", "login_id")
+    for kind in (
+        "job_id",
+        "webspace_id",
+        "domain_id",
+        "database_id",
+        "user_id",
+        "login_id",
+        "server_id",
+        "server_user_id",
+        "key_id",
+        "port_id",
+    )
 }
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
@@ -472,16 +539,6 @@ class World:
 
     def owner(self, owner: str):
         return {OWN: self.user, OTHER: self.other, SIBLING: self.sibling}[owner]
-
-    @cached_property
-    def other_customer(self):
-        """A customer of another reseller: the other member's login made one."""
-        with acting("cli"):
-            self.other.role = Role.RESELLER
-            db.session.commit()
-            return accounts.create_user(
-                "other-customer@example.org", Role.CUSTOMER, reseller=self.other
-            )
 
     def _served(self, owner: str):
         """For a customer's case, the customer a reseller's webspace serves: the caller, its
@@ -638,6 +695,93 @@ class World:
         db.session.add(debit)
         db.session.commit()
         return debit.id
+
+    @cached_property
+    def own_customer(self):
+        """The reseller's customer; shares for its servers go to the reseller's member."""
+        with acting("cli"):
+            coop.record_share_transaction(self.user.member, "subscription", 50, "2025-01-01")
+            return accounts.create_user(
+                "own-customer@example.org", Role.CUSTOMER, reseller=self.user
+            )
+
+    @cached_property
+    def other_customer(self):
+        """A customer of another reseller, whose member holds shares for its servers."""
+        with acting("cli"):
+            member = coop.create_member(
+                name="Other Reseller", email="other-seller@example.org", prefix="osr"
+            )
+            coop.record_share_transaction(member, "subscription", 50, "2025-01-01")
+            reseller = member.users[0]
+            reseller.role = Role.RESELLER
+            db.session.commit()
+            return accounts.create_user(
+                "other-customer@example.org", Role.CUSTOMER, reseller=reseller
+            )
+
+    def _customer(self, owner: str):
+        if owner == OTHER:
+            return self.other_customer
+        if self.role == CUSTOMER:
+            with acting("cli"):
+                member = self.user.reseller.member
+                coop.record_share_transaction(member, "subscription", 50, "2025-01-01")
+            return self.sibling if owner == SIBLING else self.user
+        return self.own_customer
+
+    def _server(self, owner: str):
+        """An active server of the owner's side on a pool host of its own."""
+        customer = self._customer(owner)
+        number = db.session.scalar(select(func.count()).select_from(Host)) + 1
+        host = Host(
+            name=f"pool-matrix-{number}",
+            address="127.0.0.1",
+            ssh_port=1,
+            role="managed",
+            state="ready",
+            host_key=_ed25519_line(),
+            facts={"cpus": 8, "memory_bytes": 2**36, "disk_bytes": 2**40},
+        )
+        db.session.add(host)
+        db.session.commit()
+        with acting("cli"):
+            server, _ = servers.request_server(customer.reseller, customer.id, "medium", [])
+            _, job = servers.approve_server(server)
+        self._finished(job)
+        return server
+
+    def _finished(self, job):
+        with acting("cli"):
+            provisioning.finish_job(job, "successful", stats={})
+            db.session.commit()
+
+    def server_id(self, owner: str) -> int:
+        return self._server(owner).id
+
+    def _server_user(self, owner: str):
+        server = self._server(owner)
+        with acting("cli"):
+            user, job = server_users.add_user(server, "matrix")
+        self._finished(job)
+        return user
+
+    def server_user_id(self, owner: str) -> int:
+        return self._server_user(owner).id
+
+    def key_id(self, owner: str) -> int:
+        user = self._server_user(owner)
+        with acting("cli"):
+            key, job = server_users.add_key(user, ED25519_LINE)
+        self._finished(job)
+        return key.id
+
+    def port_id(self, owner: str) -> int:
+        server = self._server(owner)
+        with acting("cli"):
+            opened, job = firewall.open_port(server, 8080)
+        self._finished(job)
+        return opened.id
 
     @cached_property
     def admin(self):

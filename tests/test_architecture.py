@@ -21,7 +21,7 @@ LAYERS = (
     ("panel.config", "panel.extensions", "panel.core"),
     ("panel.accounts", "panel.coop", "panel.hosts"),
     ("panel.provisioning",),
-    ("panel.webspaces", "panel.metering"),
+    ("panel.webspaces", "panel.servers", "panel.metering"),
     ("panel.billing",),
     ("panel.api",),
     # The app, its commands (with the finder of plug-in commands such as the testbed's), the

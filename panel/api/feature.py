@@ -10,6 +10,7 @@ from panel.api import (
     hosts,
     jobs,
     members,
+    servers,
     shares,
     usage,
     users,
@@ -19,7 +20,19 @@ from panel.api.auth import authenticate_bearer
 from panel.api.base import api
 from panel.extensions import csrf
 
-RESOURCES = (account, users, members, shares, audit, hosts, jobs, webspaces, usage, billing)
+RESOURCES = (
+    account,
+    users,
+    members,
+    shares,
+    audit,
+    hosts,
+    jobs,
+    webspaces,
+    servers,
+    usage,
+    billing,
+)
 
 
 def register(app: Flask) -> None:

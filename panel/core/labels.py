@@ -48,6 +48,11 @@ LABELS = {
     "credit_note": _l("credit note"),
     "supplementary": _l("supplementary invoice"),
     "revoked": _l("revoked"),
+    "requested": _l("requested"),
+    "releasing": _l("releasing"),
+    "released": _l("released"),
+    "archive": _l("archived"),
+    "wipe": _l("wiped"),
 }
 
 

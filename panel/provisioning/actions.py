@@ -25,6 +25,9 @@ class Action:
     # It works on one host, its target, which it drains (no new webspaces) while it runs and
     # until it succeeded.
     drains: bool = False
+    # It only looks: ansible-playbook runs with --check --diff, and its changed tasks are what
+    # differs from the playbook's desired state (a drift check).
+    check: bool = False
 
 
 ACTIONS: dict[str, Action] = {}
@@ -49,7 +52,7 @@ def add_upgrade_variables(variables: Callable[[list[str]], dict[str, list]]) -> 
         UPGRADE_VARIABLES.append(variables)
 
 
-def _base_variables(_hosts: list[str]) -> dict:
+def base_variables(_hosts: list[str]) -> dict:
     """The firewall's sources the panel knows (base_panel_*: roles/base adds them to its own)."""
     return {
         "base_panel_ssh_sources": list(current_app.config["MANAGEMENT_ADDRESSES"]),
@@ -73,7 +76,7 @@ for _action in (
         "base.yml",
         True,
         "Apply the host baseline: time zone, locale, updates, journal, firewall",
-        variables=_base_variables,
+        variables=base_variables,
     ),
     Action("apt-upgrade", "apt-upgrade.yml", True, "Install Debian updates"),
     Action("reboot", "reboot.yml", True, "Reboot and wait until the host is back"),
@@ -99,7 +102,7 @@ for _action in (
         "setup.yml",
         description="Set a new host up: the baseline, the metering agent and node_exporter",
         secrets=_agent_secrets,
-        variables=_base_variables,
+        variables=base_variables,
     ),
 ):
     register(_action)

@@ -319,6 +319,9 @@ def execute(job: Job, folder: Path, secrets: dict, sink: EventSink, heartbeat: H
         "ident": f"job{job.id}",
         "quiet": True,
     }
+    definition = ACTIONS.get(job.action)
+    if definition is not None and definition.check:
+        arguments["cmdline"] = "--check --diff"
     # No transaction may stay open while the key is decrypted (bcrypt: a second on a busy
     # machine) or the playbook runs: it would hold SQLite's write lock (and leave PostgreSQL
     # idle in transaction) for minutes.

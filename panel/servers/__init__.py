@@ -1,0 +1,1 @@
+"""Managed servers: whole pool hosts that resellers run for their customers."""

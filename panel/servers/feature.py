@@ -1,0 +1,16 @@
+"""Managed servers join the app: their pages, the periodic purge of archives, their actions and
+job outcome for provisioning."""
+
+from flask import Flask
+
+from panel.core.queue import add_task
+from panel.provisioning import actions, outcomes
+from panel.servers import changes, tasks, views
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+    add_task(app, "server_housekeeping", tasks.register)
+    for action in changes.ACTIONS.values():
+        actions.register(action)
+    outcomes.register_outcome("Server", changes.ServerOutcome())
