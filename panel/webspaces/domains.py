@@ -87,19 +87,10 @@ def needs_verification(name: str, webspace: Webspace) -> bool:
     return proven is None
 
 
-def add_domain(
-    webspace: Webspace,
-    name: Any,
-    *,
-    www_alias: Any = False,
-    redirect: Any = "",
-    document_root: Any = None,
-    tls: Any = True,
-) -> tuple[Domain, Job | None]:
-    """Add a domain to the webspace; it goes live at once, or after the ownership check."""
-    domain = new_domain(
-        webspace, name, www_alias=www_alias, redirect=redirect, document_root=document_root, tls=tls
-    )
+def add_domain(webspace: Webspace, name: Any, **options: Any) -> tuple[Domain, Job | None]:
+    """Add a domain to the webspace (OPTIONS: new_domain's www_alias, redirect, document_root,
+    tls); it goes live at once, or after the ownership check."""
+    domain = new_domain(webspace, name, **options)
     job = None
     if domain.verified_at is not None:
         job = queue_change(domain, Desired.ACTIVE, domain_vars(domain, Desired.ACTIVE))
