@@ -121,7 +121,7 @@ def resold(answer, customer=None, member=404, anonymous=LOGIN, **request) -> Row
     a customer on its own (or gets CUSTOMER where the action is the reseller's); another
     reseller's or customer's is missing, and so is any for a member."""
     mine = {OWN: answer, OTHER: 404}
-    theirs = {OWN: answer if customer is None else customer, OTHER: 404, SIBLING: 404}
+    theirs = {**mine, SIBLING: 404} if customer is None else customer
     return Row(anonymous, answer, mine, member, theirs, **request)
 
 
