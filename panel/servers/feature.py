@@ -4,8 +4,8 @@ job outcome for provisioning."""
 from flask import Flask
 
 from panel.core.queue import add_task
-from panel.provisioning import actions, outcomes
-from panel.servers import changes, tasks, views
+from panel.provisioning import actions, outcomes, resources
+from panel.servers import changes, models, tasks, views
 
 
 def register(app: Flask) -> None:
@@ -14,3 +14,4 @@ def register(app: Flask) -> None:
     for action in changes.ACTIONS.values():
         actions.register(action)
     outcomes.register_outcome("Server", changes.ServerOutcome())
+    resources.register_resource(models.Server)

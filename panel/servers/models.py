@@ -8,7 +8,16 @@ ports are the desired state itself: each change re-runs server.yml with all of t
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -106,6 +115,16 @@ class Server(CreatedAt, Base):
     @property
     def owner_reseller_id(self) -> int:
         return self.reseller_id
+
+    @property
+    def viewer_user_id(self) -> int:
+        """The customer, which also reads the server's jobs (provisioning.resources)."""
+        return self.customer_id
+
+    @classmethod
+    def served_to(cls, user_id: int) -> ColumnElement[bool]:
+        """The condition for the servers (and so the jobs) a customer reads: its own."""
+        return cls.customer_id == user_id
 
     @property
     def hostname(self) -> str:
