@@ -334,11 +334,12 @@ def live_panel(
     hosts: int = HOST_COUNT,
     settings: dict | None = None,
     setup: bool = False,
+    role: str = "webspace",
 ) -> Iterator[LivePanel]:
     """Everything a test needs, torn down again in reverse order whatever happens. SETTINGS are
-    further PANEL_* settings (without the prefix) for the worker and the test's app. The hosts
-    are ready without their setup job (`testbed up --no-setup`: no agent, no firewall) unless
-    SETUP is true."""
+    further PANEL_* settings (without the prefix) for the worker and the test's app. The hosts,
+    registered with ROLE, are ready without their setup job (`testbed up --no-setup`: no agent,
+    no firewall) unless SETUP is true."""
     with torn_down_on_sigterm(), machine_lock(), contextlib.ExitStack() as cleanup:
         running = testbed_on_machine()
         if running:
@@ -393,7 +394,9 @@ def live_panel(
         cleanup.callback(_dispose, live.app)
         live.token = admin_token(live.app)
         setup_option = "--setup" if setup else "--no-setup"
-        up = live.cli("testbed", "up", "--hosts", str(hosts), setup_option, check=False)
+        up = live.cli(
+            "testbed", "up", "--hosts", str(hosts), setup_option, "--role", role, check=False
+        )
         # Unless another testbed came up meanwhile, whatever of one exists now is this run's.
         if "run `panel testbed down` first" not in up.stderr:
             cleanup.callback(live.cli, "testbed", "down", check=False)
