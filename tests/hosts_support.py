@@ -189,10 +189,11 @@ def _clear_key_pem() -> str:
 
 
 def run_playbook(
-    state: saved.State, playbook: str, host_name: str, extravars: dict
+    state: saved.State, playbook: str, host_name: str, extravars: dict, cmdline: str = ""
 ) -> ansible_runner.Runner:
     """playbooks/PLAYBOOK against one testbed host, as the panel's worker runs a job: through
-    ansible-runner, with the panel's key and the host's key pinned (strict checking)."""
+    ansible-runner, with the panel's key and the host's key pinned (strict checking). CMDLINE:
+    further options of ansible-playbook (such as "--check --diff")."""
     active = _current()
     host = host_named(state, host_name)
     active.runs += 1
@@ -220,6 +221,7 @@ def run_playbook(
             "ANSIBLE_SSH_CONTROL_PATH_DIR": str(active.control_dir),
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         },
+        cmdline=cmdline or None,
         quiet=True,
         timeout=PLAYBOOK_TIMEOUT,
     )
