@@ -1,5 +1,6 @@
 """The `panel` command."""
 
+import logging
 import os
 import secrets
 import signal
@@ -160,13 +161,21 @@ def worker(workers: int) -> None:
         reaped = reap()
         waiting = requeue_waiting()
     click.echo(f"worker starting: {len(reaped)} lost jobs reaped, {waiting} waiting jobs queued")
-    job_launcher(app)
+    launcher = job_launcher(app)
     Reaper(app).start()
     # Redis hands a job over at once (a blocking pop); SQLite is polled, and an idle queue is
     # checked ten times a second by each thread: a job waits for pickup 0.1 s at most.
     queue.create_consumer(
         workers=workers, worker_type="thread", initial_delay=0.05, backoff=1.2, max_delay=0.1
     ).run()
+    # Stopped (SIGTERM: at once; SIGINT: once the running jobs ended): the jobs still running
+    # end with their launcher now, and the worker exits without the interpreter's clean-up, in
+    # which nothing is left to save and Huey's threads still wait on those jobs.
+    launcher.stop()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @main.group()

@@ -64,6 +64,13 @@ class Launcher:
         theirs.close()
         self.socket, self.pid = ours, pid
 
+    def stop(self) -> None:
+        """End the launcher, and with it (PR_SET_PDEATHSIG) every job process it started."""
+        if self.pid is not None:
+            os.kill(self.pid, signal.SIGTERM)
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
     def run(self, job_id: int) -> int | None:
         """Run job JOB_ID in a new process and wait for it: its exit code, or None when the
         launcher is gone."""

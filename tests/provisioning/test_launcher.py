@@ -14,6 +14,7 @@ WORKER = textwrap.dedent(
     from panel.provisioning.launcher import Launcher
 
     held = threading.Lock()
+    STARTED = f"/tmp/launcher-test-{os.getpid()}"
 
     def job(job_id):
         if job_id == 0:
@@ -22,6 +23,9 @@ WORKER = textwrap.dedent(
         if job_id == 99:
             os.kill(os.getppid(), signal.SIGKILL)
             time.sleep(5)
+        if job_id == 50:
+            open(STARTED, "w").close()
+            time.sleep(30)
         time.sleep(0.2)
         if job_id == 7:
             raise RuntimeError("the job broke")
@@ -29,6 +33,8 @@ WORKER = textwrap.dedent(
 
     launcher = Launcher(job)
     launcher.start()
+    stopped = Launcher(job)
+    stopped.start()
     ready = threading.Event()
 
     def hold():
@@ -52,6 +58,15 @@ WORKER = textwrap.dedent(
         run.start()
     for run in runs:
         run.join()
+    long_run = threading.Thread(target=lambda: codes.__setitem__("50", stopped.run(50)))
+    long_run.start()
+    deadline = time.monotonic() + 10
+    while not os.path.exists(STARTED) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.remove(STARTED)
+    stopped.stop()
+    long_run.join(10)
+    codes["stop ended the job"] = not long_run.is_alive()
     codes["99"] = launcher.run(99)
     codes["after"] = launcher.run(3)
     print(json.dumps({"codes": codes, "refused": refused}))
@@ -89,3 +104,9 @@ def test_a_gone_launcher_is_reported_and_not_waited_for(worker_run):
     codes = worker_run["codes"]
     assert codes["99"] is None
     assert codes["after"] is None
+
+
+def test_stopping_the_launcher_ends_its_running_jobs(worker_run):
+    codes = worker_run["codes"]
+    assert codes["stop ended the job"] is True
+    assert codes["50"] is None

@@ -151,8 +151,10 @@ def test_an_approved_server_is_set_up_on_a_pool_host(live, server):
     assert live.on_host(HOST, "hostname") == (0, f"{server['hostname']}\n")
     status, _ = live.on_host(HOST, "nft list ruleset | grep -q 'policy drop'")
     assert status == 0
-    page = live.on_host(HOST, "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/")
-    assert page == (0, "200")
+    page = "<?php echo 'php ', PHP_MAJOR_VERSION;"
+    assert live.on_host(HOST, f'echo "{page}" > /var/www/html/index.php')[0] == 0
+    status, body = live.on_host(HOST, "curl -s http://127.0.0.1/index.php")
+    assert status == 0 and body.startswith("php 8"), body
 
 
 def test_a_request_the_shares_do_not_cover_is_refused(live, reseller, customer, server):
