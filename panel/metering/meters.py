@@ -127,3 +127,10 @@ METERS: dict[str, Meter] = {
         ),
     )
 }
+# What the usage pages show per webspace, and per managed server.
+WEBSPACE_METERS = {
+    name: meter for name, meter in METERS.items() if meter.resource_type != ResourceType.SERVER
+}
+SERVER_METERS = {
+    name: meter for name, meter in METERS.items() if meter.resource_type == ResourceType.SERVER
+}
