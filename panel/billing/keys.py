@@ -87,12 +87,17 @@ def usage(key: str, month: date) -> dict[int, Decimal]:
     return {member: value for member, value in found.items() if value > 0}
 
 
-def server_usage(key: str, month: date) -> dict[tuple[int, str], Decimal]:
-    """(member id, server name) → usage of a server meter in the month, by server id."""
+def server_usage(key: str, month: date) -> dict[tuple[int, int, str], Decimal]:
+    """(member id, server id, server name) → usage of a server meter in the month."""
     start, end = month_bounds(month)
     divisor, _ = METERED[key]
     rows = db.session.execute(
-        select(UsageRecord.member_id, UsageRecord.resource_name, func.sum(UsageRecord.quantity))
+        select(
+            UsageRecord.member_id,
+            UsageRecord.server_id,
+            UsageRecord.resource_name,
+            func.sum(UsageRecord.quantity),
+        )
         .where(
             UsageRecord.metric == key,
             UsageRecord.period_start >= start,
@@ -101,7 +106,9 @@ def server_usage(key: str, month: date) -> dict[tuple[int, str], Decimal]:
         .group_by(UsageRecord.member_id, UsageRecord.server_id, UsageRecord.resource_name)
         .order_by(UsageRecord.server_id)
     )
-    found = {(member, name): Decimal(total) / divisor for member, name, total in rows}
+    found = {
+        (member, server, name): Decimal(total) / divisor for member, server, name, total in rows
+    }
     return {payer: value for payer, value in found.items() if value > 0}
 
 

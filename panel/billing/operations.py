@@ -213,11 +213,12 @@ def _share_pools(period: BillingPeriod, unallocated: list[CostPool]) -> dict[int
         total = sum(used.values())
         price = unit_price(pool.amount, total)
         unit = keys.unit(pool.key)
-        for (member_id, server), share in shares.items():
+        for payer, share in shares.items():
+            member_id, server_id, server = payer
             charges[member_id].append(
                 Charge(
                     description=f"{pool.name}: {server}" if server else pool.name,
-                    quantity=used[member_id, server],
+                    quantity=used[payer],
                     unit=unit,
                     unit_price=price,
                     exact_net=share.exact,
@@ -227,16 +228,17 @@ def _share_pools(period: BillingPeriod, unallocated: list[CostPool]) -> dict[int
                     key=pool.key,
                     pool_amount=pool.amount,
                     key_total=total,
+                    server_id=server_id,
                 )
             )
     return charges
 
 
-def _payers(key: str, month: date) -> dict[tuple[int, str | None], Decimal]:
-    """Usage of the key by member and, for the servers' meters, server name."""
+def _payers(key: str, month: date) -> dict[tuple[int, int | None, str | None], Decimal]:
+    """Usage of the key by member and, for the servers' meters, server (id and name)."""
     if key in keys.PER_SERVER:
         return keys.server_usage(key, month)
-    return {(member, None): value for member, value in keys.usage(key, month).items()}
+    return {(member, None, None): value for member, value in keys.usage(key, month).items()}
 
 
 def _active_mandate_ids() -> dict[int, int]:

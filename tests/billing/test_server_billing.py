@@ -47,12 +47,12 @@ def test_server_hours_are_invoiced_to_the_resellers_member_a_line_per_server(ser
     by_member = {invoice.member_id: invoice for invoice in result.created}
     assert set(by_member) == {first.member_id, other.member_id}
     lines = [
-        (line.description, line.quantity, line.unit, line.net, line.key_total)
+        (line.description, line.server_id, line.quantity, line.unit, line.net, line.key_total)
         for line in by_member[first.member_id].lines
     ]
     assert lines == [
-        (f"Managed hosts: {first.hostname}", Decimal(1), "h", Decimal("25.00"), Decimal(4)),
-        (f"Managed hosts: {second.hostname}", Decimal(2), "h", Decimal("50.00"), Decimal(4)),
+        (f"Managed hosts: {first.hostname}", first.id, 1, "h", Decimal("25.00"), 4),
+        (f"Managed hosts: {second.hostname}", second.id, 2, "h", Decimal("50.00"), 4),
     ]
     (line,) = by_member[other.member_id].lines
     assert (line.description, line.net) == (f"Managed hosts: {other.hostname}", Decimal("25.00"))
@@ -67,3 +67,28 @@ def test_an_unknown_server_key_is_refused(period, key):
         operations.add_pool(period, "Managed hosts", "100.00", key)
     assert "key" in refused.value.fields
     assert period.pools == []
+
+
+def test_the_reseller_sees_its_invoice_per_customer_and_the_lines_in_the_api(
+    servers, period, make_user, login_as, api_as
+):
+    first, second, other = servers
+    # The reseller's second customer gets the second server.
+    second.customer_id = make_user(
+        "customer", email="bakery@example.org", reseller=first.reseller
+    ).id
+    with acting("cli"):
+        operations.add_pool(period, "Managed hosts", "100.00", "server_hours")
+        operations.run_period(period)
+        invoice = next(i for i in operations.issue(period) if i.member_id == first.member_id)
+    client, _ = login_as(first.reseller)
+    page = client.get(f"/invoices/{invoice.id}").text
+    table = page.split('class="customer-shares"')[1].split("</table>")[0]
+    assert "25.00" in table.split(first.customer.email)[1].split("</tr>")[0]
+    assert "50.00" in table.split("bakery@example.org")[1].split("</tr>")[0]
+    api, _ = api_as(first.reseller)
+    lines = api.get(f"/api/v1/invoices/{invoice.id}").json["lines"]
+    assert [line["server_id"] for line in lines] == [first.id, second.id]
+    # Another reseller does not see the invoice at all.
+    other_page = login_as(other.reseller)[0].get(f"/invoices/{invoice.id}")
+    assert other_page.status_code == 404

@@ -1,5 +1,5 @@
-"""server metering: ledger rows of managed servers (a row measures a webspace or a server) and
-cost pools keyed by the servers' meters
+"""server metering: ledger rows of managed servers (a row measures a webspace or a server),
+cost pools keyed by the servers' meters, and invoice lines naming the server they charge for
 
 Revision ID: 0014
 Revises: 0013
@@ -45,9 +45,19 @@ def upgrade() -> None:
         batch_op.create_check_constraint(
             batch_op.f("ck_cost_pools_key"), f"key IN ({KEYS}, {SERVER_KEYS}, {COUNTS})"
         )
+    with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("server_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_invoice_lines_server_id_servers"), "servers", ["server_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("invoice_lines", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_invoice_lines_server_id_servers"), type_="foreignkey"
+        )
+        batch_op.drop_column("server_id")
     with op.batch_alter_table("cost_pools", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_cost_pools_key"), type_="check")
         batch_op.create_check_constraint(
