@@ -1,13 +1,24 @@
 """Usage ledger rows written directly, as the collector would write them, for tests that need
-usage without Prometheus."""
+usage without Prometheus; and managed servers holding a host over a given time."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from panel.extensions import db
 from panel.metering.models import UsageRecord
+from panel.servers.models import Server, ServerState
 
-UNITS = {"traffic": "B", "requests": "requests", "cpu": "s", "disk": "B·h", "database_disk": "B·h"}
+UNITS = {
+    "traffic": "B",
+    "requests": "requests",
+    "cpu": "s",
+    "disk": "B·h",
+    "database_disk": "B·h",
+    "server_hours": "s",
+    "server_cpu": "s",
+    "server_memory": "B·h",
+    "server_disk": "B·h",
+}
 
 
 def ledger_row(
@@ -30,6 +41,48 @@ def ledger_row(
         quality=quality,
         samples=240,
         covered_seconds=3600 if quality == "complete" else 1800,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def held_server(host, customer, allocated: datetime, released: datetime | None = None) -> Server:
+    """A server of the customer's reseller that held HOST from ALLOCATED (until RELEASED)."""
+    reseller = customer.reseller
+    server = Server(
+        member_id=reseller.member_id,
+        reseller_id=reseller.id,
+        customer_id=customer.id,
+        size="medium",
+        host_id=host.id,
+        state=ServerState.RELEASED if released else ServerState.ACTIVE,
+        allocated_at=allocated,
+        released_at=released,
+    )
+    db.session.add(server)
+    db.session.commit()
+    return server
+
+
+def server_row(server, metric: str, quantity, start: datetime) -> UsageRecord:
+    """One hour of the server's usage of the meter, from START (committed)."""
+    row = UsageRecord(
+        member_id=server.member_id,
+        server_id=server.id,
+        resource_type="server",
+        resource_id=server.id,
+        resource_name=server.hostname,
+        metric=metric,
+        unit=UNITS[metric],
+        period_start=start,
+        period_end=start + timedelta(hours=1),
+        raw_start=Decimal(0),
+        raw_end=Decimal(quantity),
+        quantity=Decimal(quantity),
+        quality="complete",
+        samples=240,
+        covered_seconds=3600,
     )
     db.session.add(row)
     db.session.commit()

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from ledger_rows import ledger_row
+from ledger_rows import ledger_row, server_row
 from sqlalchemy import func, select
 
 from panel.accounts import operations as accounts
@@ -923,3 +923,30 @@ def test_a_member_reads_only_its_own_usage(app):
     assert own.resource_name in page.text and other.resource_name not in page.text
     admin = World(ADMIN).client(app, api=True).get("/api/v1/usage?page_size=100").json
     assert {row["id"] for row in admin} == {own.id, other.id}
+
+
+@pytest.mark.parametrize(
+    ("role", "owners", "readable"),
+    [
+        (CUSTOMER, (OWN, SIBLING, OTHER), {OWN}),
+        (RESELLER, (OWN, OTHER), {OWN}),
+        (MEMBER, (OTHER,), set()),
+    ],
+)
+def test_a_servers_usage_is_read_by_its_reseller_and_its_customer_only(app, role, owners, readable):
+    world = World(role)
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    servers_by = {owner: world._server(owner) for owner in owners}
+    rows = {
+        owner: server_row(server, "server_hours", 3600, start)
+        for owner, server in servers_by.items()
+    }
+    client = world.client(app, api=True)
+    listed = {row["id"] for row in client.get("/api/v1/usage?page_size=100").json}
+    assert listed == {rows[owner].id for owner in readable}
+    for owner, server in servers_by.items():
+        answer = client.get(f"/api/v1/usage?server={server.id}")
+        if owner in readable:
+            assert [row["id"] for row in answer.json] == [rows[owner].id]
+        else:
+            assert answer.status_code == 404, owner

@@ -43,6 +43,9 @@ class LineSchema(Schema):
     unit_price = fields.Decimal(as_string=True)
     pool_amount = fields.Decimal(as_string=True, allow_none=True)
     key_total = fields.Decimal(as_string=True, allow_none=True)
+    server_id = fields.Integer(
+        allow_none=True, metadata={"description": "the managed server the line charges for"}
+    )
     exact_net = fields.Decimal(as_string=True)
     net = fields.Decimal(as_string=True)
     vat_percent = fields.Decimal(as_string=True)

@@ -10,6 +10,7 @@ from panel.api.schemas import Id, UtcDateTime, errors
 from panel.metering import usage
 from panel.metering.meters import METERS
 from panel.metering.models import Quality
+from panel.servers.loaders import load_server
 from panel.webspaces.loaders import load_webspace
 
 blp = ApiBlueprint("api_usage", __name__, url_prefix="/api/v1/usage", description="Usage ledger")
@@ -17,7 +18,10 @@ blp = ApiBlueprint("api_usage", __name__, url_prefix="/api/v1/usage", descriptio
 
 class UsageQuerySchema(Schema):
     webspace = Id(metadata={"description": "only this webspace's rows"})
-    customer = Id(metadata={"description": "only the rows of webspaces serving this customer"})
+    server = Id(metadata={"description": "only this managed server's rows"})
+    customer = Id(
+        metadata={"description": "only the rows of webspaces serving this customer and its servers"}
+    )
     metric = fields.String(validate=validate.OneOf(list(METERS)))
     from_ = UtcDateTime(data_key="from", metadata={"description": "periods starting from"})
     to = UtcDateTime(metadata={"description": "periods starting before"})
@@ -26,12 +30,15 @@ class UsageQuerySchema(Schema):
 class UsageRecordSchema(Schema):
     id = fields.Integer()
     member_id = fields.Integer()
-    webspace_id = fields.Integer()
+    webspace_id = fields.Integer(allow_none=True)
+    server_id = fields.Integer(allow_none=True)
     resource_type = fields.String()
     resource_id = fields.Integer()
     resource_name = fields.String()
     metric = fields.String(metadata={"enum": list(METERS)})
-    unit = fields.String(metadata={"description": "B, requests, s, or B·h for gauges"})
+    unit = fields.String(
+        metadata={"description": "B, requests, s (CPU and server time), or B·h for gauges"}
+    )
     period_start = UtcDateTime()
     period_end = UtcDateTime()
     raw_start = fields.Decimal(as_string=True)
@@ -56,13 +63,16 @@ def _utc(moment):
 @errors(blp, 404)
 def list_usage(query, pagination_parameters):
     """Ledger rows the caller may see: a member (a reseller too) its own, a customer those of
-    the webspaces serving it, an admin everyone's."""
-    webspace_id = query.get("webspace")
+    the webspaces serving it and of its servers, an admin everyone's."""
+    webspace_id, server_id = query.get("webspace"), query.get("server")
     if webspace_id is not None:
         load_webspace(webspace_id)
+    if server_id is not None:
+        load_server(server_id)
     start, end = usage.clean_span(_utc(query.get("from_")), _utc(query.get("to")))
     stmt = usage.records(
         webspace_id=webspace_id,
+        server_id=server_id,
         customer_id=query.get("customer"),
         metric=query.get("metric"),
         start=start,

@@ -1,6 +1,7 @@
 """Each member's usage of an allocation key in a billing month, in the unit it is billed in:
 ledger meters summed from the usage ledger (the only usage billing reads), counts weighted by
-the part of the month each thing existed."""
+the part of the month each thing existed. The managed servers' meters are also told per server,
+so that each server gets a line of its own."""
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time
@@ -23,7 +24,17 @@ METERED = {
     PoolKey.CPU: (Decimal(3600), "h"),
     PoolKey.DISK: (Decimal(10) ** 9, "GB·h"),
     PoolKey.DATABASE_DISK: (Decimal(10) ** 9, "GB·h"),
+    PoolKey.SERVER_HOURS: (Decimal(3600), "h"),
+    PoolKey.SERVER_CPU: (Decimal(3600), "h"),
+    PoolKey.SERVER_MEMORY: (Decimal(10) ** 9, "GB·h"),
+    PoolKey.SERVER_DISK: (Decimal(10) ** 9, "GB·h"),
 }
+PER_SERVER = (
+    PoolKey.SERVER_HOURS,
+    PoolKey.SERVER_CPU,
+    PoolKey.SERVER_MEMORY,
+    PoolKey.SERVER_DISK,
+)
 COUNTED_UNITS = {
     PoolKey.WEBSPACES: "webspaces",
     PoolKey.DOMAINS: "domains",
@@ -35,6 +46,10 @@ LABELS = {
     PoolKey.CPU: _l("CPU time"),
     PoolKey.DISK: _l("disk space"),
     PoolKey.DATABASE_DISK: _l("database space"),
+    PoolKey.SERVER_HOURS: _l("managed server time"),
+    PoolKey.SERVER_CPU: _l("managed server CPU time"),
+    PoolKey.SERVER_MEMORY: _l("managed server memory"),
+    PoolKey.SERVER_DISK: _l("managed server disk space"),
     PoolKey.WEBSPACES: _l("webspaces"),
     PoolKey.DOMAINS: _l("domains"),
     PoolKey.MEMBERS: _l("members"),
@@ -70,6 +85,31 @@ def usage(key: str, month: date) -> dict[int, Decimal]:
     else:
         found = _counted(key, start, end)
     return {member: value for member, value in found.items() if value > 0}
+
+
+def server_usage(key: str, month: date) -> dict[tuple[int, int, str], Decimal]:
+    """(member id, server id, server name) → usage of a server meter in the month."""
+    start, end = month_bounds(month)
+    divisor, _ = METERED[key]
+    rows = db.session.execute(
+        select(
+            UsageRecord.member_id,
+            UsageRecord.server_id,
+            UsageRecord.resource_name,
+            func.sum(UsageRecord.quantity),
+        )
+        .where(
+            UsageRecord.metric == key,
+            UsageRecord.period_start >= start,
+            UsageRecord.period_start < end,
+        )
+        .group_by(UsageRecord.member_id, UsageRecord.server_id, UsageRecord.resource_name)
+        .order_by(UsageRecord.server_id)
+    )
+    found = {
+        (member, server, name): Decimal(total) / divisor for member, server, name, total in rows
+    }
+    return {payer: value for payer, value in found.items() if value > 0}
 
 
 def _counted(key: str, start: datetime, end: datetime) -> dict[int, Decimal]:

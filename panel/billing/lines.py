@@ -25,6 +25,8 @@ class Charge:
     key: str = ""
     pool_amount: Decimal | None = None
     key_total: Decimal | None = None
+    # The managed server the line charges for, when its pool is keyed by the servers' meters.
+    server_id: int | None = None
 
     @classmethod
     def fixed(cls, description: str, quantity: Decimal, unit: str, amount: Decimal) -> "Charge":
@@ -57,6 +59,7 @@ class Charge:
             "key": self.key,
             "pool_amount": self.pool_amount,
             "key_total": self.key_total,
+            "server_id": self.server_id,
             "vat_percent": vat_percent,
             "vat": vat,
         }

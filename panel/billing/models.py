@@ -33,6 +33,10 @@ class PoolKey(StrEnum):
     CPU = "cpu"
     DISK = "disk"
     DATABASE_DISK = "database_disk"
+    SERVER_HOURS = "server_hours"
+    SERVER_CPU = "server_cpu"
+    SERVER_MEMORY = "server_memory"
+    SERVER_DISK = "server_disk"
     WEBSPACES = "webspaces"
     DOMAINS = "domains"
     MEMBERS = "members"
@@ -186,6 +190,7 @@ class InvoiceLine(Base):
     unit_price: Mapped[Decimal] = mapped_column(UnitPrice)
     pool_amount: Mapped[Decimal | None] = mapped_column(Money)
     key_total: Mapped[Decimal | None] = mapped_column(Quantity)
+    server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id"))
     exact_net: Mapped[Decimal] = mapped_column(Exact)
     net: Mapped[Decimal] = mapped_column(Money)
     vat_percent: Mapped[Decimal] = mapped_column(Percent)

@@ -200,11 +200,11 @@ def run_period(period: BillingPeriod) -> RunResult:
 
 
 def _share_pools(period: BillingPeriod, unallocated: list[CostPool]) -> dict[int, list[Charge]]:
-    """Each member's charges: its share of every pool, by the pool's key. A pool whose key had
-    no usage goes to UNALLOCATED instead."""
+    """Each member's charges: its share of every pool, by the pool's key (a line per server
+    for the servers' meters). A pool whose key had no usage goes to UNALLOCATED instead."""
     charges: dict[int, list[Charge]] = defaultdict(list)
     for pool in period.pools:
-        used = keys.usage(pool.key, period.month)
+        used = _payers(pool.key, period.month)
         try:
             shares = allocate(pool.amount, used)
         except NoUsage:
@@ -213,11 +213,12 @@ def _share_pools(period: BillingPeriod, unallocated: list[CostPool]) -> dict[int
         total = sum(used.values())
         price = unit_price(pool.amount, total)
         unit = keys.unit(pool.key)
-        for member_id, share in shares.items():
+        for payer, share in shares.items():
+            member_id, server_id, server = payer
             charges[member_id].append(
                 Charge(
-                    description=pool.name,
-                    quantity=used[member_id],
+                    description=f"{pool.name}: {server}" if server else pool.name,
+                    quantity=used[payer],
                     unit=unit,
                     unit_price=price,
                     exact_net=share.exact,
@@ -227,9 +228,17 @@ def _share_pools(period: BillingPeriod, unallocated: list[CostPool]) -> dict[int
                     key=pool.key,
                     pool_amount=pool.amount,
                     key_total=total,
+                    server_id=server_id,
                 )
             )
     return charges
+
+
+def _payers(key: str, month: date) -> dict[tuple[int, int | None, str | None], Decimal]:
+    """Usage of the key by member and, for the servers' meters, server (id and name)."""
+    if key in keys.PER_SERVER:
+        return keys.server_usage(key, month)
+    return {(member, None, None): value for member, value in keys.usage(key, month).items()}
 
 
 def _active_mandate_ids() -> dict[int, int]:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from panel.billing import einvoice, forms, operations
 from panel.billing.coverage import coverage
+from panel.billing.customers import customer_shares
 from panel.billing.keys import LABELS
 from panel.billing.loaders import load_invoice, load_period, load_pool, visible_invoices
 from panel.billing.models import BillingPeriod, Invoice, InvoiceState, PeriodState
@@ -138,7 +139,12 @@ def invoice(invoice_id: int):
 
 def _invoice_page(invoice: Invoice, form, status: int = 200):
     page = render_template(
-        "billing/invoice.html", invoice=invoice, lines=invoice.line_values, labels=LABELS, form=form
+        "billing/invoice.html",
+        invoice=invoice,
+        lines=invoice.line_values,
+        labels=LABELS,
+        customers=customer_shares(invoice),
+        form=form,
     )
     return page, status
 

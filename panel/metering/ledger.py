@@ -9,18 +9,20 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from panel.core.audit import record
 from panel.core.errors import ValidationFailed
 from panel.core.models import utcnow
 from panel.extensions import db
+from panel.hosts.models import Host
 from panel.metering import local_prometheus
 from panel.metering.meters import METERS, Kind, Meter
 from panel.metering.models import CollectionRun, Quality, ResourceType, RunStatus, UsageRecord
 from panel.metering.prometheus import TIMEOUT, Prometheus, PrometheusUnavailable, Series
-from panel.metering.readings import Sample, Usage, counter_usage, gauge_usage
+from panel.metering.readings import ZERO, Sample, Usage, counter_usage, gauge_usage
+from panel.servers.models import Server
 from panel.webspaces.models import Database, State, Webspace
 
 log = logging.getLogger(__name__)
@@ -33,10 +35,13 @@ REPORTING = (State.ACTIVE, State.SUSPENDED)
 class Resource:
     id: int
     name: str
-    webspace_id: int
     member_id: int
     created_at: datetime
     reporting: bool
+    webspace_id: int | None = None
+    server_id: int | None = None
+    # A server's usage is its host's while it held the host: the part of the period it did.
+    held: tuple[datetime, datetime] | None = None
 
 
 @dataclass
@@ -159,7 +164,10 @@ def _write_period(client: Prometheus, start: datetime, end: datetime) -> PeriodR
     result = PeriodResult()
     rows: list[dict] = []
     for meter in METERS.values():
-        rows.extend(_meter_rows(client, meter, start, end, result))
+        if meter.kind == Kind.ALLOCATION:
+            rows.extend(_allocation_rows(meter, start, end))
+        else:
+            rows.extend(_meter_rows(client, meter, start, end, result))
     if rows:
         db.session.execute(insert(UsageRecord), rows)
     result.records = len(rows)
@@ -172,38 +180,65 @@ def _meter_rows(
 ) -> list[dict]:
     interval, _, gap_seconds = settings()
     t0, t1 = start.timestamp(), end.timestamp()
-    resources = _resources(meter)
+    resources = _resources(meter, start, end)
     done = _existing(meter, start)
     grouped: dict[int, list[Sample]] = defaultdict(list)
-    for series in client.raw_samples(meter.series, t1, interval + gap_seconds):
-        resource = resources.get(_key(meter, series))
-        if resource is None:
+    window = interval + gap_seconds
+    if meter.step is None:
+        found = client.raw_samples(meter.series, t1, window)
+    else:
+        found = client.evaluated(meter.series, t1, window, meter.step)
+    for series in found:
+        holders = resources.get(_key(meter, series))
+        if not holders:
             result.unmatched += 1
             continue
-        grouped[resource.id].extend(series.samples)
+        for resource in holders:
+            grouped[resource.id].extend(series.samples)
+    every = [resource for holders in resources.values() for resource in holders]
     baselines = (
-        _baselines(meter, start, interval, [r.id for r in resources.values()])
+        _baselines(meter, start, interval, [r.id for r in every])
         if meter.kind == Kind.COUNTER
         else {}
     )
     rows = []
-    for resource in resources.values():
+    for resource in every:
         if resource.id in done:
             continue
         samples = sorted(grouped.get(resource.id, []), key=lambda sample: sample[0])
         if not samples and not (resource.reporting and resource.created_at <= start):
             continue
-        before = next((s for s in reversed(samples) if s[0] <= t0), None)
-        inside = [s for s in samples if t0 < s[0] <= t1]
+        first, last = (t0, t1) if resource.held is None else _seconds(resource.held)
+        before = next((s for s in reversed(samples) if s[0] <= first), None)
+        inside = [s for s in samples if first < s[0] <= last]
         if meter.kind == Kind.COUNTER:
             baseline = baselines.get(resource.id)
             if not inside and before is None and baseline is None:
                 # Never measured: a row would start its chain at 0.
                 continue
-            usage = counter_usage(baseline, before, inside, t0, t1, gap_seconds)
+            usage = counter_usage(baseline, before, inside, first, last, gap_seconds)
         else:
-            usage = gauge_usage(before, inside, t0, t1, gap_seconds)
+            usage = gauge_usage(before, inside, first, last, gap_seconds)
         rows.append(_row(meter, resource, start, end, usage))
+    return rows
+
+
+def _seconds(span: tuple[datetime, datetime]) -> tuple[float, float]:
+    return span[0].timestamp(), span[1].timestamp()
+
+
+def _allocation_rows(meter: Meter, start: datetime, end: datetime) -> list[dict]:
+    """Each server's allocated time in the period: the seconds it held its host."""
+    done = _existing(meter, start)
+    rows = []
+    for holders in _resources(meter, start, end).values():
+        for resource in holders:
+            if resource.id in done:
+                continue
+            began, ended = resource.held
+            seconds = int((ended - began).total_seconds())
+            usage = Usage(ZERO, Decimal(seconds), Decimal(seconds), Quality.COMPLETE, 0, seconds)
+            rows.append(_row(meter, resource, start, end, usage))
     return rows
 
 
@@ -211,6 +246,7 @@ def _row(meter: Meter, resource: Resource, start: datetime, end: datetime, usage
     return {
         "member_id": resource.member_id,
         "webspace_id": resource.webspace_id,
+        "server_id": resource.server_id,
         "resource_type": meter.resource_type.value,
         "resource_id": resource.id,
         "resource_name": resource.name,
@@ -232,8 +268,11 @@ def _key(meter: Meter, series: Series) -> tuple[str, ...]:
     return tuple(series.labels.get(label, "") for label in meter.resource_labels)
 
 
-def _resources(meter: Meter) -> dict[tuple[str, ...], Resource]:
-    """The meter's resources by the labels that name them in Prometheus, and by id."""
+def _resources(meter: Meter, start: datetime, end: datetime) -> dict[tuple[str, ...], list]:
+    """The meter's resources in the period by the labels that name them in Prometheus: one
+    each, but a host released and allocated again within the period was held by two servers."""
+    if meter.resource_type == ResourceType.SERVER:
+        return _servers(start, end)
     if meter.resource_type == ResourceType.DATABASE:
         query = select(
             Database.id,
@@ -245,7 +284,9 @@ def _resources(meter: Meter) -> dict[tuple[str, ...], Resource]:
             Database.engine,
         ).where(Database.state != State.PENDING)
         resources = {
-            (engine, name): Resource(ident, name, webspace, member, created, state in REPORTING)
+            (engine, name): [
+                Resource(ident, name, member, created, state in REPORTING, webspace_id=webspace)
+            ]
             for ident, name, webspace, member, created, state, engine in db.session.execute(query)
         }
     else:
@@ -253,10 +294,37 @@ def _resources(meter: Meter) -> dict[tuple[str, ...], Resource]:
             Webspace.id, Webspace.name, Webspace.member_id, Webspace.created_at, Webspace.state
         ).where(Webspace.purged_at.is_(None))
         resources = {
-            (name,): Resource(ident, name, ident, member, created, state in REPORTING)
+            (name,): [Resource(ident, name, member, created, state in REPORTING, webspace_id=ident)]
             for ident, name, member, created, state in db.session.execute(query)
         }
     return resources
+
+
+def _servers(start: datetime, end: datetime) -> dict[tuple[str, ...], list]:
+    """The servers that held a host in the period, by the host's name, with the part they did."""
+    query = (
+        select(Server, Host.name)
+        .join(Host, Server.host_id == Host.id)
+        .where(Server.allocated_at < end)
+        .where(or_(Server.released_at.is_(None), Server.released_at > start))
+        .order_by(Server.allocated_at)
+    )
+    servers: dict[tuple[str, ...], list] = defaultdict(list)
+    for server, host in db.session.execute(query):
+        allocated, released = server.allocated_at, server.released_at
+        held = (max(allocated, start), min(released or end, end))
+        servers[(host,)].append(
+            Resource(
+                server.id,
+                server.hostname,
+                server.member_id,
+                allocated,
+                True,
+                server_id=server.id,
+                held=held,
+            )
+        )
+    return servers
 
 
 def _existing(meter: Meter, start: datetime) -> set[int]:

@@ -1,4 +1,5 @@
-"""What the ledger measures: each meter is one agent metric read from Prometheus."""
+"""What the ledger measures: each meter is an agent's or node_exporter's metric read from
+Prometheus, or (server hours) the time a managed server held its host."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -13,6 +14,8 @@ class Kind(StrEnum):
     COUNTER = "counter"
     # Usage is the reading integrated over time (value × hours).
     GAUGE = "gauge"
+    # Usage is the time the resource was allocated in the period, from the panel's own rows.
+    ALLOCATION = "allocation"
 
 
 @dataclass(frozen=True)
@@ -23,13 +26,24 @@ class Meter:
     resource_type: ResourceType
     unit: str
     label: object
+    # Set when SERIES is a PromQL expression (no stored series holds the usage): Prometheus
+    # evaluates it every STEP seconds over the period. A counter read so loses, when it resets,
+    # what it counted after the last evaluation before the reset.
+    step: int | None = None
 
     @property
     def resource_labels(self) -> tuple[str, ...]:
         """The series labels that name the resource."""
         if self.resource_type == ResourceType.DATABASE:
             return ("engine", "database")
+        if self.resource_type == ResourceType.SERVER:
+            # The host label the panel's scrape targets give every series of a host.
+            return ("host",)
         return ("webspace",)
+
+
+# node_exporter's scrape interval (monitoring/prometheus.yml): each evaluation sees a new scrape.
+NODE_STEP = 15
 
 
 METERS: dict[str, Meter] = {
@@ -75,5 +89,48 @@ METERS: dict[str, Meter] = {
             "B·h",
             _l("Database space"),
         ),
+        Meter(
+            "server_hours",
+            "",
+            Kind.ALLOCATION,
+            ResourceType.SERVER,
+            "s",
+            _l("Server time"),
+        ),
+        Meter(
+            "server_cpu",
+            'sum by (host) (node_cpu_seconds_total{mode!~"idle|iowait|steal"})',
+            Kind.COUNTER,
+            ResourceType.SERVER,
+            "s",
+            _l("Server CPU time"),
+            NODE_STEP,
+        ),
+        Meter(
+            "server_memory",
+            "sum by (host) (node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes)",
+            Kind.GAUGE,
+            ResourceType.SERVER,
+            "B·h",
+            _l("Server memory"),
+            NODE_STEP,
+        ),
+        Meter(
+            "server_disk",
+            'sum by (host) (node_filesystem_size_bytes{mountpoint="/"}'
+            ' - node_filesystem_avail_bytes{mountpoint="/"})',
+            Kind.GAUGE,
+            ResourceType.SERVER,
+            "B·h",
+            _l("Server disk space"),
+            NODE_STEP,
+        ),
     )
+}
+# What the usage pages show per webspace, and per managed server.
+WEBSPACE_METERS = {
+    name: meter for name, meter in METERS.items() if meter.resource_type != ResourceType.SERVER
+}
+SERVER_METERS = {
+    name: meter for name, meter in METERS.items() if meter.resource_type == ResourceType.SERVER
 }

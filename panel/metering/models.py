@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.core.models import Base, one_of, utcnow
@@ -25,6 +25,7 @@ class Quality(StrEnum):
 class ResourceType(StrEnum):
     WEBSPACE = "webspace"
     DATABASE = "database"
+    SERVER = "server"
 
 
 class RunStatus(StrEnum):
@@ -42,11 +43,19 @@ class UsageRecord(Base):
         one_of("resource_type", ResourceType),
         Index("ix_usage_records_member_id", "member_id", "period_start"),
         Index("ix_usage_records_webspace_id", "webspace_id", "period_start"),
+        Index("ix_usage_records_server_id", "server_id", "period_start"),
+        # A row measures a webspace (or one of its databases) or a managed server.
+        CheckConstraint(
+            "(webspace_id IS NULL AND server_id IS NOT NULL)"
+            " OR (webspace_id IS NOT NULL AND server_id IS NULL)",
+            name="one_resource",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    webspace_id: Mapped[int] = mapped_column(ForeignKey("webspaces.id"))
+    webspace_id: Mapped[int | None] = mapped_column(ForeignKey("webspaces.id"))
+    server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id"))
     resource_type: Mapped[str] = mapped_column(String(16))
     resource_id: Mapped[int]
     # The name when it was measured, so a row reads the same after its resource is gone.
@@ -65,6 +74,7 @@ class UsageRecord(Base):
 
     member = relationship("Member")
     webspace = relationship("Webspace")
+    server = relationship("Server")
 
 
 class CollectionRun(Base):

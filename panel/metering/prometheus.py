@@ -29,9 +29,15 @@ class Prometheus:
 
     def raw_samples(self, metric: str, at: float, window_seconds: int) -> list[Series]:
         """Every sample of each series of the metric in (at - window, at], as stored."""
-        result = self._get(
-            "/api/v1/query", {"query": f"{metric}[{int(window_seconds)}s]", "time": _time(at)}
-        )
+        return self._matrix(f"{metric}[{int(window_seconds)}s]", at)
+
+    def evaluated(self, expression: str, at: float, window_seconds: int, step: int) -> list[Series]:
+        """The expression's value every STEP seconds in the window (a subquery): each reading
+        is the latest sample at that moment, until Prometheus deems the series stale."""
+        return self._matrix(f"({expression})[{int(window_seconds)}s:{int(step)}s]", at)
+
+    def _matrix(self, query: str, at: float) -> list[Series]:
+        result = self._get("/api/v1/query", {"query": query, "time": _time(at)})
         if result["resultType"] != "matrix":
             raise PrometheusUnavailable(f"expected a matrix, got {result['resultType']}")
         return [

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from panel.core.access import scope_to_member
 from panel.core.errors import ValidationFailed
@@ -16,6 +16,7 @@ from panel.metering import ledger
 from panel.metering.meters import METERS
 from panel.metering.models import CollectionRun, Quality, UsageRecord
 from panel.metering.prometheus import PrometheusUnavailable
+from panel.servers.models import Server
 from panel.webspaces.models import Webspace
 
 # The page's ranges: how far back, and the width of one bar.
@@ -33,12 +34,12 @@ class Bucket:
     incomplete: bool
 
 
-def clean_metric(value: object) -> str | None:
+def clean_metric(value: object, choices: dict = METERS) -> str | None:
     if value in (None, ""):
         return None
-    if value not in METERS:
+    if value not in choices:
         raise ValidationFailed.field(
-            "metric", _l("One of: %(metrics)s.", metrics=", ".join(METERS))
+            "metric", _l("One of: %(metrics)s.", metrics=", ".join(choices))
         )
     return str(value)
 
@@ -50,13 +51,17 @@ def clean_span(start: datetime | None, end: datetime | None) -> tuple[datetime |
 
 
 def served_to(user_id: int):
-    """The ledger rows a customer reads: those of the webspaces serving it."""
-    return UsageRecord.webspace_id.in_(select(Webspace.id).where(Webspace.served_to(user_id)))
+    """The ledger rows a customer reads: those of the webspaces serving it and of its servers."""
+    return or_(
+        UsageRecord.webspace_id.in_(select(Webspace.id).where(Webspace.served_to(user_id))),
+        UsageRecord.server_id.in_(select(Server.id).where(Server.served_to(user_id))),
+    )
 
 
 def records(
     *,
     webspace_id: int | None = None,
+    server_id: int | None = None,
     customer_id: int | None = None,
     metric: str | None = None,
     start: datetime | None = None,
@@ -67,9 +72,14 @@ def records(
     query = scope_to_member(select(UsageRecord), UsageRecord.member_id, viewed_by=served_to)
     if webspace_id is not None:
         query = query.where(UsageRecord.webspace_id == webspace_id)
+    if server_id is not None:
+        query = query.where(UsageRecord.server_id == server_id)
     if customer_id is not None:
         serving = select(Webspace.id).where(Webspace.customer_user_id == customer_id)
-        query = query.where(UsageRecord.webspace_id.in_(serving))
+        servers = select(Server.id).where(Server.customer_id == customer_id)
+        query = query.where(
+            or_(UsageRecord.webspace_id.in_(serving), UsageRecord.server_id.in_(servers))
+        )
     if metric is not None:
         query = query.where(UsageRecord.metric == metric)
     if start is not None:
@@ -115,33 +125,40 @@ def totals(member_id: int | None, start: datetime, end: datetime) -> dict[str, D
     return {name: Decimal(found.get(name) or 0) for name in METERS}
 
 
-def webspace_totals(webspace_ids: list[int], start: datetime) -> dict[int, dict[str, Decimal]]:
+def resource_totals(column, ids: list[int], start: datetime) -> dict[int, dict[str, Decimal]]:
+    """Usage per metric since then of each webspace or server (COLUMN: the ledger's id column
+    of the kind)."""
     rows = db.session.execute(
-        select(UsageRecord.webspace_id, UsageRecord.metric, func.sum(UsageRecord.quantity))
-        .where(UsageRecord.webspace_id.in_(webspace_ids), UsageRecord.period_start >= start)
-        .group_by(UsageRecord.webspace_id, UsageRecord.metric)
+        select(column, UsageRecord.metric, func.sum(UsageRecord.quantity))
+        .where(column.in_(ids), UsageRecord.period_start >= start)
+        .group_by(column, UsageRecord.metric)
     )
-    result: dict[int, dict[str, Decimal]] = {ident: {} for ident in webspace_ids}
-    for webspace_id, metric, quantity in rows:
-        result[webspace_id][metric] = Decimal(quantity)
+    result: dict[int, dict[str, Decimal]] = {ident: {} for ident in ids}
+    for ident, metric, quantity in rows:
+        result[ident][metric] = Decimal(quantity)
     return result
 
 
 def customer_totals(member_id: int, start: datetime) -> dict[int, dict[str, Decimal]]:
-    """Usage per metric since then of the member's webspaces, per customer they serve."""
-    rows = db.session.execute(
-        select(Webspace.customer_user_id, UsageRecord.metric, func.sum(UsageRecord.quantity))
-        .join(Webspace, UsageRecord.webspace_id == Webspace.id)
-        .where(
-            UsageRecord.member_id == member_id,
-            Webspace.customer_user_id.is_not(None),
-            UsageRecord.period_start >= start,
-        )
-        .group_by(Webspace.customer_user_id, UsageRecord.metric)
-    )
+    """Usage per metric since then of the member's webspaces, per customer they serve, and of
+    its servers, per customer they run for."""
     result: dict[int, dict[str, Decimal]] = {}
-    for customer_id, metric, quantity in rows:
-        result.setdefault(customer_id, {})[metric] = Decimal(quantity)
+    for model, customer, column in (
+        (Webspace, Webspace.customer_user_id, UsageRecord.webspace_id),
+        (Server, Server.customer_id, UsageRecord.server_id),
+    ):
+        rows = db.session.execute(
+            select(customer, UsageRecord.metric, func.sum(UsageRecord.quantity))
+            .join(model, column == model.id)
+            .where(
+                UsageRecord.member_id == member_id,
+                customer.is_not(None),
+                UsageRecord.period_start >= start,
+            )
+            .group_by(customer, UsageRecord.metric)
+        )
+        for customer_id, metric, quantity in rows:
+            result.setdefault(customer_id, {})[metric] = Decimal(quantity)
     return result
 
 

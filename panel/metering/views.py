@@ -14,13 +14,16 @@ from panel.core.models import utcnow
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.metering import charts, usage
-from panel.metering.meters import METERS
+from panel.metering.meters import METERS, SERVER_METERS, WEBSPACE_METERS
+from panel.metering.models import UsageRecord
+from panel.servers.loaders import visible_servers
+from panel.servers.models import Server
 from panel.webspaces.customers import customers_of
 from panel.webspaces.loaders import load_webspace
 from panel.webspaces.models import Webspace
 
 bp = Blueprint("metering", __name__)
-# A customer reads the usage of the webspaces its reseller named as serving it.
+# A customer reads the usage of its servers and of the webspaces its reseller named as serving it.
 READERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER, Role.CUSTOMER)
 ROWS_SHOWN = 200
 
@@ -34,16 +37,25 @@ def overview():
         .options(joinedload(Webspace.customer))
         .order_by(Webspace.name)
     ).all()
+    servers = db.session.scalars(
+        visible_servers()
+        .where(Server.allocated_at.is_not(None))
+        .options(joinedload(Server.customer), joinedload(Server.host))
+    ).all()
     since = utcnow() - timedelta(days=30)
-    # A reseller's own member record: the usage of the webspaces that serve each customer.
+    # A reseller's own member record: the usage of what serves each customer.
     member = current_user.member if current_user.role == Role.RESELLER else None
     return render_template(
         "metering/overview.html",
         webspaces=webspaces,
-        totals=usage.webspace_totals([w.id for w in webspaces], since),
+        totals=usage.resource_totals(UsageRecord.webspace_id, [w.id for w in webspaces], since),
+        servers=servers,
+        server_totals=usage.resource_totals(UsageRecord.server_id, [s.id for s in servers], since),
         customers=customers_of(member) if member else [],
         customer_totals=usage.customer_totals(member.id, since) if member else {},
-        meters=METERS,
+        meters=WEBSPACE_METERS,
+        server_meters=SERVER_METERS,
+        all_meters=METERS,
     )
 
 
@@ -51,7 +63,7 @@ def overview():
 @login_required
 def webspace_usage(webspace_id: int):
     webspace = load_webspace(webspace_id)
-    metric = usage.clean_metric(request.args.get("metric")) or "traffic"
+    metric = usage.clean_metric(request.args.get("metric"), WEBSPACE_METERS) or "traffic"
     span = request.args.get("range") or "24h"
     if span not in usage.RANGES:
         raise ValidationFailed.field(
@@ -66,7 +78,7 @@ def webspace_usage(webspace_id: int):
         "metering/webspace.html",
         webspace=webspace,
         meter=METERS[metric],
-        meters=METERS,
+        meters=WEBSPACE_METERS,
         span=span,
         spans=usage.RANGES,
         bars=charts.bars(buckets),
