@@ -204,14 +204,17 @@ def test_the_drift_check_reports_a_change_made_by_hand(live, reseller, server):
         live, reseller.post(f"/api/v1/servers/{server['id']}/actions", json={"action": "drift"})
     )
     assert clean["stats"]["changed"] == {}, clean["stats"]
-    hand_made = "echo 'anna ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/zz-hand"
-    assert live.on_host(HOST, f"{hand_made} && chmod 0440 /etc/sudoers.d/zz-hand")[0] == 0
+    drop_in = "/etc/ssh/sshd_config.d/00-panel-server.conf"
+    assert live.on_host(HOST, f"echo 'PasswordAuthentication yes' >> {drop_in}")[0] == 0
     done(live, reseller.post(f"/api/v1/servers/{server['id']}/actions", json={"action": "drift"}))
     drift = reseller.get(f"/api/v1/servers/{server['id']}/drift").json
     assert drift["changes"], drift
-    # The check changed nothing: the hand-made change is still there.
-    assert live.on_host(HOST, "test -e /etc/sudoers.d/zz-hand")[0] == 0
-    live.on_host(HOST, "rm -f /etc/sudoers.d/zz-hand")
+    assert any("PasswordAuthentication" in change["stdout"] for change in drift["changes"]), drift
+    # The check changed nothing: the hand-made change is still there until the next run.
+    assert live.on_host(HOST, f"grep -c 'PasswordAuthentication yes' {drop_in}") == (0, "1\n")
+    port = reseller.post(f"/api/v1/servers/{server['id']}/firewall", json={"port": 8090})
+    done(live, port)
+    assert live.on_host(HOST, f"grep -c 'PasswordAuthentication yes' {drop_in}")[1] == "0\n"
 
 
 def test_a_reboot_job_waits_for_the_server(live, reseller, server):
