@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from panel.core.audit import record
 from panel.core.errors import Conflict
@@ -78,7 +78,11 @@ def drift_report(server: Server) -> Drift | None:
         return None
     changes = db.session.scalars(
         select(JobEvent)
-        .where(JobEvent.job_id == job.id, JobEvent.changed.is_(True))
+        .where(
+            JobEvent.job_id == job.id,
+            # --diff reports what a task would change in an event of its own.
+            or_(JobEvent.changed.is_(True), JobEvent.event == "runner_on_file_diff"),
+        )
         .order_by(JobEvent.counter)
     ).all()
     return Drift(job, list(changes))

@@ -112,13 +112,21 @@ def test_the_drift_report_lists_the_tasks_the_check_found_changed(api_as, make_s
     db.session.add_all(
         [
             JobEvent(job_id=job.id, counter=1, event="runner_on_ok", task="Gather", stdout="ok"),
+            # --diff: the diff comes in an event of its own, before the task's result.
             JobEvent(
                 job_id=job.id,
                 counter=2,
+                event="runner_on_file_diff",
+                task="Harden sshd",
+                stdout="--- before\n+++ after\n-PasswordAuthentication yes",
+            ),
+            JobEvent(
+                job_id=job.id,
+                counter=3,
                 event="runner_on_ok",
-                task="Authorized keys of anna",
+                task="Harden sshd",
                 changed=True,
-                stdout="--- before\n+++ after\n+ssh-ed25519 AAAA...",
+                stdout="changed: [pool1]",
             ),
         ]
     )
@@ -126,7 +134,7 @@ def test_the_drift_report_lists_the_tasks_the_check_found_changed(api_as, make_s
     report = client.get(f"/api/v1/servers/{server.id}/drift").json
 
     assert report["job_id"] == job.id and report["status"] == "successful"
-    assert [change["task"] for change in report["changes"]] == ["Authorized keys of anna"]
+    assert [change["task"] for change in report["changes"]] == ["Harden sshd"] * 2
     assert "+++ after" in report["changes"][0]["stdout"]
 
 
