@@ -5,6 +5,7 @@ their users and keys; admins see all and approve requests."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from wtforms import SelectChoice
 
 from panel.core.access import can_view, require_role
@@ -20,7 +21,7 @@ from panel.servers.loaders import (
     load_server_user,
     visible_servers,
 )
-from panel.servers.models import Server
+from panel.servers.models import Server, ServerState
 from panel.servers.sizes import sizes
 
 bp = Blueprint("servers", __name__)
@@ -241,3 +242,21 @@ def server_release(server_id: int):
 
 def _run(act, *args) -> None:
     run_from_button(act, *args, done=_("Done; the change is being made."))
+
+
+def customer_servers_card(customers, **given) -> dict | None:
+    """The live servers of each of the customers, for the pages that keep their accounts."""
+    if not customers:
+        return None
+    held = db.session.scalars(
+        select(Server)
+        .where(
+            Server.customer_id.in_([customer.id for customer in customers]),
+            Server.state != ServerState.RELEASED,
+        )
+        .order_by(Server.id)
+    ).all()
+    by_customer: dict[int, list[Server]] = {}
+    for server in held:
+        by_customer.setdefault(server.customer_id, []).append(server)
+    return {"servers": by_customer}

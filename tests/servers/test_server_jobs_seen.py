@@ -1,4 +1,5 @@
-"""A customer reads the jobs of its own servers, not those of its reseller's other customers."""
+"""What a customer reads of its servers (their jobs, not its reseller's other customers'), and what
+its reseller sees of each customer's servers."""
 
 from panel.accounts.operations import create_user
 from panel.core.audit import acting
@@ -22,3 +23,14 @@ def test_a_customer_reads_its_servers_jobs_and_no_others(api_as, make_server):
     assert client.get(f"/api/v1/jobs/{own_job.id}").status_code == 200
     assert client.get(f"/api/v1/jobs/{their_job.id}").status_code == 404
     assert client.post(f"/api/v1/jobs/{own_job.id}/cancel").status_code in (403, 409)
+
+
+def test_the_reseller_sees_each_customers_servers_on_its_customers_page(login_as, make_server):
+    server = make_server()
+    with acting("cli"):
+        idle = create_user("idle@example.org", Role.CUSTOMER, reseller=server.reseller)
+    client, _ = login_as(server.reseller)
+    page = client.get("/customers").get_data(as_text=True)
+    assert f'/servers/{server.id}">{server.hostname}</a> (medium, active)' in page
+    assert "No servers for them." in page
+    assert idle.email in page
