@@ -25,12 +25,21 @@ def ledger_row(
     webspace, metric: str, quantity, start: datetime, quality: str = "complete"
 ) -> UsageRecord:
     """One hour of the webspace's usage of the meter, from START (committed)."""
+    return _hour_row(
+        webspace.member_id, "webspace", webspace, webspace.name, metric, quantity, start, quality
+    )
+
+
+def _hour_row(
+    member_id: int, kind: str, resource, name: str, metric: str, quantity, start, quality: str
+) -> UsageRecord:
     row = UsageRecord(
-        member_id=webspace.member_id,
-        webspace_id=webspace.id,
-        resource_type="webspace",
-        resource_id=webspace.id,
-        resource_name=webspace.name,
+        member_id=member_id,
+        webspace_id=resource.id if kind == "webspace" else None,
+        server_id=resource.id if kind == "server" else None,
+        resource_type=kind,
+        resource_id=resource.id,
+        resource_name=name,
         metric=metric,
         unit=UNITS[metric],
         period_start=start,
@@ -67,23 +76,6 @@ def held_server(host, customer, allocated: datetime, released: datetime | None =
 
 def server_row(server, metric: str, quantity, start: datetime) -> UsageRecord:
     """One hour of the server's usage of the meter, from START (committed)."""
-    row = UsageRecord(
-        member_id=server.member_id,
-        server_id=server.id,
-        resource_type="server",
-        resource_id=server.id,
-        resource_name=server.hostname,
-        metric=metric,
-        unit=UNITS[metric],
-        period_start=start,
-        period_end=start + timedelta(hours=1),
-        raw_start=Decimal(0),
-        raw_end=Decimal(quantity),
-        quantity=Decimal(quantity),
-        quality="complete",
-        samples=240,
-        covered_seconds=3600,
+    return _hour_row(
+        server.member_id, "server", server, server.hostname, metric, quantity, start, "complete"
     )
-    db.session.add(row)
-    db.session.commit()
-    return row
