@@ -148,15 +148,13 @@ def server_action(server_id: int):
 def server_user_add(server_id: int):
     record = load_server(server_id, change=True)
     form = forms.ServerUserForm()
-    if form.validate_on_submit():
-        try:
-            users.add_user(record, form.name.data, form.sudo.data, form.keys.data)
-        except PanelError as exc:
-            show_errors(form, exc)
-        else:
-            flash(_("User added; it can log in in a moment."), "success")
-            return _back(server_id)
-    return _detail(record, 422, user_form=form)
+    return _submitted(
+        record,
+        "user_form",
+        form,
+        lambda: users.add_user(record, form.name.data, form.sudo.data, form.keys.data),
+        _("User added; it can log in in a moment."),
+    )
 
 
 @bp.post("/server-users/<int:server_user_id>/delete")
@@ -173,15 +171,13 @@ def server_user_delete(server_user_id: int):
 def server_key_add(server_user_id: int):
     user = load_server_user(server_user_id, change=True)
     form = forms.ServerKeyForm()
-    if form.validate_on_submit():
-        try:
-            users.add_key(user, form.public_key.data)
-        except PanelError as exc:
-            show_errors(form, exc)
-        else:
-            flash(_("Key added."), "success")
-            return _back(user.server_id)
-    return _detail(user.server, 422, key_form=form)
+    return _submitted(
+        user.server,
+        "key_form",
+        form,
+        lambda: users.add_key(user, form.public_key.data),
+        _("Key added."),
+    )
 
 
 @bp.post("/server-keys/<int:key_id>/delete")
@@ -199,15 +195,13 @@ def server_port_open(server_id: int):
     require_role(*MANAGERS)
     record = load_server(server_id, change=True)
     form = forms.ServerPortForm()
-    if form.validate_on_submit():
-        try:
-            firewall.open_port(record, form.port.data, form.proto.data)
-        except PanelError as exc:
-            show_errors(form, exc)
-        else:
-            flash(_("The port is being opened."), "success")
-            return _back(server_id)
-    return _detail(record, 422, port_form=form)
+    return _submitted(
+        record,
+        "port_form",
+        form,
+        lambda: firewall.open_port(record, form.port.data, form.proto.data),
+        _("The port is being opened."),
+    )
 
 
 @bp.post("/server-ports/<int:port_id>/delete")
@@ -226,18 +220,28 @@ def server_release(server_id: int):
     require_role(*MANAGERS)
     record = load_server(server_id, change=True)
     form = forms.ReleaseForm()
+
+    def release() -> None:
+        if form.confirm.data.strip() != record.hostname:
+            message = _("Type %(name)s to confirm.", name=record.hostname)
+            raise ValidationFailed.field("confirm", message)
+        operations.release_server(record, form.mode.data)
+
+    return _submitted(record, "release_form", form, release, _("The server is being released."))
+
+
+def _submitted(server: Server, name: str, form, act, done: str):
+    """A form of the server's page: ACT once it validates, back to the page with DONE; else
+    the page again with the form's errors."""
     if form.validate_on_submit():
         try:
-            if form.confirm.data.strip() != record.hostname:
-                message = _("Type %(name)s to confirm.", name=record.hostname)
-                raise ValidationFailed.field("confirm", message)
-            operations.release_server(record, form.mode.data)
+            act()
         except PanelError as exc:
             show_errors(form, exc)
         else:
-            flash(_("The server is being released."), "success")
-            return _back(server_id)
-    return _detail(record, 422, release_form=form)
+            flash(done, "success")
+            return _back(server.id)
+    return _detail(server, 422, **{name: form})
 
 
 def _run(act, *args) -> None:
