@@ -447,8 +447,24 @@ def stack_gone(bed: Bed, host: saved.Host) -> None:
     assert "0.0.0.0/0" not in bed.ok("nft list set inet panel_base ssh_v4", host)
 
 
+def plant_links(bed: Bed, user: str, host: saved.Host | None = None) -> None:
+    """What a user without sudo can leave for root's release: links out of its home to the
+    shadow file and to a folder of root's."""
+    bed.ok("mkdir -p /root/keep-me && echo root > /root/keep-me/marker", host)
+    bed.ok(
+        f"runuser -u {user} -- sh -c 'ln -s /etc/shadow ~/shadow; ln -s /root/keep-me ~/keep'",
+        host,
+    )
+
+
+def links_were_not_followed(bed: Bed, host: saved.Host | None = None) -> None:
+    assert bed.ok("cat /root/keep-me/marker", host) == "root\n"
+    assert bed.ok("test -s /etc/shadow && echo there", host) == "there\n"
+
+
 def test_release_with_archive_keeps_the_data_and_empties_the_host(bed, tmp_path):
     bed.ok("runuser -u alice -- sh -c 'echo kept > ~/notes.txt'")
+    plant_links(bed, "carol")
     bed.ok(
         'mariadb -e "CREATE DATABASE shop; CREATE TABLE shop.items (name TEXT);'
         " INSERT INTO shop.items VALUES ('kept in mariadb')\""
@@ -477,6 +493,12 @@ def test_release_with_archive_keeps_the_data_and_empties_the_host(bed, tmp_path)
         dumps = [name for name in names if name.startswith("databases/postgresql-")]
         assert len(dumps) == 1, names
         assert "kept in postgresql" in read(packed, dumps[0])
+        # Packed as links: neither the shadow file nor root's folder went into the archive.
+        planted = packed.getmember("home/carol/shadow")
+        assert planted.issym() and planted.linkname == "/etc/shadow"
+        assert packed.getmember("home/carol/keep").issym()
+        assert not [name for name in names if "keep-me" in name or name.endswith("marker")]
+    links_were_not_followed(bed)
     stack_gone(bed, bed.server)
     assert reaches(bed.server.address, 22)
     assert not bed.neighbour_reaches(22)
@@ -511,10 +533,12 @@ def test_release_with_wipe_empties_the_host(bed):
     )
     assert bed.ok("hostname", host) == "srv8\n"
     assert installed(bed, host, "nginx")
+    plant_links(bed, "dave", host)
     released = bed.play(
         "server-release.yml", host, server_release_mode="wipe", server_pool_hostname=host.name
     )
     assert custom_stats(released)["server_release"] == {"archive": None}
+    links_were_not_followed(bed, host)
     stack_gone(bed, host)
     again = bed.play(
         "server-release.yml", host, server_release_mode="wipe", server_pool_hostname=host.name
