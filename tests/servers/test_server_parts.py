@@ -88,6 +88,7 @@ def test_one_change_at_a_time(api_as, make_server):
         ({"name": "anna", "keys": ["ssh-ed25519 AAAAnotakey"]}, 422, "keys", "Key 1: Not"),
         ({"name": "anna", "keys": ["hello world"]}, 422, "keys", "Key 1: Not an OpenSSH"),
         ({"name": "anna", "keys": [_rsa_line(2048)]}, 422, "keys", "3072 bits"),
+        ({"name": "anna", "keys": [key_line("a\u200bb")]}, 422, "keys", "Key 1: Not"),
         ({"name": "anna", "keys": {"a": 1}}, 422, "keys", "A list of public key lines."),
         ({"name": "dora"}, 409, "name", "Taken."),
     ],
