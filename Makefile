@@ -47,8 +47,15 @@ translations: venv
 run-packages:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(RUN_PACKAGES)"
 
+# axe-core, which the browser tests inject into pages to check their accessibility
+# (tests/e2e/test_accessibility.py), from the npm registry into an ignored folder. Debian's npm
+# only where no npm is there: one that came with another Node.js would conflict with it.
+AXE := .node/node_modules/axe-core/axe.min.js
+
 test-packages:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_PACKAGES)"
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory apt-install PACKAGES=npm
+	@[ -f $(AXE) ] || npm install --prefix .node --no-audit --no-fund --silent axe-core@4
 
 apt-install:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The hosting panel's host agent: a Prometheus exporter of each webspace's usage on this host
-(HTTP traffic and requests from nginx's logs, CPU of its systemd slice, disk, database sizes) and
-of its own health.
+(HTTP traffic and requests from nginx's logs, CPU of its systemd slice, disk, database sizes), on
+a BBBLB host of each video tenant's participant time and BBBLB's view of its servers, and of its
+own health.
 
 Background threads collect; a scrape only reads the snapshot they last published. Counters are
 written to the state file before they are published, so an exported value is never above the
@@ -11,7 +12,7 @@ python3-prometheus-client (0.16 and later). See README.md beside this file."""
 import argparse
 import contextlib
 import errno
-import gzip
+import functools
 import hmac
 import io
 import json
@@ -24,10 +25,14 @@ import shutil
 import signal
 import socket
 import stat
+import struct
 import subprocess  # nosec B404  # runs fixed tools with argument lists, no shell
 import threading
 import time
+import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -36,6 +41,14 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 COLLECTORS = ("logs", "disk", "cpu", "databases")
+# On only with --bbblb-database: BBBLB's usage and servers, read from its PostgreSQL database.
+VIDEO = "video"
+# The order of the published values' metrics in a scrape (the collectors' health follows).
+SECTIONS = ("logs", "cpu", "disk", "databases", VIDEO)
+GZIP_LEVEL = 6
+# A gzip member's head (no name, no time) and the empty last block that ends its deflate data.
+GZIP_HEAD = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+LAST_BLOCK = b"\x03\x00"
 WEBSPACE_NAME = re.compile(r"[a-z]{3}[0-9]{2}")
 STATE_VERSION = 1
 READ_CHUNK = 1 << 20
@@ -358,6 +371,78 @@ def postgresql_sizes() -> dict[str, int] | None:
 
 DATABASE_ENGINES = {"mariadb": mariadb_sizes, "postgresql": postgresql_sizes}
 
+# BBBLB's tables (bbblb/model.py, migrations up to faacfea3b608 of bbblb 0.0.18):
+# tenants(id, name), servers(domain, enabled, health, stats JSONB {"meetings", "users", ...}),
+# meeting_stats(tenant_fk, users), one row per running meeting per poll (POLL_STATS=true).
+# One statement, so tenants and servers are read in one snapshot, and one line of JSON out, so
+# no name can break the parsing. A tenant without rows has 0; a server never polled has {}.
+BBBLB_QUERY = """SELECT json_build_object(
+ 'tenants', (SELECT COALESCE(json_object_agg(t.name, COALESCE(u.polled_users, 0)), '{}')
+   FROM tenants t LEFT JOIN (SELECT tenant_fk, SUM(users) AS polled_users FROM meeting_stats
+   GROUP BY tenant_fk) u ON u.tenant_fk = t.id),
+ 'servers', (SELECT COALESCE(json_object_agg(s.domain, json_build_object('enabled', s.enabled,
+   'health', s.health, 'meetings', s.stats->'meetings', 'users', s.stats->'users')), '{}')
+   FROM servers s))"""
+BBBLB_DATABASE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+# BBBLB's own patterns: RE_TENANT_NAME (bbblb/utils.py); a server is a host name, maybe a port.
+TENANT_NAME = re.compile(r"[A-Za-z0-9]{1,16}")
+SERVER_DOMAIN = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
+# BBBLB's ServerHealth (bbblb/model.py), exported as its number.
+SERVER_HEALTH = {0: "available", 1: "unstable", 2: "offline"}
+
+
+def _count(value, what: str) -> int:
+    """VALUE as a count: an integer (not a bool) of 0 or more."""
+    if type(value) is not int or value < 0:
+        raise ValueError(f"{what}: expected a count, got {value!r}")
+    return value
+
+
+def _stat(server: dict, key: str, domain: str) -> int:
+    """A count of the server's stats; 0 while it has none (BBBLB has not polled it yet)."""
+    value = server.get(key)
+    return 0 if value is None else _count(value, f"{domain} {key}")
+
+
+def parse_bbblb(output: str) -> dict:
+    """`psql -XAtq` output of BBBLB_QUERY: {"tenants": {name: polled users}, "servers":
+    {domain: {"enabled", "health", "meetings", "users"}}}. Anything else raises ValueError."""
+    document = json.loads(output)
+    if not isinstance(document, dict) or set(document) != {"tenants", "servers"}:
+        raise ValueError("expected the tenants and the servers")
+    tenants, servers = document["tenants"], document["servers"]
+    if not isinstance(tenants, dict) or not isinstance(servers, dict):
+        raise ValueError("expected the tenants and the servers by name")
+    polled = {}
+    for name, users in tenants.items():
+        if not TENANT_NAME.fullmatch(name):
+            raise ValueError(f"not a BBBLB tenant name: {name!r}")
+        polled[name] = _count(users, name)
+    views = {}
+    for domain, server in servers.items():
+        if not SERVER_DOMAIN.fullmatch(domain):
+            raise ValueError(f"not a server domain: {domain!r}")
+        if not isinstance(server, dict) or type(server.get("enabled")) is not bool:
+            raise ValueError(f"{domain}: expected enabled, health and stats")
+        health = server.get("health")
+        if type(health) is not int or health not in SERVER_HEALTH:
+            raise ValueError(f"{domain}: unknown health {health!r}")
+        views[domain] = {
+            "enabled": server["enabled"],
+            "health": health,
+            "meetings": _stat(server, "meetings", domain),
+            "users": _stat(server, "users", domain),
+        }
+    return {"tenants": polled, "servers": views}
+
+
+def bbblb_usage(database: str) -> dict:
+    """BBBLB's tenants and servers from its PostgreSQL DATABASE on this host (parse_bbblb)."""
+    if not BBBLB_DATABASE.fullmatch(database):
+        raise ValueError(f"not a database name: {database!r}")
+    command = ["runuser", "-u", "postgres", "--", "psql", "-XAtq", "-d", database]
+    return parse_bbblb(_run([*command, "-c", BBBLB_QUERY]))
+
 
 def write_atomically(path: Path, data: bytes) -> None:
     """PATH holds DATA, or what it held before: never a part (temp file, fsync, rename)."""
@@ -386,13 +471,27 @@ class Agent:
         state_path: Path,
         intervals: dict[str, float] | None = None,
         database_engines: dict | None = None,
+        video: Callable[[], dict] | None = None,
+        poll_interval: float = 30,
     ):
+        """VIDEO: what reads BBBLB's tenants and servers (bbblb_usage; None: no video
+        collector). POLL_INTERVAL: BBBLB's POLL_INTERVAL, the seconds each meeting_stats row
+        stands for."""
         self.log_root = Path(log_root)
         self.home_root = Path(home_root)
         self.cgroup_root = Path(cgroup_root)
         self.state_path = Path(state_path)
-        self.intervals = intervals or {"logs": 15, "cpu": 15, "disk": 300, "databases": 300}
+        self.intervals = intervals or {
+            "logs": 15,
+            "cpu": 15,
+            "disk": 300,
+            "databases": 300,
+            VIDEO: 60,
+        }
         self.database_engines = DATABASE_ENGINES if database_engines is None else database_engines
+        self.video = video
+        self.poll_interval = poll_interval
+        self.collectors = COLLECTORS + ((VIDEO,) if video is not None else ())
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._state_lock = threading.Lock()
@@ -404,13 +503,17 @@ class Agent:
             "cpu": self._state["cpu"],
             "disk": {},
             "databases": {},
+            VIDEO: {"tenants": {}, "servers": {}},
         }
         self._health = {
-            name: {"last_success": 0.0, "errors": 0, "duration": 0.0} for name in COLLECTORS
+            name: {"last_success": 0.0, "errors": 0, "duration": 0.0} for name in self.collectors
         }
         self._last_problem: dict[str, str] = {}
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(self)
+        self._rendered = {
+            section: Rendered.of(self._families(section, self._published[section]))
+            for section in self._sections()
+        }
+        self.registry = AgentRegistry(self)
 
     # State file
 
@@ -438,8 +541,16 @@ class Agent:
             self._state = state
 
     def _publish(self, collector: str, value: dict) -> None:
+        """Publish VALUE with its metrics rendered (here, in the collector's thread: a scrape
+        only joins what is rendered); an unchanged value keeps its rendering."""
+        with self._lock:
+            unchanged = value == self._published[collector]
+            rendered = self._rendered[collector]
+        if not unchanged:
+            rendered = Rendered.of(self._families(collector, value))
         with self._lock:
             self._published[collector] = value
+            self._rendered[collector] = rendered
 
     # Collectors: each returns the problems of single webspaces (the pass goes on without
     # them) and raises when the pass as a whole fails.
@@ -508,6 +619,12 @@ class Agent:
         self._publish("databases", sizes)
         return problems
 
+    def collect_video(self) -> list[str]:
+        """BBBLB's tenants and servers; a failing read publishes nothing, so the last values
+        stay."""
+        self._publish(VIDEO, self.video())
+        return []
+
     def run_pass(self, collector: str) -> bool:
         """One pass of COLLECTOR with its health recorded; whether it succeeded."""
         started, wall = time.monotonic(), time.time()
@@ -539,7 +656,7 @@ class Agent:
     # Threads
 
     def start(self) -> None:
-        for collector in COLLECTORS:
+        for collector in self.collectors:
             thread = threading.Thread(
                 target=self._loop, args=(collector,), name=collector, daemon=True
             )
@@ -560,81 +677,198 @@ class Agent:
 
     # Scrape: builds metrics from the published snapshot only.
 
-    def collect(self):
-        with self._lock:
-            logs, cpu, disk, databases = (
-                self._published[name] for name in ("logs", "cpu", "disk", "databases")
-            )
-            health = dict(self._health)
-        metrics = {
-            "bytes": CounterMetricFamily(
-                "panel_webspace_http_response_bytes_total",
-                "Bytes nginx sent for the webspace's sites ($bytes_sent)",
-                labels=["webspace"],
+    def _video_metrics(self, video: dict):
+        participant_seconds = CounterMetricFamily(
+            "panel_video_participant_seconds_total",
+            "Participant time of the BBBLB tenant's meetings: users seen by each poll"
+            " times BBBLB's poll interval",
+            labels=["tenant"],
+        )
+        for tenant, polled_users in video["tenants"].items():
+            participant_seconds.add_metric([tenant], polled_users * self.poll_interval)
+        yield participant_seconds
+        servers = {
+            "meetings": GaugeMetricFamily(
+                "panel_bbb_server_meetings",
+                "Meetings running on the BBB server at BBBLB's last successful poll",
+                labels=["server"],
             ),
-            "requests": CounterMetricFamily(
-                "panel_webspace_http_requests_total",
-                "Requests nginx logged for the webspace's sites",
-                labels=["webspace"],
+            "users": GaugeMetricFamily(
+                "panel_bbb_server_participants",
+                "Participants on the BBB server at BBBLB's last successful poll",
+                labels=["server"],
             ),
-            "unparsed": CounterMetricFamily(
-                "panel_agent_unparsed_log_lines_total",
-                "Lines of the webspace's access log that are not in the webspace format",
-                labels=["webspace"],
+            "enabled": GaugeMetricFamily(
+                "panel_bbb_server_enabled",
+                "1 if BBBLB places new meetings on the server, 0 if it is disabled",
+                labels=["server"],
+            ),
+            "health": GaugeMetricFamily(
+                "panel_bbb_server_health",
+                "BBBLB's health of the server: 0 available, 1 unstable, 2 offline",
+                labels=["server"],
             ),
         }
-        for name, entry in logs.items():
-            for key, metric in metrics.items():
-                metric.add_metric([name], entry[key])
-        yield from metrics.values()
+        for domain, server in video["servers"].items():
+            for key, metric in servers.items():
+                metric.add_metric([domain], int(server[key]))
+        yield from servers.values()
 
-        cpu_seconds = CounterMetricFamily(
-            "panel_webspace_cpu_seconds_total",
-            "CPU time of the webspace's systemd slice",
+    def _sections(self) -> tuple[str, ...]:
+        return SECTIONS if self.video is not None else SECTIONS[:-1]
+
+    def collect(self):
+        with self._lock:
+            published = {section: self._published[section] for section in self._sections()}
+            health = dict(self._health)
+        for section, value in published.items():
+            yield from self._families(section, value)
+        yield from _health_metrics(health)
+
+    def exposition(self) -> list["Rendered"]:
+        """What a scrape answers, section by section: the published values' metrics as
+        rendered when they were published, and the collectors' health now."""
+        with self._lock:
+            rendered = [self._rendered[section] for section in self._sections()]
+            health = dict(self._health)
+        return [*rendered, Rendered.of(_health_metrics(health))]
+
+    def _families(self, section: str, value: dict) -> list:
+        if section == "logs":
+            return _log_metrics(value)
+        if section == "cpu":
+            return [_cpu_metric(value)]
+        if section == "disk":
+            return [_disk_metric(value)]
+        if section == "databases":
+            return [_database_metric(value)]
+        return list(self._video_metrics(value))
+
+
+def _log_metrics(logs: dict) -> list:
+    metrics = {
+        "bytes": CounterMetricFamily(
+            "panel_webspace_http_response_bytes_total",
+            "Bytes nginx sent for the webspace's sites ($bytes_sent)",
             labels=["webspace"],
-        )
-        for name, entry in cpu.items():
-            cpu_seconds.add_metric([name], entry["total_usec"] / 1e6)
-        yield cpu_seconds
-
-        disk_bytes = GaugeMetricFamily(
-            "panel_webspace_disk_usage_bytes",
-            "Bytes allocated under the webspace's home",
+        ),
+        "requests": CounterMetricFamily(
+            "panel_webspace_http_requests_total",
+            "Requests nginx logged for the webspace's sites",
             labels=["webspace"],
-        )
-        for name, size in disk.items():
-            disk_bytes.add_metric([name], size)
-        yield disk_bytes
+        ),
+        "unparsed": CounterMetricFamily(
+            "panel_agent_unparsed_log_lines_total",
+            "Lines of the webspace's access log that are not in the webspace format",
+            labels=["webspace"],
+        ),
+    }
+    for name, entry in logs.items():
+        for key, metric in metrics.items():
+            metric.add_metric([name], entry[key])
+    return list(metrics.values())
 
-        database_bytes = GaugeMetricFamily(
-            "panel_database_size_bytes",
-            "Size of the webspace's database",
-            labels=["webspace", "database", "engine"],
-        )
-        for labels, size in databases.items():
-            database_bytes.add_metric(list(labels), size)
-        yield database_bytes
 
-        last = GaugeMetricFamily(
-            "panel_agent_last_collection_timestamp_seconds",
-            "Unix time of the collector's last successful pass (0: none yet)",
-            labels=["collector"],
-        )
-        errors = CounterMetricFamily(
-            "panel_agent_collection_errors_total",
-            "Failed passes of the collector",
-            labels=["collector"],
-        )
-        duration = GaugeMetricFamily(
-            "panel_agent_collection_duration_seconds",
-            "Duration of the collector's last pass",
-            labels=["collector"],
-        )
-        for collector, values in health.items():
-            last.add_metric([collector], values["last_success"])
-            errors.add_metric([collector], values["errors"])
-            duration.add_metric([collector], values["duration"])
-        yield from (last, errors, duration)
+def _cpu_metric(cpu: dict) -> CounterMetricFamily:
+    cpu_seconds = CounterMetricFamily(
+        "panel_webspace_cpu_seconds_total",
+        "CPU time of the webspace's systemd slice",
+        labels=["webspace"],
+    )
+    for name, entry in cpu.items():
+        cpu_seconds.add_metric([name], entry["total_usec"] / 1e6)
+    return cpu_seconds
+
+
+def _disk_metric(disk: dict) -> GaugeMetricFamily:
+    disk_bytes = GaugeMetricFamily(
+        "panel_webspace_disk_usage_bytes",
+        "Bytes allocated under the webspace's home",
+        labels=["webspace"],
+    )
+    for name, size in disk.items():
+        disk_bytes.add_metric([name], size)
+    return disk_bytes
+
+
+def _database_metric(databases: dict) -> GaugeMetricFamily:
+    database_bytes = GaugeMetricFamily(
+        "panel_database_size_bytes",
+        "Size of the webspace's database",
+        labels=["webspace", "database", "engine"],
+    )
+    for labels, size in databases.items():
+        database_bytes.add_metric(list(labels), size)
+    return database_bytes
+
+
+def _health_metrics(health: dict) -> list:
+    last = GaugeMetricFamily(
+        "panel_agent_last_collection_timestamp_seconds",
+        "Unix time of the collector's last successful pass (0: none yet)",
+        labels=["collector"],
+    )
+    errors = CounterMetricFamily(
+        "panel_agent_collection_errors_total",
+        "Failed passes of the collector",
+        labels=["collector"],
+    )
+    duration = GaugeMetricFamily(
+        "panel_agent_collection_duration_seconds",
+        "Duration of the collector's last pass",
+        labels=["collector"],
+    )
+    for collector, values in health.items():
+        last.add_metric([collector], values["last_success"])
+        errors.add_metric([collector], values["errors"])
+        duration.add_metric([collector], values["duration"])
+    return [last, errors, duration]
+
+
+class Families:
+    """Metric families as generate_latest takes them: from anything with collect()."""
+
+    def __init__(self, families: list):
+        self.families = families
+
+    def collect(self) -> list:
+        return self.families
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Metric families in the text format, and deflated on their own (ending on a byte, no
+    last block): a gzipped scrape joins the sections' deflated data without compressing
+    anything again but the collectors' health."""
+
+    text: bytes
+    deflated: bytes
+
+    @classmethod
+    def of(cls, families: list) -> "Rendered":
+        text = generate_latest(Families(families))
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return cls(text, compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH))
+
+
+def gzipped(parts: list[Rendered]) -> bytes:
+    """One gzip member of the parts' texts, joined."""
+    checksum, size = 0, 0
+    for part in parts:
+        checksum = zlib.crc32(part.text, checksum)
+        size += len(part.text)
+    trailer = struct.pack("<II", checksum, size & 0xFFFFFFFF)
+    return b"".join([GZIP_HEAD, *(part.deflated for part in parts), LAST_BLOCK, trailer])
+
+
+class AgentRegistry(CollectorRegistry):
+    """The agent's registry: collect() builds every family anew (for generate_latest);
+    exposition() gives a scrape the sections rendered when the collectors published."""
+
+    def __init__(self, agent: "Agent"):
+        super().__init__(auto_describe=False)
+        self.register(agent)
+        self.exposition = agent.exposition
 
 
 class MetricsRequestHandler(BaseHTTPRequestHandler):
@@ -670,15 +904,24 @@ class MetricsRequestHandler(BaseHTTPRequestHandler):
         if urlsplit(self.path).path != "/metrics":
             self.send_error(404)
             return
-        body = generate_latest(self.registry)
+        parts = self._parts()
         self.send_response(200)
         self.send_header("Content-Type", self.content_type)
         if "gzip" in self.headers.get("Accept-Encoding", ""):
-            body = gzip.compress(body, compresslevel=6)
+            body = gzipped(parts)
             self.send_header("Content-Encoding", "gzip")
+        else:
+            body = b"".join(part.text for part in parts)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _parts(self) -> list[Rendered]:
+        """The agent's sections as rendered when published; any other registry rendered now."""
+        exposition = getattr(self.registry, "exposition", None)
+        if exposition is None:
+            return [Rendered.of(list(self.registry.collect()))]
+        return exposition()
 
     def _authorized(self) -> bool:
         if self.token is None:
@@ -880,7 +1123,7 @@ def read_token(path: Path) -> bytes:
 
 
 def http_server(
-    listen: str, registry: CollectorRegistry, token: bytes | None = None, **limits: float
+    listen: str, registry: AgentRegistry, token: bytes | None = None, **limits: float
 ) -> MetricsServer:
     """The metrics endpoint on LISTEN (host:port; [::]:port for IPv6), bound at once. LIMITS:
     MetricsServer's timeouts and connection limit."""
@@ -902,7 +1145,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--token-file", type=Path, help="answer only scrapers that send this bearer token"
     )
+    parser.add_argument(
+        "--bbblb-database",
+        type=database_name,
+        help="BBBLB's PostgreSQL database on this host: turns the video collector on",
+    )
+    parser.add_argument(
+        "--bbblb-poll-interval",
+        type=positive_seconds,
+        default=30,
+        help="BBBLB's POLL_INTERVAL: seconds each of its meeting_stats rows stands for",
+    )
+    parser.add_argument("--video-interval", type=positive_seconds, default=60, help="seconds")
     return parser.parse_args(argv)
+
+
+def database_name(text: str) -> str:
+    if not BBBLB_DATABASE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"not a PostgreSQL database name: {text!r}")
+    return text
+
+
+def positive_seconds(text: str) -> float:
+    seconds = float(text)
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds above 0, got {text!r}")
+    return seconds
 
 
 def raise_descriptor_limit() -> None:
@@ -927,7 +1195,10 @@ def main(argv: list[str] | None = None) -> None:
             "cpu": args.interval,
             "disk": args.disk_interval,
             "databases": args.database_interval,
+            VIDEO: args.video_interval,
         },
+        video=functools.partial(bbblb_usage, args.bbblb_database) if args.bbblb_database else None,
+        poll_interval=args.bbblb_poll_interval,
     )
     token = read_token(args.token_file) if args.token_file else None
     server = http_server(args.listen, agent.registry, token)

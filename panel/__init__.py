@@ -12,11 +12,16 @@ from panel.config import build_config
 from panel.coop import feature as coop
 from panel.core import feature as core
 from panel.core.sqlite import enable_sqlite_pragmas
+from panel.export import feature as export
 from panel.extensions import babel, csrf, db, limiter, login_manager
+from panel.governance import feature as governance
 from panel.hosts import feature as hosts
 from panel.metering import feature as metering
+from panel.notifications import feature as notifications
 from panel.provisioning import feature as provisioning
 from panel.servers import feature as servers
+from panel.status import feature as status
+from panel.video import feature as video
 from panel.webspaces import feature as webspaces
 
 # Each joins the app with its register(app), in this order: a feature's pages, tasks, filters,
@@ -24,13 +29,18 @@ from panel.webspaces import feature as webspaces
 FEATURES = (
     core,
     accounts,
+    notifications,
     coop,
     hosts,
     provisioning,
     webspaces,
     servers,
+    video,
     metering,
     billing,
+    governance,
+    status,
+    export,
     api,
 )
 
@@ -54,6 +64,13 @@ def select_locale() -> str | None:
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages) or languages[-1]
+
+
+def select_timezone() -> str | None:
+    """The user's setting; else (None) the panel's, PANEL_TIMEZONE."""
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return None
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -82,4 +99,4 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -16,8 +16,10 @@ from sqlalchemy import select
 import panel
 from panel.billing.cli import billing
 from panel.cli_plugins import PluginGroup
+from panel.coop.cli import shares
 from panel.core.audit import acting
 from panel.hosts.cli import monitoring
+from panel.hosts.models import HostRole
 from panel.metering.cli import metering
 
 
@@ -336,7 +338,7 @@ def hosts() -> None:
 @hosts.command("add")
 @click.argument("name")
 @click.argument("address")
-@click.option("--role", type=click.Choice(["webspace", "managed", "bbb"]), default="webspace")
+@click.option("--role", type=click.Choice([role.value for role in HostRole]), default="webspace")
 @click.option("--port", "ssh_port", default=22, show_default=True, type=int)
 @click.option("--groups", default="", help="Comma-separated group names.")
 @click.option("--capacity", default=100, show_default=True, type=int)
@@ -463,6 +465,7 @@ def _describe(exc) -> str:
 main.add_command(monitoring)
 main.add_command(metering)
 main.add_command(billing)
+main.add_command(shares)
 
 
 if __name__ == "__main__":

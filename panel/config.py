@@ -6,8 +6,11 @@ import math
 import os
 import re
 import secrets
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+
+import pytz
 
 # How long a password reset link is valid. A name, not a number, in DEFAULTS: bandit (B105)
 # takes any constant under a key that says PASSWORD for a password, and a nosec inside the
@@ -37,10 +40,21 @@ DEFAULTS: dict[str, object] = {
     "SMTP_URL": None,
     "MAIL_FROM": "panel@localhost",
     "SHARE_VALUE": Decimal("64.00"),
+    # The statute's notice on shares and on membership: it takes effect at the end of the
+    # first fiscal year that ends at least SHARE_NOTICE_YEARS after the notice (0: the end of
+    # the current one). The fiscal year is the calendar year unless FISCAL_YEAR_END ("MM-DD",
+    # its last day) says otherwise. SHARE_MINIMUM: the shares a member holds while a member.
+    "SHARE_NOTICE_YEARS": 2,
+    "SHARE_MINIMUM": 1,
+    "FISCAL_YEAR_END": "12-31",
     "METRICS_ALLOW": "127.0.0.1/8,::1/128",
     "PROXY_COUNT": 0,
     "LANGUAGES": ("de", "en"),
+    # The time zone pages show times in for people who chose none on their account page.
+    "TIMEZONE": "Europe/Berlin",
     "LOGIN_LIMIT": "10 per 15 minutes",
+    # An API token's last use is written when it is older than this (seconds): not on every call.
+    "LAST_USE_WRITE_SECONDS": 300,
     "BASE_URL": "http://localhost:5000",
     "PASSWORD_RESET_HOURS": PASSWORD_RESET_HOURS,
     "PLAYBOOKS_DIR": str(Path(__file__).resolve().parent.parent / "playbooks"),
@@ -81,10 +95,30 @@ DEFAULTS: dict[str, object] = {
     "DOMAIN_VERIFICATION": "on",
     "OWN_ZONE": "",
     "DNS_RESOLVER": "",
+    # Video rooms: the name BBBLB (the BigBlueButton load balancer) is reached by, with its
+    # tenants' realms below it; the folder of BBBLB's wheels for its host (tests/bbblb_wheels.py
+    # fetches them); the files of the certificate for that name and every name below it and of
+    # its key; a file of CAs the balancer trusts for its BBB servers (optional); and the seconds
+    # between the balancer's polls of its servers.
+    "VIDEO_DOMAIN": "",
+    "BBBLB_WHEELS": "",
+    "VIDEO_TLS_CERTIFICATE": "",
+    "VIDEO_TLS_KEY": "",
+    "BBB_TRUSTED_CA": "",
+    "BBBLB_POLL_INTERVAL": 30,
+    # What the panel itself needs of video: a CA file it trusts for BBBLB's and the BBB servers'
+    # HTTPS (only for a private CA, as in tests), its checksum algorithm for BBB API calls, and
+    # how many rooms a member may have.
+    "VIDEO_CA_FILE": "",
+    "VIDEO_CHECKSUM": "sha256",
+    "VIDEO_MAX_ROOMS": 50,
     # Billing: the cooperative as seller on invoices and creditor of direct debits, and the VAT
     # rate a new billing period starts with.
     "VAT_PERCENT": Decimal("19.00"),
+    # COOP_NAME also heads every page, beside the logo: LOGO, the path of an image file
+    # (PNG, SVG, ...) the panel serves at /logo; empty: the name alone.
     "COOP_NAME": "Hosting-Genossenschaft eG",
+    "LOGO": "",
     "COOP_STREET": "",
     "COOP_POSTAL_CODE": "",
     "COOP_CITY": "",
@@ -94,6 +128,12 @@ DEFAULTS: dict[str, object] = {
     "COOP_IBAN": "",
     "COOP_BIC": "",
     "SEPA_CREDITOR_ID": "",
+    # Resolutions: how many principals one member may represent as proxy (0: no proxies), and
+    # how many supporters an amendment needs by default to be put to the vote.
+    "GOVERNANCE_PROXIES_PER_MEMBER": 1,
+    "GOVERNANCE_MIN_SUPPORTERS": 3,
+    # The largest PDF the board may attach to a resolution, in MiB.
+    "GOVERNANCE_ATTACHMENT_MB": 10,
 }
 
 
@@ -185,6 +225,39 @@ def server_allocation(raw: str) -> str:
     return raw
 
 
+CHECKSUM_ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
+
+
+def checksum_algorithm(raw: str) -> str:
+    """One of CHECKSUM_ALGORITHMS, the BBB API's."""
+    if raw not in CHECKSUM_ALGORITHMS:
+        raise ValueError(f"not one of {', '.join(CHECKSUM_ALGORITHMS)}")
+    return raw
+
+
+def timezone_name(raw: str) -> str:
+    """An IANA time zone name that Flask-Babel (through pytz) knows, such as Europe/Berlin."""
+    if raw not in pytz.all_timezones_set:
+        raise ValueError(f"not a time zone: {raw!r}")
+    return raw
+
+
+def fiscal_year_end(raw: str) -> str:
+    """A fiscal year's last day as MM-DD; not 02-29, which most years lack."""
+    try:
+        day = datetime.strptime(f"2001-{raw}", "%Y-%m-%d")
+    except ValueError:
+        raise ValueError(f"not a day of the year as MM-DD: {raw!r}") from None
+    return day.strftime("%m-%d")
+
+
+def not_negative(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(f"must not be negative: {raw!r}")
+    return value
+
+
 CASTS = {
     "MANAGEMENT_ADDRESSES": address_list,
     "MONITORING_ADDRESSES": address_list,
@@ -194,6 +267,7 @@ CASTS = {
     "METERING_CATCH_UP": int,
     "PROXY_COUNT": int,
     "PASSWORD_RESET_HOURS": int,
+    "LAST_USE_WRITE_SECONDS": int,
     "JOB_TIMEOUT": int,
     "ANSIBLE_STRATEGY": ansible_strategy,
     "JOB_HEARTBEAT": float,
@@ -208,10 +282,20 @@ CASTS = {
     "SERVER_SHARES_PER_SERVER": int,
     "SERVER_ALLOCATION": server_allocation,
     "SERVER_ARCHIVE_DAYS": int,
+    "VIDEO_MAX_ROOMS": int,
+    "VIDEO_CHECKSUM": checksum_algorithm,
     "TLS_RETRY_SECONDS": int,
+    "BBBLB_POLL_INTERVAL": int,
     "TLS_CHECK_DAYS": int,
     "SHARE_VALUE": Decimal,
+    "SHARE_NOTICE_YEARS": not_negative,
+    "SHARE_MINIMUM": not_negative,
+    "FISCAL_YEAR_END": fiscal_year_end,
     "VAT_PERCENT": Decimal,
+    "TIMEZONE": timezone_name,
+    "GOVERNANCE_PROXIES_PER_MEMBER": int,
+    "GOVERNANCE_MIN_SUPPORTERS": int,
+    "GOVERNANCE_ATTACHMENT_MB": int,
 }
 
 
@@ -298,6 +382,7 @@ def build_config(overrides: dict | None = None) -> dict[str, object]:
     config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     config["WTF_CSRF_TIME_LIMIT"] = None
     config["BABEL_DEFAULT_LOCALE"] = "en"
+    config["BABEL_DEFAULT_TIMEZONE"] = config["TIMEZONE"]
     config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     config["RATELIMIT_STORAGE_URI"] = config.get("REDIS_URL") or "memory://"
     config["RATELIMIT_HEADERS_ENABLED"] = True

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from scratch_databases import fresh_postgres
 from sqlalchemy.orm import scoped_session, sessionmaker
+from webspace_jobs import succeed
 
 from panel import create_app
 from panel.core.audit import acting
@@ -18,8 +19,10 @@ from panel.core.migrate import upgrade
 from panel.core.models import utcnow
 from panel.extensions import db, limiter
 from panel.hosts.models import Host, HostState
+from panel.webspaces import operations as webspace_operations
 
 PASSWORD = "correct horse battery staple"
+pytest_plugins = ["smtp_support"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -260,3 +263,21 @@ def make_app(tmp_path, monkeypatch):
     for app in made:
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def web_host(make_host):
+    return make_host("web1")
+
+
+@pytest.fixture
+def make_webspace(web_host):
+    """An active webspace of the member (its set-up job ended successful)."""
+
+    def make(member):
+        with acting("cli"):
+            webspace, job = webspace_operations.create_webspace(member)
+            succeed(job, {"webspace": {"uid": 2000, "quota_enforced": False}})
+        return webspace
+
+    return make

@@ -22,13 +22,17 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from polling import poll
+from prometheus_support import PrometheusServer
 from scratch_databases import fresh_postgres
 from testbed_lock import machine_lock, torn_down_on_sigterm
 
 from panel import create_app
+from panel.accounts.operations import create_api_token, find_user_by_email
 from panel.core.audit import acting
 from panel.core.sshkey import key_passphrase, key_paths
 from panel.extensions import db
+from panel.metering import local_prometheus
+from panel.provisioning import folders
 from panel.provisioning.models import FINISHED
 from panel_testbed import PREFIX
 from panel_testbed import state as saved
@@ -41,8 +45,10 @@ PASSWORD = "correct horse battery staple"
 HEARTBEAT = 1
 PR_SET_PDEATHSIG = 1
 LOST_AFTER = 5
-# Short enough that a cut host fails its job in seconds, long enough for a loaded machine.
-CONNECT_TIMEOUT = 5
+# Short enough that a cut host fails its job in seconds, long enough for a loaded machine: with
+# mitogen it bounds the whole connection, the SSH handshake and starting Python and mitogen's
+# core on the host, which took longer than 5 s on a loaded CI machine.
+CONNECT_TIMEOUT = 15
 # A command of the panel; `testbed up` may first build an image, some 3 minutes on a busy machine.
 PANEL_TIMEOUT = 600
 MARKER = "/var/tmp/panel-e2e-marker"  # on the testbed hosts
@@ -88,16 +94,6 @@ def processes_mentioning(text: str) -> dict[int, list[str]]:
         if text in " ".join(arguments) and int(path.parent.name) != os.getpid():
             found[int(path.parent.name)] = arguments
     return found
-
-
-def job_folder(job_id: int) -> str | None:
-    """The private folder of a running job: named in ssh-agent's command line, which holds the
-    job's ansible-runner ident (job<id>)."""
-    for arguments in processes_mentioning(f"/artifacts/job{job_id}/").values():
-        found = re.search(rf"(/\S+)/artifacts/job{job_id}/", " ".join(arguments))
-        if found:
-            return found.group(1)
-    return None
 
 
 @dataclass
@@ -216,6 +212,13 @@ class LivePanel:
             f"job {job.get('id')} {job.get('status')}: {job.get('reason')!r}\n"
             f"stats: {job.get('stats')}\nevents: {events}\n{self.worker_log()}"
         )
+
+    def job_folder(self, job_id: int) -> str | None:
+        """The private folder of this panel's running job, by the name the worker gives it. Not
+        by a process mentioning the job: another lane's panel numbers its jobs alike."""
+        with self.app.app_context():
+            found = list(folders.base().glob(f"{folders.prefix()}{job_id}-*"))
+        return str(found[0]) if len(found) == 1 else None
 
     def read(self, query: Callable[[], object]):
         """QUERY's answer, run in an app context of its own so every read is fresh."""
@@ -362,7 +365,8 @@ def live_panel(
         control_dir = Path(tempfile.mkdtemp(prefix="pcp", dir="/tmp"))
         cleanup.callback(shutil.rmtree, control_dir, ignore_errors=True)
         playbooks = copy_playbooks(folder / "playbooks", control_dir)
-        instance = folder / "instance"
+        # Resolved, as the worker resolves its PANEL_INSTANCE: job folders are named after it.
+        instance = (folder / "instance").resolve()
         # The lane and the suite (PANEL_TESTBED_LANE, PANEL_TESTBED_SUITE) stay: the panel's
         # `testbed up` must boot this lane's hosts on the run's Debian release.
         env = {
@@ -432,3 +436,34 @@ def _close_all_connections(live: LivePanel) -> None:
 def _dispose(app: Flask) -> None:
     with app.app_context():
         db.engine.dispose()
+
+
+def api_client_of(live: "LivePanel", email: str) -> FlaskClient:
+    """A client of the live panel's app with an API token of the user with EMAIL."""
+    with live.app.app_context():
+        user = find_user_by_email(email)
+        with acting("cli", user):
+            token = create_api_token(user, "e2e")[1]
+    client = live.app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
+@contextlib.contextmanager
+def quick_prometheus(live: "LivePanel", agent_settings: str) -> Iterator[PrometheusServer]:
+    """A Prometheus with the shipped configuration that scrapes every second instead of every
+    15, set as the live panel's; AGENT_SETTINGS go to the test's copy of the playbooks'
+    group_vars/all/agent.yml (the agent's intervals)."""
+    (live.playbooks / "group_vars" / "all" / "agent.yml").write_text(agent_settings)
+    with live.app.app_context():
+        config = local_prometheus.prepare("127.0.0.1:9")
+    text = re.sub(r"(scrape|evaluation)_interval: \S+", r"\1_interval: 1s", config.read_text())
+    config.write_text(text)
+    prometheus = PrometheusServer(config.parent).start()
+    live.prometheus = prometheus
+    live.app.config["PROMETHEUS_URL"] = prometheus.url
+    live.env["PANEL_PROMETHEUS_URL"] = prometheus.url
+    try:
+        yield prometheus
+    finally:
+        prometheus.stop()

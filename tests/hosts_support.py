@@ -6,7 +6,6 @@ HTTP-01 validation really happens.
 Traffic goes to loopback and to the testbed (198.18.0.0/15) only."""
 
 import contextlib
-import datetime
 import http.client
 import io
 import ipaddress
@@ -31,12 +30,11 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import paramiko
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from polling import poll
 from testbed_lock import machine_lock, torn_down_on_sigterm
+from tls_files import TestCa
 
 from panel.core.sshkey import load_private_key
 from panel_testbed import network
@@ -47,7 +45,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PLAYBOOKS = ROOT / "playbooks"
 BIN = Path(sys.executable).parent
 PANEL = [sys.executable, "-m", "panel.cli"]
-TESTBED_TIMEOUT = 600
+# The first `up` of a suite on a machine builds its image (mmdebstrap: 8 minutes seen under the
+# whole suite's load) before it boots the hosts.
+TESTBED_TIMEOUT = 1800
 PLAYBOOK_TIMEOUT = 600
 HTTP_TIMEOUT = 10
 SSH_TIMEOUT = 5
@@ -350,10 +350,11 @@ def http_get(
     path: str = "/",
     https: bool = False,
     ca_file: str | Path | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
-    """GET PATH from ADDRESS for the site HOST_HEADER, redirects not followed. HTTPS sends the
-    name as SNI and verifies the certificate for it against CA_FILE (required: no system CA
-    applies to a testbed site)."""
+    """GET PATH from ADDRESS for the site HOST_HEADER, redirects not followed, with HEADERS
+    besides Host. HTTPS sends the name as SNI and verifies the certificate for it against
+    CA_FILE (required: no system CA applies to a testbed site)."""
     if https:
         assert ca_file is not None, "HTTPS to a testbed host needs the CA to verify against"
         context = ssl.create_default_context(cafile=str(ca_file))
@@ -363,7 +364,7 @@ def http_get(
     else:
         connection = http.client.HTTPConnection(address, 80, timeout=HTTP_TIMEOUT)
     try:
-        connection.request("GET", path, headers={"Host": host_header})
+        connection.request("GET", path, headers={**(headers or {}), "Host": host_header})
         response = connection.getresponse()
         body = response.read().decode(errors="replace")
         return Response(response.status, response.headers, body)
@@ -439,7 +440,7 @@ def acme_server() -> Iterator[AcmeServer]:
         ca_pem = _listener_certificates(folder)
         (folder / "hosts").write_text("")
         (folder / "hosts").chmod(0o644)
-        dns_port = _free_port()
+        dns_port = free_dns_port()
         dnsmasq = _start(
             folder / "dnsmasq.log",
             [
@@ -507,76 +508,12 @@ def acme_server() -> Iterator[AcmeServer]:
 
 def _listener_certificates(folder: Path) -> str:
     """A CA and, signed by it, a certificate for the bridge address; returns the CA as PEM."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "panel tests ACME listener CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ACME_ADDRESS)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ACME_ADDRESS))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_pem = ca.public_bytes(serialization.Encoding.PEM).decode()
-    (folder / "listener-ca.pem").write_text(ca_pem)
-    (folder / "listener.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    descriptor = os.open(folder / "listener.key", os.O_WRONLY | os.O_CREAT, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-    return ca_pem
+    ca = TestCa(folder, "panel tests ACME listener CA", "listener-ca.pem")
+    ca.server(ACME_ADDRESS, stem="listener")
+    return Path(ca.ca_file).read_text()
 
 
-def _free_port() -> int:
+def free_dns_port() -> int:
     """A port free on 127.0.0.1 for both UDP and TCP (dnsmasq takes both)."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:

@@ -18,6 +18,7 @@ UNITS = {
     "server_cpu": "s",
     "server_memory": "B·h",
     "server_disk": "B·h",
+    "video_participants": "s",
 }
 
 
@@ -37,6 +38,7 @@ def _hour_row(
         member_id=member_id,
         webspace_id=resource.id if kind == "webspace" else None,
         server_id=resource.id if kind == "server" else None,
+        video_tenant_id=resource.id if kind == "video_tenant" else None,
         resource_type=kind,
         resource_id=resource.id,
         resource_name=name,
@@ -78,4 +80,18 @@ def server_row(server, metric: str, quantity, start: datetime) -> UsageRecord:
     """One hour of the server's usage of the meter, from START (committed)."""
     return _hour_row(
         server.member_id, "server", server, server.hostname, metric, quantity, start, "complete"
+    )
+
+
+def tenant_row(tenant, quantity, start: datetime) -> UsageRecord:
+    """One hour of a video tenant's participant seconds, from START (committed)."""
+    return _hour_row(
+        tenant.member_id,
+        "video_tenant",
+        tenant,
+        tenant.name,
+        "video_participants",
+        quantity,
+        start,
+        "complete",
     )

@@ -19,10 +19,10 @@ PANEL = Path(__file__).resolve().parents[1] / "panel"
 
 LAYERS = (
     ("panel.config", "panel.extensions", "panel.core"),
-    ("panel.accounts", "panel.coop", "panel.hosts"),
+    ("panel.accounts", "panel.coop", "panel.hosts", "panel.notifications"),
     ("panel.provisioning",),
-    ("panel.webspaces", "panel.servers", "panel.metering"),
-    ("panel.billing",),
+    ("panel.webspaces", "panel.servers", "panel.video", "panel.metering"),
+    ("panel.billing", "panel.status", "panel.governance", "panel.export"),
     ("panel.api",),
     # The app, its commands (with the finder of plug-in commands such as the testbed's), the
     # list of all tables for Alembic and the migrations: nothing below imports them.

@@ -315,7 +315,7 @@ def memberless(request, login_as, api_as):
         ("POST", "/webspaces", {"name": "abc00"}, 422),
         ("GET", "/usage", None, 200),
         ("GET", "/invoices", None, 200),
-        ("GET", "/costs", None, 200),
+        ("GET", "/transparency", None, 200),
         ("GET", "/audit", None, 200),
         ("GET", "/jobs", None, 200),
         ("GET", "/account", None, 200),

@@ -1,8 +1,9 @@
 """Login sessions: loading the user, the two steps of a login, the rate limit per address."""
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, session
+from flask import Flask, Response, current_app, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
@@ -21,10 +22,26 @@ def init_login(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.after_request(send_live_parts_to_the_login)
     # Flask-Login cannot decide per request like the session cookie does; the public URL tells.
     app.config.setdefault(
         "REMEMBER_COOKIE_SECURE", str(app.config.get("BASE_URL", "")).startswith("https://")
     )
+
+
+def send_live_parts_to_the_login(response: Response) -> Response:
+    """A live part of a page (htmx) asked for after the session ended would get the login form
+    put into it; the whole page goes to the login instead, and comes back there afterwards."""
+    login = url_for("accounts.login")
+    if request.headers.get("HX-Request") != "true" or not response.location:
+        return response
+    if urlsplit(response.location).path != login:
+        return response
+    page = urlsplit(request.headers.get("HX-Current-URL", ""))
+    target = url_for("accounts.login", next=page.path or "/")
+    redirect = Response(status=204)
+    redirect.headers["HX-Redirect"] = target
+    return redirect
 
 
 def load_user(user_id: str) -> User | None:

@@ -1,3 +1,4 @@
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,6 +17,7 @@ from panel.accounts.management import SWAPPABLE_ROLES
 from panel.accounts.operations import CONTACT_LENGTH, MAX_TOKEN_DAYS
 from panel.core.labels import label_choices
 from panel.core.roles import ROLE_VALUES
+from panel.core.timezones import CHOICES as TIMEZONE_CHOICES
 
 
 class LoginForm(FlaskForm):
@@ -45,6 +47,16 @@ class ProfileForm(FlaskForm):
     locale = SelectField(
         _l("Language"), choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")]
     )
+
+
+class TimezoneForm(FlaskForm):
+    # Checked by the operation, which says what is wrong in the language of the page.
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = _l("as the panel: %(zone)s", zone=current_app.config["TIMEZONE"])
+        self.timezone.choices = [SelectChoice("", default), *TIMEZONE_CHOICES]
 
 
 class PasswordChangeForm(FlaskForm):

@@ -4,7 +4,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
 from panel.accounts import forms, management, operations
 from panel.accounts.loaders import load_account, managed_accounts
@@ -12,37 +11,38 @@ from panel.accounts.models import User
 from panel.core.access import require_role
 from panel.core.cards import cards
 from panel.core.errors import PanelError
-from panel.core.forms import query_number, query_text, run_from_button, show_errors
+from panel.core.forms import query_text, run_from_button, show_errors
 from panel.core.headers import no_store
+from panel.core.listing import Listing, matching, page_of
 from panel.core.roles import Role
-from panel.extensions import db
 
 bp = Blueprint("management", __name__)
-PAGE_SIZE = 50
 KEEPERS = (Role.ADMIN, Role.RESELLER)
-# Far beyond any register; a larger number in the address shows the last page.
-MAX_PAGE = 100_000
+
+
+ACCOUNT_LIST = Listing(
+    sorts={
+        "email": User.email,
+        "name": User.display_name,
+        "role": User.role,
+        "login": User.last_login_at,
+    },
+    tiebreaker=User.id,
+    search=lambda text: matching(text, (User.email, User.display_name)),
+)
 
 
 def _listing(template: str, form, status: int = 200):
     """The kept accounts, searched, one page of them, with what each customer has."""
-    search = query_text("q", 100)
     role = query_text("role", 16) if current_user.role == Role.ADMIN else ""
-    stmt = managed_accounts(search, role)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    last = max(1, -(-total // PAGE_SIZE))
-    page = min(query_number("page", MAX_PAGE) or 1, last)
-    rows = db.session.scalars(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    page = page_of(managed_accounts("", role), ACCOUNT_LIST, role=role)
     page_html = render_template(
         template,
         form=form,
-        accounts=rows,
-        holdings=cards("customers", rows),
-        search=search,
-        role=role,
         page=page,
-        last=last,
-        total=total,
+        accounts=page.rows,
+        holdings=cards("customers", page.rows),
+        role=role,
     )
     return page_html, status
 

@@ -27,6 +27,8 @@ class User(UserMixin, CreatedAt, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
+    # An IANA name such as Europe/Berlin; None: the panel's (PANEL_TIMEZONE).
+    timezone: Mapped[str | None] = mapped_column(String(64))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     reseller_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText())

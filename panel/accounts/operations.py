@@ -17,6 +17,7 @@ from panel.core.errors import Conflict, NotFound, ValidationFailed
 from panel.core.mail import send_mail
 from panel.core.models import utcnow
 from panel.core.roles import ROLE_VALUES, Role
+from panel.core.timezones import clean_timezone
 from panel.core.validators import clean_choice, clean_email, clean_positive_int, clean_text
 from panel.extensions import db
 
@@ -29,8 +30,11 @@ USER_FIELDS = (
     "member_id",
     "reseller_id",
     "locale",
+    "timezone",
 )
 CONTACT_LENGTH = 500
+# update_account leaves the time zone as it is (None is a value there: the panel's).
+KEEP = object()
 MAX_TOKEN_DAYS = 730
 # Reset links mailed to one account within the window, still unused: while there are this many,
 # a further request sends none (the person has working links; nobody floods the mailbox).
@@ -97,8 +101,13 @@ def clean_contact(value: Any) -> str:
     return clean_text("contact", value, max_length=CONTACT_LENGTH, required=False, multiline=True)
 
 
-def update_account(user: User, *, display_name: Any = None, locale: Any = None) -> User:
+def update_account(
+    user: User, *, display_name: Any = None, locale: Any = None, timezone: Any = KEEP
+) -> User:
+    """Change what is given; TIMEZONE empty or None: the panel's (PANEL_TIMEZONE)."""
     before = snapshot(user, USER_FIELDS)
+    if timezone is not KEEP:
+        user.timezone = clean_timezone("timezone", timezone) if timezone else None
     if display_name is not None:
         user.display_name = clean_text("display_name", display_name, max_length=120, required=False)
     if locale is not None:

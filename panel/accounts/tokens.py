@@ -2,10 +2,12 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
-from flask import Request
-from sqlalchemy import or_, select
+from flask import Request, current_app
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from panel.accounts.models import ApiToken, User
 from panel.core.models import utcnow
@@ -43,8 +45,37 @@ def token_for_bearer(header: str):
 
 
 def mark_used(api_token) -> None:
-    api_token.last_used_at = utcnow()
-    db.session.commit()
+    """Record the token's use, at most once every LAST_USE_WRITE_SECONDS: a call within that time
+    writes nothing. The loaded token and user stay loaded, so the request reads them no more."""
+    now = utcnow()
+    since = now - timedelta(seconds=current_app.config["LAST_USE_WRITE_SECONDS"])
+    if api_token.last_used_at is not None and api_token.last_used_at >= since:
+        return
+    # The condition again in the UPDATE: of concurrent calls with the same token, one writes.
+    touched = db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == api_token.id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < since),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    _commit_keeping_loaded()
+    if touched.rowcount:
+        set_committed_value(api_token, "last_used_at", now)
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds (a commit expires it by default, and
+    every later attribute access would select it again)."""
+    session = db.session()
+    expiring = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
 
 
 def user_for_bearer(header: str):

@@ -21,6 +21,7 @@ from panel.accounts.loaders import load_api_token
 from panel.accounts.models import ApiToken, User
 from panel.accounts.throttle import LoginDelayed
 from panel.core.audit import acting
+from panel.core.cards import cards
 from panel.core.errors import PanelError
 from panel.core.forms import show_errors
 from panel.core.headers import no_store
@@ -170,6 +171,7 @@ def account():
     return render_template(
         "accounts/account.html",
         profile=forms.ProfileForm(obj=current_user),
+        timezone_form=forms.TimezoneForm(obj=current_user),
         password_form=forms.PasswordChangeForm(),
         token_form=forms.TokenForm(),
         code_form=forms.CodeForm(),
@@ -177,6 +179,7 @@ def account():
         tokens=tokens,
         recovery_left=operations.remaining_recovery_codes(current_user),
         legacy_codes=operations.has_legacy_recovery_codes(current_user),
+        cards=cards("account", current_user),
     )
 
 
@@ -196,6 +199,21 @@ def profile():
             flash(_("Saved."), "success")
             return redirect(url_for("accounts.account"))
     return _account_with_errors(profile=form)
+
+
+@bp.post("/account/timezone")
+@login_required
+def timezone():
+    form = forms.TimezoneForm()
+    if form.validate_on_submit():
+        try:
+            operations.update_account(current_user, timezone=form.timezone.data)
+        except PanelError as exc:
+            show_errors(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_with_errors(timezone_form=form)
 
 
 @bp.post("/account/password")
@@ -298,6 +316,7 @@ def _account_with_errors(**override):
     ).all()
     context = {
         "profile": forms.ProfileForm(obj=current_user),
+        "timezone_form": forms.TimezoneForm(obj=current_user),
         "password_form": forms.PasswordChangeForm(),
         "token_form": forms.TokenForm(),
         "code_form": forms.CodeForm(),
@@ -305,6 +324,7 @@ def _account_with_errors(**override):
         "tokens": tokens,
         "recovery_left": operations.remaining_recovery_codes(current_user),
         "legacy_codes": operations.has_legacy_recovery_codes(current_user),
+        "cards": cards("account", current_user),
     }
     context.update(override)
     return render_template("accounts/account.html", **context), 422

@@ -14,6 +14,7 @@ from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Flag, InputSchema, Text, UtcDateTime, errors
 from panel.core.headers import no_store
+from panel.core.timezones import TIMEZONE_LENGTH
 
 blp = ApiBlueprint("api_account", __name__, url_prefix="/api/v1/account", description="Own account")
 
@@ -24,6 +25,10 @@ class AccountSchema(Schema):
     display_name = fields.String()
     role = fields.String()
     locale = fields.String(allow_none=True)
+    timezone = fields.String(
+        allow_none=True,
+        metadata={"description": "IANA name pages show times in; null: the panel's own."},
+    )
     member_id = fields.Integer(allow_none=True)
     totp_enabled = fields.Boolean()
     last_login_at = UtcDateTime(allow_none=True)
@@ -32,6 +37,11 @@ class AccountSchema(Schema):
 class AccountUpdateSchema(InputSchema):
     display_name = Text(max_length=120)
     locale = fields.String(validate=validate.OneOf(["de", "en"]))
+    timezone = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=TIMEZONE_LENGTH),
+        metadata={"description": "An IANA name such as Europe/Berlin; null: the panel's own."},
+    )
 
 
 class TokenSchema(Schema):
@@ -80,9 +90,12 @@ def get_account():
 @blp.response(200, AccountSchema)
 @errors(blp, 422)
 def patch_account(data):
-    """Change the caller's display name or language."""
+    """Change the caller's display name, language or time zone."""
     return operations.update_account(
-        current_user, display_name=data.get("display_name"), locale=data.get("locale")
+        current_user,
+        display_name=data.get("display_name"),
+        locale=data.get("locale"),
+        timezone=data.get("timezone", operations.KEEP),
     )
 
 

@@ -10,10 +10,12 @@ from panel.api import (
     hosts,
     jobs,
     members,
+    resolutions,
     servers,
     shares,
     usage,
     users,
+    video,
     webspaces,
 )
 from panel.api.auth import authenticate_bearer
@@ -30,8 +32,10 @@ RESOURCES = (
     jobs,
     webspaces,
     servers,
+    video,
     usage,
     billing,
+    resolutions,
 )
 
 

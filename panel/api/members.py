@@ -1,4 +1,5 @@
-"""Members of the cooperative: the register (admin) and one's own record."""
+"""Members of the cooperative: the register (admin), one's own record, and all of a member's
+data as one archive."""
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -7,11 +8,15 @@ from panel.api.base import ApiBlueprint
 from panel.api.links import links
 from panel.api.pagination import page_of
 from panel.api.schemas import Email, Flag, InputSchema, Text, errors
-from panel.coop import operations
+from panel.api.shares import NOTICE_FIELDS, NOTICE_OPERATIONS, ShareNoticeSchema
+from panel.coop import notices, operations
 from panel.coop.loaders import load_member
 from panel.coop.models import Member, MemberKind, MemberStatus
 from panel.core.access import scope_to_member
+from panel.core.headers import no_store
 from panel.core.roles import Role
+from panel.export import operations as export
+from panel.export.views import download, export_limited
 
 blp = ApiBlueprint("api_members", __name__, url_prefix="/api/v1/members", description="Members")
 MEMBER_OPERATIONS = (
@@ -22,6 +27,11 @@ MEMBER_OPERATIONS = (
     "POST /api/v1/members/{member_id}/end",
     "GET /api/v1/members/{member_id}/shares",
     "POST /api/v1/members/{member_id}/shares",
+    "POST /api/v1/members/{member_id}/shares/subscriptions",
+    "GET /api/v1/members/{member_id}/shares/notices",
+    "POST /api/v1/members/{member_id}/shares/notices",
+    "POST /api/v1/members/{member_id}/notice",
+    "GET /api/v1/members/{member_id}/export",
 )
 
 
@@ -161,3 +171,33 @@ def end(data, member_id):
     """End a cancelled membership or an application (admin); shares must be paid out first."""
     member = load_member(member_id)
     return operations.end_membership(member, data.get("on"))
+
+
+@blp.route("/<int:member_id>/notice", methods=["POST"])
+@blp.response(201, ShareNoticeSchema)
+@links(blp, 201, NOTICE_OPERATIONS, NOTICE_FIELDS)
+@errors(blp, 404, 409, 422)
+def give_notice(member_id):
+    """Give notice of membership (a member for itself, an admin for any): refused (409, naming
+    them) while services run. The member is `cancelled` from today; at the notice's effective
+    date every share is booked out, a payout recorded and the membership ended."""
+    member = load_member(member_id, change=True)
+    return notices.give_membership_notice(member)
+
+
+@blp.route("/<int:member_id>/export")
+@blp.response(
+    200,
+    {"type": "string", "format": "binary"},
+    content_type="application/zip",
+    description="A ZIP archive: a folder per part (account, membership, webspaces, servers, "
+    "video, usage, billing, ...) of JSON files and invoice PDFs, and manifest.json listing "
+    "every file with its size and SHA-256.",
+)
+@errors(blp, 404, 429)
+@export_limited
+@no_store
+def export_member(member_id):
+    """All data the panel keeps about a member (admins: any member; a member's logins: their
+    own), without passwords, tokens or other secrets."""
+    return download(*export.export_member(load_member(member_id)))

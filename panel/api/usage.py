@@ -4,21 +4,25 @@ from datetime import UTC
 
 from marshmallow import Schema, fields, validate
 
-from panel.api.base import ApiBlueprint
-from panel.api.pagination import page_of
+from panel.api.pagination import CountedToPageEndBlueprint, page_counted_to_its_end
 from panel.api.schemas import Id, UtcDateTime, errors
 from panel.metering import usage
 from panel.metering.meters import METERS
-from panel.metering.models import Quality
+from panel.metering.models import Quality, UsageRecord
 from panel.servers.loaders import load_server
+from panel.video.loaders import load_tenant
 from panel.webspaces.loaders import load_webspace
 
-blp = ApiBlueprint("api_usage", __name__, url_prefix="/api/v1/usage", description="Usage ledger")
+# The ledger grows by a row per resource and metric every hour: it is not counted for each page.
+blp = CountedToPageEndBlueprint(
+    "api_usage", __name__, url_prefix="/api/v1/usage", description="Usage ledger"
+)
 
 
 class UsageQuerySchema(Schema):
     webspace = Id(metadata={"description": "only this webspace's rows"})
     server = Id(metadata={"description": "only this managed server's rows"})
+    video_tenant = Id(metadata={"description": "only this video tenant's rows (participant time)"})
     customer = Id(
         metadata={"description": "only the rows of webspaces serving this customer and its servers"}
     )
@@ -32,12 +36,16 @@ class UsageRecordSchema(Schema):
     member_id = fields.Integer()
     webspace_id = fields.Integer(allow_none=True)
     server_id = fields.Integer(allow_none=True)
+    video_tenant_id = fields.Integer(allow_none=True)
     resource_type = fields.String()
     resource_id = fields.Integer()
     resource_name = fields.String()
     metric = fields.String(metadata={"enum": list(METERS)})
     unit = fields.String(
-        metadata={"description": "B, requests, s (CPU and server time), or B·h for gauges"}
+        metadata={
+            "description": "B, requests, s (CPU, server and video participant time), or B·h for "
+            "gauges"
+        }
     )
     period_start = UtcDateTime()
     period_end = UtcDateTime()
@@ -63,19 +71,27 @@ def _utc(moment):
 @errors(blp, 404)
 def list_usage(query, pagination_parameters):
     """Ledger rows the caller may see: a member (a reseller too) its own, a customer those of
-    the webspaces serving it and of its servers, an admin everyone's."""
+    the webspaces serving it and of its servers, an admin everyone's. The list is not counted
+    to its end: X-Pagination's total goes up to the row after the page, and `more` says
+    whether rows follow beyond it."""
     webspace_id, server_id = query.get("webspace"), query.get("server")
     if webspace_id is not None:
         load_webspace(webspace_id)
     if server_id is not None:
         load_server(server_id)
+    video_tenant_id = query.get("video_tenant")
+    if video_tenant_id is not None:
+        load_tenant(video_tenant_id)
     start, end = usage.clean_span(_utc(query.get("from_")), _utc(query.get("to")))
     stmt = usage.records(
         webspace_id=webspace_id,
         server_id=server_id,
+        video_tenant_id=video_tenant_id,
         customer_id=query.get("customer"),
         metric=query.get("metric"),
         start=start,
         end=end,
     )
-    return page_of(stmt, pagination_parameters)
+    # Rows of one period may share metric and name (a webspace and a database, a name used
+    # again): the id orders them, so that pages neither repeat nor skip a row.
+    return page_counted_to_its_end(stmt.order_by(UsageRecord.id), pagination_parameters)

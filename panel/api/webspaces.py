@@ -5,6 +5,7 @@ from flask import url_for
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from panel.api.base import ApiBlueprint
 from panel.api.jobs import JOB_OPERATIONS
@@ -239,8 +240,11 @@ class SftpUserUpdateSchema(InputSchema):
 def list_webspaces(query, pagination_parameters):
     """Admins: all; members and resellers: their member's; customers: those serving them
     (read-only)."""
+    # Each row names its host: loaded in the page's query, not one query per host.
     stmt = scope_to_member(
-        select(Webspace).order_by(Webspace.name), Webspace.member_id, viewed_by=Webspace.served_to
+        select(Webspace).options(joinedload(Webspace.host)).order_by(Webspace.name),
+        Webspace.member_id,
+        viewed_by=Webspace.served_to,
     )
     for name in ("member_id", "state"):
         if query.get(name) is not None:

@@ -28,6 +28,7 @@ METERED = {
     PoolKey.SERVER_CPU: (Decimal(3600), "h"),
     PoolKey.SERVER_MEMORY: (Decimal(10) ** 9, "GB·h"),
     PoolKey.SERVER_DISK: (Decimal(10) ** 9, "GB·h"),
+    PoolKey.VIDEO_PARTICIPANTS: (Decimal(60), "participant-min"),
 }
 PER_SERVER = (
     PoolKey.SERVER_HOURS,
@@ -50,10 +51,59 @@ LABELS = {
     PoolKey.SERVER_CPU: _l("managed server CPU time"),
     PoolKey.SERVER_MEMORY: _l("managed server memory"),
     PoolKey.SERVER_DISK: _l("managed server disk space"),
+    PoolKey.VIDEO_PARTICIPANTS: _l("video participant minutes"),
     PoolKey.WEBSPACES: _l("webspaces"),
     PoolKey.DOMAINS: _l("domains"),
     PoolKey.MEMBERS: _l("members"),
 }
+
+# How a pool is shared out, as a whole phrase: the key's noun takes a case of its own in German
+# ("nach Mitgliedern verteilt").
+SHARED_BY = {
+    PoolKey.TRAFFIC: _l("shared out by traffic"),
+    PoolKey.REQUESTS: _l("shared out by requests"),
+    PoolKey.CPU: _l("shared out by CPU time"),
+    PoolKey.DISK: _l("shared out by disk space"),
+    PoolKey.DATABASE_DISK: _l("shared out by database space"),
+    PoolKey.SERVER_HOURS: _l("shared out by managed server time"),
+    PoolKey.SERVER_CPU: _l("shared out by managed server CPU time"),
+    PoolKey.SERVER_MEMORY: _l("shared out by managed server memory"),
+    PoolKey.SERVER_DISK: _l("shared out by managed server disk space"),
+    PoolKey.VIDEO_PARTICIPANTS: _l("shared out by video participant minutes"),
+    PoolKey.WEBSPACES: _l("shared out by webspaces"),
+    PoolKey.DOMAINS: _l("shared out by domains"),
+    PoolKey.MEMBERS: _l("shared out by members"),
+}
+# Units that are words, as a quantity's unit ("0.87 members") and after a price's slash
+# ("45.93 €/member"); symbols (GB, h, GB·h) read the same in every language.
+UNIT_WORDS = {
+    "requests": _l("requests"),
+    "participant-min": _l("participant minutes"),
+    "members": _l("members"),
+    "webspaces": _l("webspaces"),
+    "domains": _l("domains"),
+    "month": _l("month"),
+}
+PER_UNIT_WORDS = {
+    "requests": _l("request"),
+    "participant-min": _l("participant minute"),
+    "members": _l("member"),
+    "webspaces": _l("webspace"),
+    "domains": _l("domain"),
+    "month": _l("month"),
+}
+
+
+def unit_word(unit: str) -> str:
+    return str(UNIT_WORDS.get(unit, unit))
+
+
+def per_unit_word(unit: str) -> str:
+    return str(PER_UNIT_WORDS.get(unit, unit))
+
+
+def shared_by(key: str) -> str:
+    return str(SHARED_BY.get(key, key))
 
 
 def unit(key: str) -> str:

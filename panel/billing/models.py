@@ -37,6 +37,7 @@ class PoolKey(StrEnum):
     SERVER_CPU = "server_cpu"
     SERVER_MEMORY = "server_memory"
     SERVER_DISK = "server_disk"
+    VIDEO_PARTICIPANTS = "video_participants"
     WEBSPACES = "webspaces"
     DOMAINS = "domains"
     MEMBERS = "members"
@@ -82,7 +83,7 @@ class CostPool(CreatedAt, Base):
     period_id: Mapped[int] = mapped_column(ForeignKey("billing_periods.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     amount: Mapped[Decimal] = mapped_column(Money)
-    key: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(32))
 
     period = relationship("BillingPeriod", back_populates="pools")
 
@@ -184,7 +185,7 @@ class InvoiceLine(Base):
     position: Mapped[int]
     pool_id: Mapped[int | None] = mapped_column(ForeignKey("cost_pools.id"))
     description: Mapped[str] = mapped_column(String(200))
-    key: Mapped[str] = mapped_column(String(16), default="")
+    key: Mapped[str] = mapped_column(String(32), default="")
     quantity: Mapped[Decimal] = mapped_column(Quantity)
     unit: Mapped[str] = mapped_column(String(16))
     unit_price: Mapped[Decimal] = mapped_column(UnitPrice)

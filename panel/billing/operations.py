@@ -36,6 +36,7 @@ from panel.core.models import utcnow
 from panel.core.money import SIGNED_AMOUNT, clean_amount, clean_percent
 from panel.core.validators import clean_choice, clean_text
 from panel.extensions import db
+from panel.notifications import events
 
 PERIOD_FIELDS = ("month", "state", "membership_fee", "reserve_percent", "vat_percent")
 POOL_FIELDS = ("name", "amount", "key")
@@ -375,6 +376,7 @@ def issue(period: BillingPeriod) -> list[Invoice]:
             after=snapshot(invoice, INVOICE_FIELDS),
             member_id=invoice.member_id,
         )
+        events.invoice_issued(invoice.member_id, invoice.id, invoice.number, invoice.gross)
     db.session.commit()
     return list(drafts)
 

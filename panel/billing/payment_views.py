@@ -182,11 +182,13 @@ def debit_create():
     return _debits_page(form, 422)
 
 
-def _debit_page(debit: DirectDebit, status: int = 200):
+def _debit_page(debit: DirectDebit, status: int = 200, refused: dict | None = None):
+    """The debit's page; REFUSED: the return reason as typed, with its errors, by invoice id."""
     return render_template(
         "billing/direct_debit.html",
         debit=debit,
         invoices=payments.debit_invoices(debit),
+        refused=refused or {},
     ), status
 
 
@@ -225,13 +227,11 @@ def invoice_return(invoice_id: int):
     debit = db.session.get(DirectDebit, invoice.direct_debit_id)
     form = forms.ReturnForm()
     if not form.validate_on_submit():
-        for messages in form.errors.values():
-            flash(" ".join(messages), "error")
-        return _debit_page(debit, 422)
+        return _debit_page(debit, 422, {invoice.id: form})
     try:
         payments.record_return(invoice, form.reason.data)
     except PanelError as exc:
-        flash(exc.message, "error")
-        return _debit_page(debit, exc.status)
+        show_errors(form, exc)
+        return _debit_page(debit, exc.status, {invoice.id: form})
     flash(_("Return of %(number)s recorded.", number=invoice.number), "success")
     return redirect(url_for("payments.debit", debit_id=debit.id))

@@ -11,6 +11,7 @@ from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from panel.billing.einvoice import REVERSE_CHARGE, corrected, invoice_xml, month_span, tax_groups
+from panel.billing.keys import unit_word
 from panel.billing.models import Invoice, InvoiceKind
 from panel.core.money import format_money
 
@@ -31,14 +32,6 @@ SELLER_SETTINGS = (
     "COOP_BIC",
     "SEPA_CREDITOR_ID",
 )
-# Units that are words; symbols (B, GB, h, s, GB·h) read the same in every language.
-UNIT_WORDS = {
-    "requests": _l("requests"),
-    "members": _l("members"),
-    "webspaces": _l("webspaces"),
-    "domains": _l("domains"),
-    "month": _l("month"),
-}
 
 
 class RefuseFetching(URLFetcher):
@@ -94,5 +87,5 @@ def _context(invoice: Invoice, locale: str) -> dict:
             value.normalize(), locale=locale, decimal_quantization=False
         ),
         "percent": lambda value: format_decimal(value.normalize(), locale=locale),
-        "unit": lambda unit: UNIT_WORDS.get(unit, unit),
+        "unit": unit_word,
     }

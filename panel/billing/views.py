@@ -1,22 +1,27 @@
 """Billing pages: the office's periods, pools and runs; members' invoices, each line explained;
-the cooperative's costs and how they were covered, for every member to see."""
+the transparency page: the cooperative's costs, how they were covered, the money invoiced and
+collected and the usage shared by, for every member to see."""
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
-from panel.billing import einvoice, forms, operations
+from panel.billing import einvoice, forms, keys, operations, transparency
 from panel.billing.coverage import coverage
 from panel.billing.customers import customer_shares
-from panel.billing.keys import LABELS
+from panel.billing.keys import LABELS, unit_word
 from panel.billing.loaders import load_invoice, load_period, load_pool, visible_invoices
-from panel.billing.models import BillingPeriod, Invoice, InvoiceState, PeriodState
+from panel.billing.models import BillingPeriod, Invoice, InvoiceKind, InvoiceState
+from panel.coop.models import Member
 from panel.core.access import require_role
 from panel.core.errors import NotFound, PanelError
 from panel.core.forms import run_from_button, show_errors
+from panel.core.listing import Listing, matching, page_of
 from panel.core.roles import Role
 from panel.extensions import db
+from panel.metering import charts
 
 bp = Blueprint("billing", __name__)
 MEMBERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
@@ -122,12 +127,38 @@ def period_change(period_id: int, change: str):
     return redirect(url_for("billing.period", period_id=period.id))
 
 
+def _invoice_search(text: str):
+    """The invoice's number, or its member's number or name (a member finds only its own)."""
+    return matching(text, (Invoice.number, Member.number, Member.name))
+
+
+INVOICE_LIST = Listing(
+    sorts={
+        "id": Invoice.id,
+        "number": Invoice.number,
+        "month": BillingPeriod.month,
+        "member": Member.number,
+        "kind": Invoice.kind,
+        "gross": Invoice.gross,
+    },
+    tiebreaker=Invoice.id,
+    search=_invoice_search,
+    direction="desc",
+)
+
+
 @bp.get("/invoices")
 @login_required
 def invoices():
     require_role(*MEMBERS)
-    rows = db.session.scalars(visible_invoices().order_by(Invoice.id.desc()).limit(500)).all()
-    return render_template("billing/invoices.html", invoices=rows)
+    stmt = (
+        visible_invoices()
+        .join(BillingPeriod, Invoice.period_id == BillingPeriod.id)
+        .join(Member, Invoice.member_id == Member.id)
+        .options(contains_eager(Invoice.period))
+    )
+    page = page_of(stmt, INVOICE_LIST)
+    return render_template("billing/invoices.html", page=page)
 
 
 @bp.get("/invoices/<int:invoice_id>")
@@ -198,18 +229,50 @@ def invoice_correct(invoice_id: int):
 
 
 @bp.get("/costs")
-@login_required
 def costs():
-    """Every member sees the cooperative's costs per month and how much of each was covered."""
+    """The cost page's old address, kept for bookmarks and links in older mails."""
+    return redirect(url_for("billing.transparency_page"))
+
+
+@bp.get("/transparency")
+@login_required
+def transparency_page():
+    """Every member sees the cooperative's costs per closed month, how they were covered, the
+    money invoiced and collected, and the usage they were shared by."""
     require_role(*MEMBERS)
-    periods = db.session.scalars(
-        select(BillingPeriod)
-        .where(BillingPeriod.state == PeriodState.CLOSED)
-        .order_by(BillingPeriod.month.desc())
-        .limit(24)
-    ).all()
+    months = transparency.closed_months()
+    money = [
+        (_("Costs"), lambda month: month.costs),
+        (_("Invoiced"), lambda month: month.invoiced),
+        (_("Collected"), lambda month: month.collected),
+    ]
+    usage = [
+        (_("%(key)s in %(unit)s", key=LABELS[key], unit=unit_word(keys.unit(key))), bars)
+        for key, bars in transparency.usage_bars(months).items()
+    ]
     return render_template(
-        "billing/costs.html",
-        periods=[(period, coverage(period)) for period in periods],
+        "billing/transparency.html",
+        months=months,
+        money_charts=[
+            (label, charts.chart(transparency.bars(months, value))) for label, value in money
+        ],
+        usage_charts=[(label, charts.chart(bars)) for label, bars in usage],
+        chart=charts,
         labels=LABELS,
     )
+
+
+def open_invoices_card(user, **given) -> dict | None:
+    """The dashboard's count and sum of a member's issued invoices not yet collected (or
+    returned by the bank)."""
+    if user.role not in MEMBERS or user.role == Role.ADMIN or user.member_id is None:
+        return None
+    count, total = db.session.execute(
+        select(func.count(Invoice.id), func.sum(Invoice.gross)).where(
+            Invoice.member_id == user.member_id,
+            Invoice.state == InvoiceState.ISSUED,
+            Invoice.kind != InvoiceKind.CREDIT_NOTE,
+            Invoice.collected_at.is_(None) | Invoice.returned_at.is_not(None),
+        )
+    ).one()
+    return {"count": count, "total": total or 0}

@@ -55,3 +55,25 @@ class ShareForm(FlaskForm):
 
 class DateForm(FlaskForm):
     on = DateField(_l("Effective on"), validators=[Optional()])
+
+
+class SubscribeForm(FlaskForm):
+    count = IntegerField(
+        _l("Number of shares"),
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_SHARES_PER_TRANSACTION)],
+    )
+
+
+class ShareNoticeForm(FlaskForm):
+    count = IntegerField(
+        _l("Shares to give notice on"),
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_SHARES_PER_TRANSACTION)],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A form of no fields but the CSRF token: a button that changes something."""
+
+
+class PaidForm(FlaskForm):
+    paid_on = DateField(_l("Paid on"), validators=[Optional()])

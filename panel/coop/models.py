@@ -1,10 +1,12 @@
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.core.models import Base, CreatedAt, one_of
+from panel.core.money import Money
 
 
 class MemberKind(StrEnum):
@@ -23,6 +25,17 @@ class ShareKind(StrEnum):
     SUBSCRIPTION = "subscription"
     CANCELLATION = "cancellation"
     REVERSAL = "reversal"
+
+
+class NoticeState(StrEnum):
+    PENDING = "pending"
+    SETTLED = "settled"
+    WITHDRAWN = "withdrawn"
+
+
+class PayoutState(StrEnum):
+    OPEN = "open"
+    PAID = "paid"
 
 
 class Member(CreatedAt, Base):
@@ -96,3 +109,58 @@ class ShareTransaction(CreatedAt, Base):
 
     member = relationship(Member, back_populates="share_transactions")
     reverses = relationship("ShareTransaction", remote_side=[id])
+
+
+class ShareNotice(CreatedAt, Base):
+    """A member's notice on some of its shares (or, leaving, on all of them), effective at the
+    end of a fiscal year; settled then by a cancellation and a payout."""
+
+    __tablename__ = "share_notices"
+    __table_args__ = (
+        one_of("state", NoticeState),
+        CheckConstraint("count >= 0", name="count_not_negative"),
+        CheckConstraint("effective_on >= given_on", name="effective_after_given"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    count: Mapped[int]
+    given_on: Mapped[date]
+    effective_on: Mapped[date] = mapped_column(index=True)
+    # The notice of membership: at its effective date every share is booked out and the
+    # membership ends.
+    leaving: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(12), default=NoticeState.PENDING)
+    settled_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("share_transactions.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    member = relationship(Member)
+    settled_transaction = relationship(ShareTransaction)
+
+
+class SharePayout(CreatedAt, Base):
+    """What the cooperative owes a member for shares booked out: the office pays it and marks
+    it paid."""
+
+    __tablename__ = "share_payouts"
+    office_only = True
+    __table_args__ = (
+        one_of("state", PayoutState),
+        CheckConstraint("amount >= 0 AND count >= 0", name="not_negative"),
+        CheckConstraint(
+            "(state = 'open' AND paid_on IS NULL) OR (state = 'paid' AND paid_on IS NOT NULL)",
+            name="paid_on_matches_state",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("share_notices.id"), unique=True)
+    count: Mapped[int]
+    amount: Mapped[Decimal] = mapped_column(Money)
+    due_on: Mapped[date]
+    state: Mapped[str] = mapped_column(String(8), default=PayoutState.OPEN, index=True)
+    paid_on: Mapped[date | None]
+
+    member = relationship(Member)
+    notice = relationship(ShareNotice)

@@ -274,7 +274,7 @@ def end_membership(member: Member, on: Any = None) -> Member:
     )
 
 
-def _lock(member: Member) -> None:
+def lock_member(member: Member) -> None:
     """Reload the member row and hold it until commit, so two bookings cannot both pass the
     total check (PostgreSQL; SQLite serialises writers anyway)."""
     db.session.refresh(member, with_for_update=True)
@@ -288,7 +288,7 @@ def record_share_transaction(
     count = clean_positive_int("count", count, maximum=MAX_SHARES_PER_TRANSACTION)
     value_date = clean_date("value_date", value_date)
     note = clean_text("note", note, max_length=500, required=False, multiline=True)
-    _lock(member)
+    lock_member(member)
     if member.status == MemberStatus.ENDED:
         raise Conflict(_l("This membership has ended."))
     if kind == ShareKind.SUBSCRIPTION and member.status == MemberStatus.CANCELLED:
@@ -314,7 +314,7 @@ def reverse_share_transaction(
     if transaction.kind == ShareKind.REVERSAL:
         raise Conflict(_l("A reversal cannot be reversed; book the transaction again."))
     member = transaction.member
-    _lock(member)
+    lock_member(member)
     if member.status == MemberStatus.ENDED:
         raise Conflict(_l("This membership has ended."))
     if db.session.scalar(
@@ -342,7 +342,22 @@ def reverse_share_transaction(
     )
 
 
-def _append(member: Member, transaction: ShareTransaction) -> ShareTransaction:
+def book_cancellation(member: Member, count: int, value_date: date, note: str) -> ShareTransaction:
+    """Book COUNT shares out without committing: for a settlement that writes more rows in the
+    same transaction. The caller holds the member's lock and has checked the input."""
+    cancellation = ShareTransaction(
+        member_id=member.id,
+        kind=ShareKind.CANCELLATION,
+        count=-count,
+        value_date=value_date,
+        note=note,
+    )
+    return _append(member, cancellation, commit=False)
+
+
+def _append(
+    member: Member, transaction: ShareTransaction, *, commit: bool = True
+) -> ShareTransaction:
     before = member.share_count
     transaction.created_by_id = getattr(current_actor(), "id", None)
     db.session.add(transaction)
@@ -366,7 +381,8 @@ def _append(member: Member, transaction: ShareTransaction) -> ShareTransaction:
         },
         member_id=member.id,
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return transaction
 
 

@@ -5,15 +5,16 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import func, select
 
-from panel.coop import forms, operations
+from panel.coop import forms, notices, operations
 from panel.coop.loaders import load_member, load_share_transaction
 from panel.coop.models import Member, MemberStatus
 from panel.core.access import require_role
 from panel.core.errors import PanelError
-from panel.core.forms import query_text, show_errors
+from panel.core.forms import show_errors
 from panel.core.labels import label
+from panel.core.listing import Listing, matching, page_of
 from panel.core.roles import Role
 from panel.extensions import db
 
@@ -34,65 +35,83 @@ def _contact_data(form: forms.ContactForm) -> dict:
     }
 
 
-def _like(text: str) -> str:
-    """A LIKE pattern that finds the text anywhere, with its own % and _ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def own_member() -> Member:
+    """The member record of the signed-in user; 404 for those without one (admins)."""
+    member = current_user.member
+    if member is None:
+        abort(404)
+    return member
+
+
+def membership_page(member: Member, status: int = 200, **forms_override):
+    context = {
+        "form": forms.ContactForm(obj=member),
+        "subscribe_form": forms.SubscribeForm(),
+        "notice_form": forms.ShareNoticeForm(),
+    }
+    context.update(forms_override)
+    return render_template(
+        "coop/membership.html",
+        member=member,
+        share_value=operations.share_value(),
+        notices=notices.pending_notices(member),
+        today=date.today(),
+        **context,
+    ), status
 
 
 @bp.route("/membership", methods=["GET", "POST"])
 @login_required
 def membership():
-    member = current_user.member
-    if member is None:
-        abort(404)
+    member = own_member()
     form = forms.ContactForm(obj=member)
-    status = 200
-    if form.is_submitted():
-        status = 422
-        if form.validate():
-            try:
-                operations.update_member(member, _contact_data(form))
-            except PanelError as exc:
-                show_errors(form, exc)
-                status = exc.status
-            else:
-                flash(_("Saved."), "success")
-                return redirect(url_for("coop.membership"))
-    return render_template(
-        "coop/membership.html",
-        member=member,
-        form=form,
-        share_value=operations.share_value(),
-    ), status
+    if not form.is_submitted():
+        return membership_page(member)
+    if not form.validate():
+        return membership_page(member, 422, form=form)
+    try:
+        operations.update_member(member, _contact_data(form))
+    except PanelError as exc:
+        show_errors(form, exc)
+        return membership_page(member, exc.status, form=form)
+    flash(_("Saved."), "success")
+    return redirect(url_for("coop.membership"))
+
+
+MEMBER_LIST = Listing(
+    sorts={
+        "number": Member.number,
+        "name": Member.name,
+        "prefix": Member.prefix,
+        "status": Member.status,
+        "shares": Member.share_count,
+    },
+    tiebreaker=Member.id,
+    search=lambda text: matching(text, (Member.name, Member.email, Member.number, Member.prefix)),
+)
 
 
 @bp.get("/admin/members")
 @login_required
 def members():
     require_role(Role.ADMIN)
-    stmt = select(Member).order_by(Member.number)
+    stmt = select(Member)
     status = request.args.get("status", "")
     if status in {item.value for item in MemberStatus}:
         stmt = stmt.where(Member.status == status)
-    search = query_text("q", 100)
-    if search:
-        pattern = _like(search)
-        stmt = stmt.where(
-            or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (Member.name, Member.email, Member.number, Member.prefix)
-                )
-            )
-        )
-    rows = db.session.scalars(stmt).all()
-    total_shares = sum(member.share_count for member in rows)
+    else:
+        status = ""
+    page = page_of(stmt, MEMBER_LIST, status=status)
+    if page.q:
+        stmt = stmt.where(MEMBER_LIST.search(page.q))
+    # The register's total over every member the filters find, not only this page's.
+    total_shares = db.session.scalar(
+        stmt.with_only_columns(func.coalesce(func.sum(Member.share_count), 0))
+    )
     return render_template(
         "coop/members.html",
-        members=rows,
+        page=page,
         status=status,
-        search=search,
         total_shares=total_shares,
         share_value=operations.share_value(),
     )
@@ -147,6 +166,7 @@ def _member_page(member: Member, status: int = 200, **forms_override):
         "coop/member.html",
         member=member,
         share_value=operations.share_value(),
+        notices=notices.pending_notices(member),
         status_changes=STATUS_CHANGES,
         **context,
     ), status

@@ -7,6 +7,8 @@ from werkzeug import exceptions as http
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from panel.core.library_messages import translated
+
 # The largest id the database's integer columns hold (PostgreSQL `integer`).
 MAX_ID = 2**31 - 1
 
@@ -67,6 +69,20 @@ class Conflict(PanelError):
     code = "conflict"
 
 
+class Gone(PanelError):
+    """What was valid is no longer (an expired link)."""
+
+    status = 410
+    code = "gone"
+
+
+class Unavailable(PanelError):
+    """A service the request needs cannot be reached or refused; trying again may help."""
+
+    status = 503
+    code = "unavailable"
+
+
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -78,6 +94,19 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "too_many_requests",
+}
+# What Werkzeug says in English of an error it raises itself (an unknown address, a wrong
+# method), said in the person's language; an error raised with its own description keeps it.
+DESCRIPTIONS = {
+    400: _l("The request could not be understood."),
+    401: _l("Please log in first."),
+    403: _l("You may not see or change this."),
+    404: _l("There is no page at this address. Check the address, or go back to the dashboard."),
+    405: _l("This address does not take that kind of request."),
+    413: _l("What was sent is too large."),
+    415: _l("This address does not take data of that type."),
+    429: _l("Too many attempts in a short time; wait a moment and try again."),
+    500: _l("Something went wrong on our side; please try again later."),
 }
 # Headers of an HTTP error that the client needs to act on it.
 KEPT_HEADERS = ("Retry-After", "WWW-Authenticate", "Allow")
@@ -135,16 +164,22 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         if wants_json():
             message, fields = _webargs_problems(exc)
-            response = jsonify(error_body(status, message or exc.description or exc.name, fields))
+            response = jsonify(error_body(status, message or described(exc) or exc.name, fields))
             response.status_code = status
             original = exc.get_response().headers
             for header in KEPT_HEADERS:
                 if original.get(header):
                     response.headers[header] = original[header]
             return response
-        # str(): a lazy description would pass through the template unescaped (__html__).
-        message = "" if exc.description is None else str(exc.description)
-        return render_template("error.html", status=status, message=message), status
+        return render_template("error.html", status=status, message=described(exc)), status
+
+
+def described(exc: HTTPException) -> str:
+    """The error's description for people: its own, or ours for Werkzeug's English default.
+    str(): a lazy description would pass through the template unescaped (__html__)."""
+    if exc.description is None or exc.description == type(exc).description:
+        return str(DESCRIPTIONS.get(exc.code or 500, ""))
+    return str(exc.description)
 
 
 def _webargs_problems(exc: HTTPException) -> tuple[str, dict[str, list[str]]]:
@@ -169,7 +204,7 @@ def _webargs_problems(exc: HTTPException) -> tuple[str, dict[str, list[str]]]:
 
 def _flatten(problems) -> list[str]:
     if isinstance(problems, list):
-        return [str(item) for item in problems]
+        return [translated(str(item)) for item in problems]
     if isinstance(problems, dict):
         return [f"{key}: {'; '.join(_flatten(value))}" for key, value in problems.items()]
-    return [str(problems)]
+    return [translated(str(problems))]

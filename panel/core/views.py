@@ -1,5 +1,7 @@
 """Health, metrics, the dashboard (with the cards the features add) and the language switch."""
 
+from pathlib import Path
+
 from flask import (
     Blueprint,
     abort,
@@ -7,6 +9,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -14,11 +17,14 @@ from flask_login import current_user, login_required
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import select, text
 
+from panel.core.access import require_role
 from panel.core.audit import SOURCES, AuditEntry, audit_query
 from panel.core.cards import cards
 from panel.core.forms import query_number, query_text
+from panel.core.listing import MAX_QUERY, Listing, matching, page_of
 from panel.core.metrics import REGISTRY, may_read
 from panel.core.roles import Role
+from panel.core.search import find_everywhere
 from panel.core.validators import is_local_path
 from panel.extensions import db
 
@@ -51,10 +57,32 @@ def language():
     return redirect(target if is_local_path(target) else url_for("core.index"))
 
 
+@bp.get("/logo")
+def logo():
+    """The cooperative's logo (PANEL_LOGO), shown in every page's header, the login page's too."""
+    path = current_app.config.get("LOGO") or ""
+    if not path or not Path(path).is_file():
+        abort(404)
+    return send_file(Path(path).resolve(), max_age=3600)
+
+
 @bp.get("/")
 @login_required
 def index():
-    return render_template("core/dashboard.html", cards=cards("dashboard", current_user))
+    return render_template(
+        "core/dashboard.html",
+        cards=cards("dashboard", current_user),
+        summary=cards("summary", current_user),
+    )
+
+
+@bp.get("/search")
+@login_required
+def search():
+    """Admins find members, webspaces, domains and invoices from one box in the header."""
+    require_role(Role.ADMIN)
+    text = query_text("q", MAX_QUERY)
+    return render_template("core/search.html", q=text, found=find_everywhere(text) if text else [])
 
 
 def recent_changes_card(user, **given) -> dict | None:
@@ -65,8 +93,23 @@ def recent_changes_card(user, **given) -> dict | None:
     return {"entries": db.session.scalars(latest).all()}
 
 
-AUDIT_PAGE_SIZE = 50
 LARGEST_ID = 2**31 - 1
+# By id for "when": ids follow time, and the index on it keeps the newest page cheap.
+AUDIT_LIST = Listing(
+    sorts={
+        "at": AuditEntry.id,
+        "who": AuditEntry.actor_label,
+        "source": AuditEntry.source,
+        "action": AuditEntry.action,
+        "object": AuditEntry.object_type,
+    },
+    tiebreaker=AuditEntry.id,
+    search=lambda text: matching(
+        text,
+        (AuditEntry.action, AuditEntry.object_type, AuditEntry.object_id, AuditEntry.actor_label),
+    ),
+    direction="desc",
+)
 
 
 @bp.get("/audit")
@@ -82,17 +125,11 @@ def audit():
         )
         if value
     }
-    page = query_number("page", 100_000) or 1
-    rows = db.session.scalars(
-        audit_query(current_user, filters)
-        .offset((page - 1) * AUDIT_PAGE_SIZE)
-        .limit(AUDIT_PAGE_SIZE + 1)
-    ).all()
+    page = page_of(audit_query(current_user, filters), AUDIT_LIST, **filters)
     return render_template(
         "core/audit.html",
-        entries=rows[:AUDIT_PAGE_SIZE],
-        more=len(rows) > AUDIT_PAGE_SIZE,
         page=page,
+        entries=page.rows,
         filters=filters,
         sources=SOURCES,
     )

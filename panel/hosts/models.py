@@ -12,6 +12,7 @@ class HostRole(StrEnum):
     WEBSPACE = "webspace"
     MANAGED = "managed"
     BBB = "bbb"
+    BBB_LB = "bbb-lb"
 
 
 class HostState(StrEnum):

@@ -19,6 +19,7 @@ from panel.hosts import ssh
 from panel.hosts.inventory import write_instance_known_hosts
 from panel.hosts.models import Host, HostRole, HostState
 from panel.hosts.targets import write_host_targets
+from panel.notifications import events
 
 HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
@@ -225,6 +226,9 @@ def _mark_unreachable(host: Host, reason: str, before: dict) -> None:
     host.state = HostState.UNREACHABLE
     host.state_reason = reason[:2000]
     record("host.unreachable", host, before=before, after=snapshot(host, HOST_FIELDS))
+    # Only a host in service: whoever onboards a new one sees the outcome on the spot.
+    if before["state"] != HostState.UNREACHABLE and host.onboarded_at is not None:
+        events.host_unreachable(host.id, host.name, host.state_reason)
     db.session.commit()
 
 
@@ -316,6 +320,8 @@ def mark_seen(host_name: str, reachable: bool, reason: str = "") -> None:
         host.state, host.state_reason = HostState.UNREACHABLE, reason[:2000]
     if before["state"] != host.state:
         record("host.state", host, before=before, after=snapshot(host, HOST_FIELDS))
+        if host.state == HostState.UNREACHABLE:
+            events.host_unreachable(host.id, host.name, host.state_reason)
 
 
 FACT_KEYS = {"os": str, "cpus": int, "memory_bytes": int, "disk_bytes": int, "disk_free_bytes": int}

@@ -11,11 +11,11 @@ from panel.core.cards import cards
 from panel.core.errors import PanelError
 from panel.core.forms import show_errors
 from panel.core.labels import label
+from panel.core.listing import Listing, matching, page_of
 from panel.core.roles import Role
-from panel.extensions import db
 from panel.hosts import forms, operations
 from panel.hosts.loaders import load_host
-from panel.hosts.models import Host
+from panel.hosts.models import Host, HostState
 
 bp = Blueprint("hosts", __name__, url_prefix="/admin/hosts")
 
@@ -26,10 +26,17 @@ def admins_only():
     require_role(Role.ADMIN)
 
 
+HOST_LIST = Listing(
+    sorts={"name": Host.name, "address": Host.address, "role": Host.role, "state": Host.state},
+    tiebreaker=Host.id,
+    search=lambda text: matching(text, (Host.name, Host.address, Host.role, Host.groups)),
+)
+
+
 @bp.get("")
 def hosts():
-    rows = db.session.scalars(select(Host).order_by(Host.name)).all()
-    return render_template("hosts/hosts.html", hosts=rows)
+    page = page_of(select(Host), HOST_LIST)
+    return render_template("hosts/hosts.html", page=page, hosts=page.rows)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -51,9 +58,11 @@ def host_new():
         except PanelError as exc:
             show_errors(confirm, exc)
             return render_template("hosts/host_new.html", form=confirm, offered=None), exc.status
-        flash(
-            _("Host %(name)s added: %(state)s.", name=host.name, state=label(host.state)), "success"
-        )
+        if not _onboarding_failed(host):
+            flash(
+                _("Host %(name)s added: %(state)s.", name=host.name, state=label(host.state)),
+                "success",
+            )
         return redirect(url_for("hosts.host", host_id=host.id))
     scan = forms.HostScanForm()
     if scan.validate_on_submit():
@@ -85,8 +94,15 @@ def host_page(record: Host, status: int = 200, **given):
 @bp.post("/<int:host_id>/onboard")
 def host_onboard(host_id: int):
     record = operations.onboard_host(load_host(host_id))
-    flash(_("Host state: %(state)s", state=label(record.state)), "info")
+    if not _onboarding_failed(record):
+        flash(_("Host state: %(state)s", state=label(record.state)), "info")
     return redirect(url_for("hosts.host", host_id=record.id))
+
+
+def _onboarding_failed(host: Host) -> bool:
+    """A failed onboarding leaves the host unreachable; its page then says why in red, and no
+    message of success may stand next to that."""
+    return host.state == HostState.UNREACHABLE
 
 
 @bp.post("/<int:host_id>/retire")

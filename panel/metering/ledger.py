@@ -2,11 +2,18 @@
 ledger rows. A row is written once: a period already in the ledger is skipped, so running the
 collector again (or two at once) adds nothing twice."""
 
+import gc
 import logging
-from collections import defaultdict
+from bisect import bisect_right
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import chain
+from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import and_, func, insert, or_, select
@@ -20,9 +27,17 @@ from panel.hosts.models import Host
 from panel.metering import local_prometheus
 from panel.metering.meters import METERS, Kind, Meter
 from panel.metering.models import CollectionRun, Quality, ResourceType, RunStatus, UsageRecord
-from panel.metering.prometheus import TIMEOUT, Prometheus, PrometheusUnavailable, Series
-from panel.metering.readings import ZERO, Sample, Usage, counter_usage, gauge_usage
+from panel.metering.prometheus import (
+    TIMEOUT,
+    Matrix,
+    Prometheus,
+    PrometheusUnavailable,
+    Series,
+)
+from panel.metering.readings import ZERO, Readings, Usage, counter_usage, gauge_usage
+from panel.notifications import events
 from panel.servers.models import Server
+from panel.video.models import SyncState, VideoTenant
 from panel.webspaces.models import Database, State, Webspace
 
 log = logging.getLogger(__name__)
@@ -40,6 +55,7 @@ class Resource:
     reporting: bool
     webspace_id: int | None = None
     server_id: int | None = None
+    video_tenant_id: int | None = None
     # A server's usage is its host's while it held the host: the part of the period it did.
     held: tuple[datetime, datetime] | None = None
 
@@ -113,6 +129,9 @@ def check_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 def collect(start: datetime, end: datetime) -> CollectionRun:
     """Collect every period in [start, end); stops at the first period Prometheus cannot give."""
     interval, _, _ = settings()
+    previous = db.session.scalar(
+        select(CollectionRun.status).order_by(CollectionRun.id.desc()).limit(1)
+    )
     run = CollectionRun(period_start=start, period_end=start, status=RunStatus.COMPLETE)
     db.session.add(run)
     db.session.commit()
@@ -133,6 +152,9 @@ def collect(start: datetime, end: datetime) -> CollectionRun:
         db.session.rollback()
         run.status, run.error = RunStatus.FAILED, str(exc)[:2000]
         log.warning("metering: collection from %s stopped: %s", run.period_end, exc)
+        # The collection is tried every minute: only the first failure of a run of them tells.
+        if previous != RunStatus.FAILED:
+            events.metering_failed(run.error)
     run.finished_at = utcnow()
     record(
         "metering.collect",
@@ -152,22 +174,39 @@ def collect(start: datetime, end: datetime) -> CollectionRun:
 def collect_period(client: Prometheus, start: datetime, end: datetime) -> PeriodResult:
     """Write the period's rows (the caller commits). A concurrent collector that wrote some of
     them first makes this one try again, skipping what is there."""
+    with _cycle_collection_paused():
+        try:
+            with db.session.begin_nested():
+                return _write_period(client, start, end)
+        except IntegrityError:
+            with db.session.begin_nested():
+                return _write_period(client, start, end)
+
+
+@contextmanager
+def _cycle_collection_paused():
+    """A period's millions of parsed samples hold no reference cycles, but Python's cycle
+    collector would walk them again and again while they are made: it waits (some seconds,
+    in this process) until the period is written."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        with db.session.begin_nested():
-            return _write_period(client, start, end)
-    except IntegrityError:
-        with db.session.begin_nested():
-            return _write_period(client, start, end)
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _write_period(client: Prometheus, start: datetime, end: datetime) -> PeriodResult:
     result = PeriodResult()
     rows: list[dict] = []
+    resources = _PeriodResources(start, end)
+    answers = _answers(client, [m for m in METERS.values() if m.kind != Kind.ALLOCATION], end)
     for meter in METERS.values():
         if meter.kind == Kind.ALLOCATION:
-            rows.extend(_allocation_rows(meter, start, end))
+            rows.extend(_allocation_rows(meter, start, end, resources))
         else:
-            rows.extend(_meter_rows(client, meter, start, end, result))
+            rows.extend(_meter_rows(meter, next(answers), start, end, result, resources))
     if rows:
         db.session.execute(insert(UsageRecord), rows)
     result.records = len(rows)
@@ -175,26 +214,66 @@ def _write_period(client: Prometheus, start: datetime, end: datetime) -> PeriodR
     return result
 
 
+def _answers(client: Prometheus, meters: list[Meter], end: datetime) -> Iterator[Matrix]:
+    """Prometheus' answer for each meter, in order: the next one downloads while the caller
+    reads this one, so that Prometheus works while the panel does."""
+    interval, _, gap_seconds = settings()
+    window, at = interval + gap_seconds, end.timestamp()
+    waiting = iter(meters)
+    with ThreadPoolExecutor(1, thread_name_prefix="prometheus") as downloads:
+        pending = deque()
+
+        def ask_next() -> None:
+            meter = next(waiting, None)
+            if meter is not None:
+                pending.append(downloads.submit(_ask, client, meter, at, window))
+
+        ask_next()
+        while pending:
+            answer = pending.popleft()
+            ask_next()
+            yield answer.result()
+
+
+def _ask(client: Prometheus, meter: Meter, at: float, window: int) -> Matrix:
+    if meter.step is None:
+        return client.raw_samples(meter.series, at, window)
+    return client.evaluated(meter.series, at, window, meter.step)
+
+
+class _PeriodResources:
+    """Each resource type's resources in the period, looked up once for all its meters."""
+
+    def __init__(self, start: datetime, end: datetime):
+        self.start, self.end = start, end
+        self.found: dict[ResourceType, dict] = {}
+
+    def of(self, meter: Meter) -> dict[tuple[str, ...], list]:
+        if meter.resource_type not in self.found:
+            self.found[meter.resource_type] = _resources(meter, self.start, self.end)
+        return self.found[meter.resource_type]
+
+
 def _meter_rows(
-    client: Prometheus, meter: Meter, start: datetime, end: datetime, result: PeriodResult
+    meter: Meter,
+    answer: Matrix,
+    start: datetime,
+    end: datetime,
+    result: PeriodResult,
+    period_resources: _PeriodResources,
 ) -> list[dict]:
     interval, _, gap_seconds = settings()
     t0, t1 = start.timestamp(), end.timestamp()
-    resources = _resources(meter, start, end)
+    resources = period_resources.of(meter)
     done = _existing(meter, start)
-    grouped: dict[int, list[Sample]] = defaultdict(list)
-    window = interval + gap_seconds
-    if meter.step is None:
-        found = client.raw_samples(meter.series, t1, window)
-    else:
-        found = client.evaluated(meter.series, t1, window, meter.step)
-    for series in found:
+    grouped: dict[int, list[Series]] = defaultdict(list)
+    for series in answer:
         holders = resources.get(_key(meter, series))
         if not holders:
             result.unmatched += 1
             continue
         for resource in holders:
-            grouped[resource.id].extend(series.samples)
+            grouped[resource.id].append(series)
     every = [resource for holders in resources.values() for resource in holders]
     baselines = (
         _baselines(meter, start, interval, [r.id for r in every])
@@ -205,12 +284,14 @@ def _meter_rows(
     for resource in every:
         if resource.id in done:
             continue
-        samples = sorted(grouped.get(resource.id, []), key=lambda sample: sample[0])
-        if not samples and not (resource.reporting and resource.created_at <= start):
+        readings = _merged(grouped.get(resource.id, []))
+        if not readings and not (resource.reporting and resource.created_at <= start):
             continue
         first, last = (t0, t1) if resource.held is None else _seconds(resource.held)
-        before = next((s for s in reversed(samples) if s[0] <= first), None)
-        inside = [s for s in samples if first < s[0] <= last]
+        times, values = readings.times, readings.values
+        after_first, after_last = bisect_right(times, first), bisect_right(times, last)
+        before = (times[after_first - 1], values[after_first - 1]) if after_first else None
+        inside = Readings(times[after_first:after_last], values[after_first:after_last])
         if meter.kind == Kind.COUNTER:
             baseline = baselines.get(resource.id)
             if not inside and before is None and baseline is None:
@@ -223,15 +304,26 @@ def _meter_rows(
     return rows
 
 
+def _merged(found: list[Series]) -> Readings:
+    """The readings of a resource's series in time order (Prometheus gives each series' in
+    order; a resource has two series when, say, its webspace moved host in the period)."""
+    if len(found) == 1:
+        return Readings(found[0].times, found[0].values)
+    merged = sorted(chain.from_iterable(series.samples for series in found), key=itemgetter(0))
+    return Readings.of(merged)
+
+
 def _seconds(span: tuple[datetime, datetime]) -> tuple[float, float]:
     return span[0].timestamp(), span[1].timestamp()
 
 
-def _allocation_rows(meter: Meter, start: datetime, end: datetime) -> list[dict]:
+def _allocation_rows(
+    meter: Meter, start: datetime, end: datetime, resources: _PeriodResources
+) -> list[dict]:
     """Each server's allocated time in the period: the seconds it held its host."""
     done = _existing(meter, start)
     rows = []
-    for holders in _resources(meter, start, end).values():
+    for holders in resources.of(meter).values():
         for resource in holders:
             if resource.id in done:
                 continue
@@ -247,6 +339,7 @@ def _row(meter: Meter, resource: Resource, start: datetime, end: datetime, usage
         "member_id": resource.member_id,
         "webspace_id": resource.webspace_id,
         "server_id": resource.server_id,
+        "video_tenant_id": resource.video_tenant_id,
         "resource_type": meter.resource_type.value,
         "resource_id": resource.id,
         "resource_name": resource.name,
@@ -273,6 +366,8 @@ def _resources(meter: Meter, start: datetime, end: datetime) -> dict[tuple[str, 
     each, but a host released and allocated again within the period was held by two servers."""
     if meter.resource_type == ResourceType.SERVER:
         return _servers(start, end)
+    if meter.resource_type == ResourceType.VIDEO_TENANT:
+        return _video_tenants()
     if meter.resource_type == ResourceType.DATABASE:
         query = select(
             Database.id,
@@ -325,6 +420,22 @@ def _servers(start: datetime, end: datetime) -> dict[tuple[str, ...], list]:
             )
         )
     return servers
+
+
+def _video_tenants() -> dict[tuple[str, ...], list]:
+    """Members' video tenants by their BBBLB name; those BBBLB has been told of report."""
+    query = select(
+        VideoTenant.id,
+        VideoTenant.name,
+        VideoTenant.member_id,
+        VideoTenant.created_at,
+        VideoTenant.state,
+    )
+    told = SyncState.ACTIVE, SyncState.FAILED
+    return {
+        (name,): [Resource(ident, name, member, created, state in told, video_tenant_id=ident)]
+        for ident, name, member, created, state in db.session.execute(query)
+    }
 
 
 def _existing(meter: Meter, start: datetime) -> set[int]:

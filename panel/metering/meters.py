@@ -1,5 +1,6 @@
 """What the ledger measures: each meter is an agent's or node_exporter's metric read from
-Prometheus, or (server hours) the time a managed server held its host."""
+Prometheus, or (server hours) the time a managed server held its host. Video's participant
+time is the agent on the BBBLB host's reading of BBBLB's meeting statistics."""
 
 from dataclasses import dataclass
 from enum import StrEnum
@@ -39,6 +40,8 @@ class Meter:
         if self.resource_type == ResourceType.SERVER:
             # The host label the panel's scrape targets give every series of a host.
             return ("host",)
+        if self.resource_type == ResourceType.VIDEO_TENANT:
+            return ("tenant",)
         return ("webspace",)
 
 
@@ -125,11 +128,26 @@ METERS: dict[str, Meter] = {
             _l("Server disk space"),
             NODE_STEP,
         ),
+        Meter(
+            "video_participants",
+            "panel_video_participant_seconds_total",
+            Kind.COUNTER,
+            ResourceType.VIDEO_TENANT,
+            "s",
+            _l("Video participant time"),
+        ),
     )
 }
-# What the usage pages show per webspace, and per managed server.
+# What the usage pages show per webspace, per managed server, and per video tenant.
 WEBSPACE_METERS = {
-    name: meter for name, meter in METERS.items() if meter.resource_type != ResourceType.SERVER
+    name: meter
+    for name, meter in METERS.items()
+    if meter.resource_type in (ResourceType.WEBSPACE, ResourceType.DATABASE)
+}
+VIDEO_METERS = {
+    name: meter
+    for name, meter in METERS.items()
+    if meter.resource_type == ResourceType.VIDEO_TENANT
 }
 SERVER_METERS = {
     name: meter for name, meter in METERS.items() if meter.resource_type == ResourceType.SERVER

@@ -26,11 +26,19 @@ class ResourceType(StrEnum):
     WEBSPACE = "webspace"
     DATABASE = "database"
     SERVER = "server"
+    VIDEO_TENANT = "video_tenant"
 
 
 class RunStatus(StrEnum):
     COMPLETE = "complete"
     FAILED = "failed"
+
+
+ONE_RESOURCE = (
+    "(webspace_id IS NOT NULL AND server_id IS NULL AND video_tenant_id IS NULL)"
+    " OR (webspace_id IS NULL AND server_id IS NOT NULL AND video_tenant_id IS NULL)"
+    " OR (webspace_id IS NULL AND server_id IS NULL AND video_tenant_id IS NOT NULL)"
+)
 
 
 class UsageRecord(Base):
@@ -44,18 +52,17 @@ class UsageRecord(Base):
         Index("ix_usage_records_member_id", "member_id", "period_start"),
         Index("ix_usage_records_webspace_id", "webspace_id", "period_start"),
         Index("ix_usage_records_server_id", "server_id", "period_start"),
-        # A row measures a webspace (or one of its databases) or a managed server.
-        CheckConstraint(
-            "(webspace_id IS NULL AND server_id IS NOT NULL)"
-            " OR (webspace_id IS NOT NULL AND server_id IS NULL)",
-            name="one_resource",
-        ),
+        Index("ix_usage_records_video_tenant_id", "video_tenant_id", "period_start"),
+        # A row measures a webspace (or one of its databases), a managed server or a member's
+        # video tenant.
+        CheckConstraint(ONE_RESOURCE, name="one_resource"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     webspace_id: Mapped[int | None] = mapped_column(ForeignKey("webspaces.id"))
     server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id"))
+    video_tenant_id: Mapped[int | None] = mapped_column(ForeignKey("video_tenants.id"))
     resource_type: Mapped[str] = mapped_column(String(16))
     resource_id: Mapped[int]
     # The name when it was measured, so a row reads the same after its resource is gone.
@@ -75,6 +82,7 @@ class UsageRecord(Base):
     member = relationship("Member")
     webspace = relationship("Webspace")
     server = relationship("Server")
+    video_tenant = relationship("VideoTenant")
 
 
 class CollectionRun(Base):

@@ -14,7 +14,7 @@ from panel.core.models import utcnow
 from panel.extensions import db
 from panel.metering import ledger
 from panel.metering.meters import METERS
-from panel.metering.models import CollectionRun, Quality, UsageRecord
+from panel.metering.models import CollectionRun, Quality, RunStatus, UsageRecord
 from panel.metering.prometheus import PrometheusUnavailable
 from panel.servers.models import Server
 from panel.webspaces.models import Webspace
@@ -62,6 +62,7 @@ def records(
     *,
     webspace_id: int | None = None,
     server_id: int | None = None,
+    video_tenant_id: int | None = None,
     customer_id: int | None = None,
     metric: str | None = None,
     start: datetime | None = None,
@@ -74,6 +75,8 @@ def records(
         query = query.where(UsageRecord.webspace_id == webspace_id)
     if server_id is not None:
         query = query.where(UsageRecord.server_id == server_id)
+    if video_tenant_id is not None:
+        query = query.where(UsageRecord.video_tenant_id == video_tenant_id)
     if customer_id is not None:
         serving = select(Webspace.id).where(Webspace.customer_user_id == customer_id)
         servers = select(Server.id).where(Server.customer_id == customer_id)
@@ -185,6 +188,29 @@ def incomplete_series(since: datetime) -> list:
     ).all()
 
 
+@dataclass(frozen=True)
+class CollectionHealth:
+    """What the collections since a moment say about the ledger's completeness."""
+
+    runs: int
+    failed: int
+    latest: CollectionRun | None
+    latest_failure: CollectionRun | None
+
+
+def collection_health(since: datetime) -> CollectionHealth:
+    window = select(CollectionRun).where(CollectionRun.started_at >= since)
+    count = select(func.count()).select_from(window.subquery())
+    failures = window.where(CollectionRun.status == RunStatus.FAILED)
+    newest = (CollectionRun.started_at.desc(), CollectionRun.id.desc())
+    return CollectionHealth(
+        runs=db.session.scalar(count),
+        failed=db.session.scalar(select(func.count()).select_from(failures.subquery())),
+        latest=db.session.scalars(window.order_by(*newest).limit(1)).first(),
+        latest_failure=db.session.scalars(failures.order_by(*newest).limit(1)).first(),
+    )
+
+
 def recent_runs(limit: int = 10) -> list[CollectionRun]:
     return db.session.scalars(
         select(CollectionRun).order_by(CollectionRun.started_at.desc()).limit(limit)
@@ -244,3 +270,23 @@ def live_rates(webspace_name: str) -> dict[str, float]:
     except PrometheusUnavailable:
         return {}
     return rates
+
+
+def disk_in_use(webspace_ids: list[int]) -> Decimal | None:
+    """Bytes the webspaces held at their latest measurement; None before any."""
+    latest = (
+        select(UsageRecord.webspace_id, func.max(UsageRecord.period_start).label("start"))
+        .where(UsageRecord.webspace_id.in_(webspace_ids), UsageRecord.metric == "disk")
+        .group_by(UsageRecord.webspace_id)
+        .subquery()
+    )
+    found = db.session.execute(
+        select(func.count(), func.sum(UsageRecord.raw_end))
+        .join(
+            latest,
+            (UsageRecord.webspace_id == latest.c.webspace_id)
+            & (UsageRecord.period_start == latest.c.start),
+        )
+        .where(UsageRecord.metric == "disk")
+    ).one()
+    return Decimal(found[1]) if found[0] else None

@@ -14,13 +14,14 @@ from panel.core.models import utcnow
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.metering import charts, usage
-from panel.metering.meters import METERS, SERVER_METERS, WEBSPACE_METERS
+from panel.metering.meters import METERS, SERVER_METERS, VIDEO_METERS, WEBSPACE_METERS
 from panel.metering.models import UsageRecord
 from panel.servers.loaders import visible_servers
 from panel.servers.models import Server
+from panel.video.models import VideoTenant
 from panel.webspaces.customers import customers_of
 from panel.webspaces.loaders import load_webspace
-from panel.webspaces.models import Webspace
+from panel.webspaces.models import State, Webspace
 
 bp = Blueprint("metering", __name__)
 # A customer reads the usage of its servers and of the webspaces its reseller named as serving it.
@@ -42,6 +43,9 @@ def overview():
         .where(Server.allocated_at.is_not(None))
         .options(joinedload(Server.customer), joinedload(Server.host))
     ).all()
+    tenants = db.session.scalars(
+        scope_to_member(select(VideoTenant), VideoTenant.member_id).order_by(VideoTenant.name)
+    ).all()
     since = utcnow() - timedelta(days=30)
     # A reseller's own member record: the usage of what serves each customer.
     member = current_user.member if current_user.role == Role.RESELLER else None
@@ -55,6 +59,11 @@ def overview():
         customer_totals=usage.customer_totals(member.id, since) if member else {},
         meters=WEBSPACE_METERS,
         server_meters=SERVER_METERS,
+        tenants=tenants,
+        tenant_totals=usage.resource_totals(
+            UsageRecord.video_tenant_id, [t.id for t in tenants], since
+        ),
+        video_meters=VIDEO_METERS,
         all_meters=METERS,
     )
 
@@ -81,7 +90,7 @@ def webspace_usage(webspace_id: int):
         meters=WEBSPACE_METERS,
         span=span,
         spans=usage.RANGES,
-        bars=charts.bars(buckets),
+        drawing=charts.chart(buckets),
         chart=charts,
         total=sum(bucket.quantity for bucket in buckets),
         rows=rows,
@@ -95,6 +104,7 @@ def webspace_usage(webspace_id: int):
 def fleet():
     require_role(Role.ADMIN)
     since = utcnow() - timedelta(days=1)
+    week = utcnow() - timedelta(days=7)
     load, load_problem = usage.host_load()
     return render_template(
         "metering/fleet.html",
@@ -103,6 +113,22 @@ def fleet():
         month=usage.totals(None, utcnow() - timedelta(days=30), utcnow()),
         load=load,
         load_problem=load_problem,
-        incomplete=usage.incomplete_series(utcnow() - timedelta(days=7)),
+        incomplete=usage.incomplete_series(week),
+        health=usage.collection_health(week),
         runs=usage.recent_runs(),
     )
+
+
+def disk_card(user, **given) -> dict | None:
+    """The dashboard's disk space a member's webspaces use, of their quota."""
+    if user.role not in (Role.MEMBER, Role.RESELLER) or user.member_id is None:
+        return None
+    held = db.session.execute(
+        select(Webspace.id, Webspace.quota_mib).where(
+            Webspace.member_id == user.member_id, Webspace.state != State.DELETED
+        )
+    ).all()
+    if not held:
+        return None
+    used = usage.disk_in_use([ident for ident, _quota in held])
+    return {"used_bytes": used, "quota_bytes": sum(quota for _ident, quota in held) * 2**20}

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from panel.hosts.targets import agent_token
 
@@ -13,7 +14,8 @@ class Action:
     name: str
     playbook: str
     maintenance: bool = False
-    description: str = ""
+    # A lazily translated sentence: job pages show it in the page's language.
+    description: object = ""
     # Its successful runs report host facts (set_stats `hosts`) that refresh the inventory.
     reports_facts: bool = False
     # Secret extra vars made from the job's hosts when it runs: derived, so never stored with
@@ -70,22 +72,24 @@ def _dist_upgrade_variables(hosts: list[str]) -> dict:
 
 
 for _action in (
-    Action("ping", "ping.yml", True, "Check the connection and refresh the facts", True),
+    Action("ping", "ping.yml", True, _l("Check the connection and refresh the facts"), True),
     Action(
         "base",
         "base.yml",
         True,
-        "Apply the host baseline: time zone, locale, updates, journal, firewall",
+        _l("Apply the host baseline: time zone, locale, updates, journal, firewall"),
         variables=base_variables,
     ),
-    Action("apt-upgrade", "apt-upgrade.yml", True, "Install Debian updates"),
-    Action("reboot", "reboot.yml", True, "Reboot and wait until the host is back"),
+    Action("apt-upgrade", "apt-upgrade.yml", True, _l("Install Debian updates")),
+    Action("reboot", "reboot.yml", True, _l("Reboot and wait until the host is back")),
     Action(
         "dist-upgrade",
         "dist-upgrade.yml",
         True,
-        "Upgrade Debian to its next release (bookworm to trixie): drain the host, upgrade, "
-        "reboot, check its sites, set up its webspaces again",
+        _l(
+            "Upgrade Debian to its next release (bookworm to trixie): drain the host, upgrade, "
+            "reboot, check its sites, set up its webspaces again"
+        ),
         variables=_dist_upgrade_variables,
         drains=True,
     ),
@@ -93,19 +97,25 @@ for _action in (
         "agent",
         "agent.yml",
         True,
-        "Install or update the metering agent and node_exporter",
+        _l("Install or update the metering agent and node_exporter"),
         secrets=_agent_secrets,
     ),
     # Onboarding's: base and agent in one run; its success makes the host ready.
     Action(
         "setup",
         "setup.yml",
-        description="Set a new host up: the baseline, the metering agent and node_exporter",
+        description=_l("Set a new host up: the baseline, the metering agent and node_exporter"),
         secrets=_agent_secrets,
         variables=base_variables,
     ),
 ):
     register(_action)
+
+
+def action_label(name: str) -> str:
+    """What the action named NAME does, in the page's language; the name where none is said."""
+    action = ACTIONS.get(name)
+    return str(action.description) if action and action.description else name
 
 
 def maintenance_actions() -> list[Action]:

@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from panel.core.audit import current_actor, record, snapshot
@@ -12,6 +13,7 @@ from panel.core.models import utcnow
 from panel.extensions import db
 from panel.hosts.models import Host, HostState
 from panel.hosts.operations import drain, record_facts
+from panel.notifications import events
 from panel.provisioning.actions import ACTIONS
 from panel.provisioning.models import FINISHED, HostLock, Job, JobStatus
 from panel.provisioning.outcomes import outcome_for
@@ -28,6 +30,18 @@ JOB_FIELDS = (
 )
 MAX_HOSTS_PER_JOB = 500
 AFTER_COMMIT = "panel.jobs_after_commit"
+
+
+def ensure_idle(resource: Any) -> None:
+    """One change at a time per resource (a row with `last_job`): the next waits until the last
+    job has ended. The row is locked for the rest of the transaction (on PostgreSQL; SQLite
+    writes one at a time anyway), so that two requests cannot both find it idle."""
+    # Written first: the refresh would otherwise drop what the caller set on it so far.
+    db.session.flush()
+    db.session.refresh(resource, with_for_update=True)
+    job = resource.last_job
+    if job is not None and not job.finished:
+        raise Conflict(_l("A change is still being made; try again when its job has ended."))
 
 
 def create_job(
@@ -219,6 +233,8 @@ def finish_job(
     if status == JobStatus.SUCCESSFUL and definition is not None and definition.reports_facts:
         record_facts((job.stats or {}).get("data", {}).get("hosts") or {})
     outcome_for(job).finished(job)
+    if status in (JobStatus.FAILED, JobStatus.LOST):
+        events.job_failed(job.id, job.action, status, job.reason, job.hosts or [])
     record(
         f"job.{status}",
         job,

@@ -6,6 +6,7 @@ job's process is ended instead, found by parent links before anything dies."""
 import contextlib
 import os
 import signal
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -41,6 +42,24 @@ def end_tree(root: int) -> None:
         stopped |= found
     for pid in stopped:
         _signal(pid, signal.SIGKILL)
+    _wait_until_dead(stopped)
+
+
+def _wait_until_dead(pids: set[int], deadline_seconds: float = 5) -> None:
+    """A killed process runs on until the kernel has torn it down; on a loaded machine that
+    takes a while, and the job's lock must not be freed while its ssh is still there."""
+    deadline = time.monotonic() + deadline_seconds
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    """Running, not yet a zombie (a zombie has released everything but its exit status)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _signal(pid: int, number: int) -> None:

@@ -1,8 +1,10 @@
-"""Which jobs a user may see, filtered."""
+"""Which jobs a user may see, filtered; how the jobs list sorts and searches them."""
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, false, or_, select
 
 from panel.core.access import scope_to_member
+from panel.core.errors import MAX_ID
+from panel.core.listing import Listing, matching
 from panel.provisioning.models import Job
 from panel.provisioning.resources import RESOURCES
 
@@ -34,3 +36,19 @@ def job_query(user, filters: dict) -> Select:
         # Hosts are a JSON list; a LIKE on its text is portable across SQLite and PostgreSQL.
         stmt = stmt.where(cast(Job.hosts, String).contains(f'"{filters["host"]}"', autoescape=True))
     return stmt
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    """A number is the job's id (as in "job 1234"); other text is sought in its action, status
+    and hosts."""
+    if text.isascii() and text.isdigit():
+        return Job.id == int(text) if int(text) <= MAX_ID else false()
+    return matching(text, (Job.action, Job.status, Job.hosts))
+
+
+JOB_LIST = Listing(
+    sorts={"id": Job.id, "action": Job.action, "status": Job.status, "queued": Job.queued_at},
+    tiebreaker=Job.id,
+    search=_search,
+    direction="desc",
+)

@@ -9,8 +9,10 @@ from sqlalchemy import select
 from panel.core.access import can_change, require_role
 from panel.core.errors import MAX_ID, PanelError
 from panel.core.forms import query_number, query_text, show_errors
+from panel.core.labels import label
+from panel.core.listing import page_of
 from panel.core.roles import Role
-from panel.core.validators import clean_positive_int
+from panel.core.validators import clean_positive_int, is_local_path
 from panel.extensions import db
 from panel.hosts.loaders import load_host
 from panel.hosts.models import Host, HostState
@@ -19,10 +21,11 @@ from panel.provisioning import forms, operations
 from panel.provisioning.actions import ACTIONS
 from panel.provisioning.loaders import load_job
 from panel.provisioning.models import Job, JobEvent, JobStatus
-from panel.provisioning.queries import job_query
+from panel.provisioning.output import strip_ansi
+from panel.provisioning.progress import describe, progress_of
+from panel.provisioning.queries import JOB_LIST, job_query
 
 bp = Blueprint("provisioning", __name__)
-PAGE_SIZE = 50
 TEXT_FILTERS = ("status", "action", "host")
 
 
@@ -32,14 +35,21 @@ def jobs():
     filters = {name: query_text(name, 64) for name in TEXT_FILTERS}
     filters["requested_by"] = query_number("requested_by", MAX_ID)
     filters = {name: value for name, value in filters.items() if value}
-    rows = db.session.scalars(job_query(current_user, filters).limit(PAGE_SIZE)).all()
+    page = page_of(job_query(current_user, filters), JOB_LIST, **filters)
     return render_template(
         "provisioning/jobs.html",
-        jobs=rows,
+        page=page,
+        jobs=page.rows,
         filters=filters,
         statuses=[status.value for status in JobStatus],
         actions=sorted(ACTIONS),
     )
+
+
+def _step(job: Job) -> str:
+    """Where the job is, as the resources' pages say it; empty once it has finished."""
+    progress = progress_of(job)
+    return describe(progress) if progress else ""
 
 
 def _event_rows(job: Job, after: int) -> list[JobEvent]:
@@ -58,6 +68,7 @@ def job(job_id: int):
         "provisioning/job.html",
         job=record,
         events=_event_rows(record, 0),
+        step=_step(record),
         may_retry=can_change(current_user, record),
     )
 
@@ -73,6 +84,8 @@ def job_events(job_id: int):
     )
     return jsonify(
         status=record.status,
+        status_label=label(record.status),
+        step=_step(record),
         reason=record.reason,
         finished=record.finished,
         events=[
@@ -83,7 +96,7 @@ def job_events(job_id: int):
                 "task": event.task,
                 "changed": event.changed,
                 "failed": event.failed,
-                "stdout": event.stdout,
+                "stdout": strip_ansi(event.stdout),
             }
             for event in events
         ],
@@ -107,11 +120,17 @@ def job_retry(job_id: int):
     # Looked up outside the try: a job the user may not see is a 404, not a flashed message;
     # one it only reads (a customer's) a 403.
     record = load_job(job_id, change=True)
+    # A retry from the page that showed the failure returns there.
+    back = request.form.get("next", "")
+    back = back if is_local_path(back) else ""
     try:
         retry = operations.retry_job(record)
     except PanelError as exc:
         flash(exc.message, "error")
-        return redirect(url_for("provisioning.job", job_id=job_id))
+        return redirect(back or url_for("provisioning.job", job_id=job_id))
+    if back:
+        flash(_("Trying again; the change is being made."), "success")
+        return redirect(back)
     return redirect(url_for("provisioning.job", job_id=retry.id))
 
 

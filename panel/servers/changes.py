@@ -12,9 +12,10 @@ from panel.core.audit import record
 from panel.core.errors import Conflict
 from panel.core.models import utcnow
 from panel.extensions import db
+from panel.notifications import events
 from panel.provisioning.actions import Action, base_variables
 from panel.provisioning.models import Job, JobStatus
-from panel.provisioning.operations import commit_and_dispatch, create_job
+from panel.provisioning.operations import commit_and_dispatch, create_job, ensure_idle
 from panel.servers.models import ReleaseMode, Server, ServerDesired, ServerState
 
 # Registered with provisioning by panel.servers.feature; reboot and apt-upgrade are the
@@ -25,22 +26,26 @@ ACTIONS = {
         Action(
             "server",
             "server.yml",
-            description="Set up a managed server: hostname, SSH hardening, stacks, users, firewall",
+            description=_l(
+                "Set up a managed server: hostname, SSH hardening, stacks, users, firewall"
+            ),
             variables=base_variables,
         ),
         Action(
             "server-release",
             "server-release.yml",
-            description="Release a managed server to the pool, archived or wiped",
+            description=_l("Release a managed server to the pool, archived or wiped"),
             variables=base_variables,
         ),
         Action(
-            "server-restart", "server-restart.yml", description="Restart a managed server's service"
+            "server-restart",
+            "server-restart.yml",
+            description=_l("Restart a managed server's service"),
         ),
         Action(
             "server-drift",
             "server.yml",
-            description="Check a managed server for changes against its desired state",
+            description=_l("Check a managed server for changes against its desired state"),
             variables=base_variables,
             check=True,
         ),
@@ -81,17 +86,6 @@ def release_vars(server: Server, mode: ReleaseMode) -> dict[str, Any]:
     if mode == ReleaseMode.ARCHIVE:
         variables["server_archive_dest"] = str(archive_folder(server))
     return variables
-
-
-def ensure_idle(server: Server) -> None:
-    """One change at a time: the next waits until the server's last job has ended. The row is
-    locked for the rest of the transaction (on PostgreSQL), so two requests cannot both find it
-    idle."""
-    db.session.flush()
-    db.session.refresh(server, with_for_update=True)
-    job = server.last_job
-    if job is not None and not job.finished:
-        raise Conflict(_l("A change is still being made; try again when its job has ended."))
 
 
 def ensure_in_service(server: Server) -> None:
@@ -167,6 +161,14 @@ class ServerOutcome:
         if job.status != JobStatus.SUCCESSFUL:
             server.state = ServerState.FAILED
             server.state_reason = job.reason or f"the job ended {job.status}"
+            if job.status != JobStatus.CANCELED:
+                events.resource_failed(
+                    server.member_id,
+                    "servers",
+                    server.hostname,
+                    server.state_reason,
+                    f"/servers/{server.id}",
+                )
         elif server.desired == ServerDesired.RELEASED:
             self.released(server, (job.stats or {}).get("data") or {})
         else:

@@ -9,7 +9,8 @@ from panel.core.audit import snapshot
 from panel.core.errors import Conflict, ValidationFailed
 from panel.extensions import db
 from panel.provisioning.models import Job
-from panel.servers.changes import apply_change, ensure_idle, ensure_in_service
+from panel.provisioning.operations import ensure_idle
+from panel.servers.changes import apply_change, ensure_in_service
 from panel.servers.models import Server, ServerPort
 from panel.servers.names import clean_port, clean_proto
 from panel.servers.sizes import size_named

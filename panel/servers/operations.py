@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from panel.accounts.models import User
 from panel.coop.models import Member
+from panel.coop.notices import shares_under_notice
 from panel.core.audit import record, snapshot
 from panel.core.errors import MAX_ID, Conflict, ValidationFailed
 from panel.core.models import utcnow
@@ -19,10 +20,9 @@ from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
 from panel.provisioning.models import Job
-from panel.provisioning.operations import commit_and_dispatch
+from panel.provisioning.operations import commit_and_dispatch, ensure_idle
 from panel.servers.changes import (
     archive_folder,
-    ensure_idle,
     queue_apply,
     queue_state_job,
     release_vars,
@@ -72,11 +72,25 @@ def live_servers(member: Member) -> int:
 
 def check_shares(member: Member) -> None:
     """The member holds PANEL_SERVER_SHARES_PER_SERVER shares for each of its servers, the new
-    one included. The member's row is held until the commit (PostgreSQL), so that two requests
-    cannot both count the same shares."""
+    one included, not counting shares under notice. The member's row is held until the commit
+    (PostgreSQL), so that two requests, or a request and a notice, cannot both count the same
+    shares."""
     db.session.refresh(member, with_for_update=True)
     needed = current_app.config["SERVER_SHARES_PER_SERVER"] * (live_servers(member) + 1)
-    missing = needed - member.share_count
+    under_notice = shares_under_notice(member)
+    missing = needed - (member.share_count - under_notice)
+    if missing > 0 and under_notice:
+        raise Conflict(
+            _l(
+                "With this server the member runs servers that need %(needed)s cooperative "
+                "shares; it holds %(held)s, %(under_notice)s of them under notice, %(missing)s "
+                "missing.",
+                needed=needed,
+                held=member.share_count,
+                under_notice=under_notice,
+                missing=missing,
+            )
+        )
     if missing > 0:
         raise Conflict(
             _l(

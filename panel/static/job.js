@@ -7,6 +7,7 @@
   var output = document.getElementById("job-output");
   var statusBadge = document.getElementById("job-status");
   var reason = document.getElementById("job-reason");
+  var step = document.getElementById("job-step");
   var rows = body.querySelectorAll("tr[data-counter]");
   var after = rows.length ? Number(rows[rows.length - 1].dataset.counter) : 0;
   var deadline = Date.now() + 6 * 60 * 60 * 1000;
@@ -35,8 +36,10 @@
                               event.failed ? "error" : ""));
           body.appendChild(tr);
         });
-        statusBadge.textContent = data.status;
+        statusBadge.textContent = data.status_label;
         statusBadge.className = "state state-" + data.status;
+        step.lastElementChild.textContent = data.step;
+        step.hidden = !data.step;
         if (data.reason) { reason.textContent = data.reason; reason.hidden = false; }
         if (data.finished) { window.location.reload(); return; }
         if (Date.now() < deadline) { window.setTimeout(poll, 1000); }

@@ -13,19 +13,20 @@ from panel.core.audit import record, snapshot
 from panel.core.errors import Conflict
 from panel.core.models import utcnow
 from panel.extensions import db
+from panel.notifications import events
 from panel.provisioning.actions import Action
 from panel.provisioning.models import Job, JobStatus
-from panel.provisioning.operations import commit_and_dispatch, create_job
-from panel.webspaces.guards import ensure_idle, ensure_state
+from panel.provisioning.operations import commit_and_dispatch, create_job, ensure_idle
+from panel.webspaces.guards import ensure_state
 from panel.webspaces.models import Database, Desired, Domain, SftpUser, State, Webspace
 from panel.webspaces.tls import record_certificate, record_failure
 
 # The action of each kind's job; panel.webspaces.feature registers them with provisioning.
 ACTIONS = {
-    Webspace: Action("webspace", "webspace.yml", description="Set up a webspace"),
-    Domain: Action("domain", "domain.yml", description="Serve a domain"),
-    Database: Action("database", "database.yml", description="Set up a database"),
-    SftpUser: Action("sftp-user", "sftp-user.yml", description="Set up an SFTP user"),
+    Webspace: Action("webspace", "webspace.yml", description=_l("Set up a webspace")),
+    Domain: Action("domain", "domain.yml", description=_l("Serve a domain")),
+    Database: Action("database", "database.yml", description=_l("Set up a database")),
+    SftpUser: Action("sftp-user", "sftp-user.yml", description=_l("Set up an SFTP user")),
 }
 LEAVING = (Desired.ARCHIVED, Desired.PURGED, Desired.ABSENT)
 # Where each desired state ends when its job succeeds.
@@ -185,6 +186,14 @@ class ResourceOutcome:
             resource.state = State.FAILED
             resource.state_reason = job.reason or f"the job ended {job.status}"
             self.failed(resource, job)
+            if job.status != JobStatus.CANCELED:
+                events.resource_failed(
+                    resource.member_id,
+                    self.model.__tablename__,
+                    resource.name,
+                    resource.state_reason,
+                    f"/webspaces/{getattr(resource, 'webspace_id', None) or resource.id}",
+                )
         record(
             f"{self.model.__tablename__[:-1]}.{resource.state}",
             resource,

@@ -3,7 +3,6 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from panel.core.forms import id_choice
 from panel.webspaces.models import DatabaseEngine
 
 
@@ -25,7 +24,12 @@ class WebspaceForm(FlaskForm):
 
 
 class AdminWebspaceForm(WebspaceForm):
-    member_id = SelectField(_l("Member"), coerce=id_choice, validate_choice=False)
+    # A text field, not a choice: a drop-down of every member does not scale to thousands.
+    member_number = StringField(
+        _l("Member number (e.g. M-00042)"),
+        validators=[Length(max=20)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     host = SelectField(_l("Host"), validate_choice=False)
 
 

@@ -6,12 +6,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from panel.coop.loaders import load_member
+from panel.coop.loaders import load_member, member_by_number
 from panel.coop.models import Member
 from panel.core.access import own_member
 from panel.core.errors import Conflict, ValidationFailed
 from panel.core.roles import Role
-from panel.extensions import db
 from panel.webspaces.models import Database, Desired, State, Webspace
 
 
@@ -27,16 +26,20 @@ def member_for_new_webspace(user: Any, member_id: Any = None, host: Any = None) 
     return own_member(user)
 
 
-def ensure_idle(resource: Any) -> None:
-    """One change at a time per resource: the next waits until the last job has ended. The row
-    is locked for the rest of the transaction (on PostgreSQL; SQLite writes one at a time
-    anyway), so that two requests cannot both find it idle."""
-    # Written first: the refresh would otherwise drop what the caller set on it so far.
-    db.session.flush()
-    db.session.refresh(resource, with_for_update=True)
-    job = resource.last_job
-    if job is not None and not job.finished:
-        raise Conflict(_l("A change is still being made; try again when its job has ended."))
+def member_id_for_number(text: str | None) -> int:
+    """The id of the member an admin named by number in the new-webspace form."""
+    if not text or not text.strip():
+        raise ValidationFailed.field("member_number", _l("Name the member the webspace is for."))
+    member = member_by_number(text)
+    if member is None:
+        raise ValidationFailed.field(
+            "member_number",
+            _l(
+                "No member has the number %(number)s; look it up in the member register.",
+                number=text.strip()[:20],
+            ),
+        )
+    return member.id
 
 
 def ensure_state(resource: Webspace | Database, allowed: tuple) -> None:
@@ -76,3 +79,15 @@ def check_limit(webspace: Webspace, kind: str) -> None:
                 count=getattr(webspace, kind),
             )
         )
+
+
+def refusal(webspace: Webspace, kind: str) -> str | None:
+    """Why adding a domain, database or user (KIND: its plan limit, e.g. "max_domains") would
+    be refused now, so that the page says so instead of offering a form that cannot succeed;
+    None when it would be accepted."""
+    try:
+        ensure_usable(webspace)
+        check_limit(webspace, kind)
+    except Conflict as exc:
+        return str(exc.message)
+    return None

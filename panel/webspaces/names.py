@@ -73,6 +73,47 @@ def clean_database_name(field: str, value: object, webspace: str) -> str:
     return f"{webspace}_{suffix}"
 
 
+# The idna library's reasons are English only; its error codes say them in the page's language.
+IDNA_REASONS = {
+    "disallowed_codepoint": _l("it holds a character domain names may not have"),
+    "uts46_disallowed": _l("it holds a character domain names may not have"),
+    "uts46_std3": _l("it holds a character domain names may not have"),
+    "unknown_codepoint": _l("it holds a character domain names may not have"),
+    "contextj": _l("a joining character stands where it may not"),
+    "contexto": _l("a special character stands where it may not"),
+    "hyphen_3_4": _l("a part has two hyphens in its third and fourth place"),
+    "hyphen_start_end": _l("a part starts or ends with a hyphen"),
+    "leading_combiner": _l("a part begins with a combining mark"),
+    "not_nfc": _l("a part is not in Unicode normal form C"),
+    "empty_label": _l("it has an empty part"),
+    "empty_domain": _l("it is empty"),
+    "label_too_long": _l("a part is too long"),
+    "domain_too_long": _l("the name is too long"),
+    "input_too_long": _l("the name is too long"),
+    "invalid_alabel": _l("a part starting with xn-- is not valid punycode"),
+    "non_canonical_alabel": _l("a part starting with xn-- is not valid punycode"),
+    "invalid_ascii": _l("a part starting with xn-- is not valid punycode"),
+    "invalid_utf8": _l("it is not valid text"),
+}
+CODEPOINT = re.compile(r"Codepoint U\+([0-9A-F]{4,6})")
+BIDI_REASON = _l("it mixes right-to-left and left-to-right writing in a way that is not allowed")
+OTHER_REASON = _l("the IDNA rules refuse it")
+
+
+def idna_reason(exc: Exception) -> str:
+    """Why the idna library refused a name, in the page's language."""
+    code = getattr(exc, "code", None) or ""
+    named = CODEPOINT.search(str(exc))
+    if named and code in ("disallowed_codepoint", "uts46_disallowed", "uts46_std3"):
+        char = chr(int(named.group(1), 16))
+        shown = f"“{char}”" if char.isprintable() else f"U+{named.group(1)}"
+        reason = _l("it holds the character %(char)s, which domain names may not have", char=shown)
+        return str(reason)
+    if code.startswith("bidi"):
+        return str(BIDI_REASON)
+    return str(IDNA_REASONS.get(code, OTHER_REASON))
+
+
 def clean_domain(field: str, value: object) -> str:
     """A host name as its A-label (IDNA 2008 with UTS 46 mapping), refused when not strictly
     valid: length, labels, hyphens, characters, punycode, and mixed-script look-alikes."""
@@ -92,7 +133,7 @@ def clean_domain(field: str, value: object) -> str:
         unicode_name = idna.decode(ascii_name)
     except (idna.IDNAError, UnicodeError, ValueError) as exc:
         raise ValidationFailed.field(
-            field, _l("Not a valid domain name: %(reason)s", reason=str(exc)[:200])
+            field, _l("Not a valid domain name: %(reason)s", reason=idna_reason(exc))
         ) from exc
     labels = ascii_name.split(".")
     if len(labels) < 2:
@@ -209,3 +250,12 @@ def clean_flag(field: str, value: object) -> bool:
     if value in (None, "", "off", "false", "0", "n"):
         return False
     raise ValidationFailed.field(field, _l("Yes or no."))
+
+
+def searched_domain_forms(text: str) -> set[str]:
+    """What a search for TEXT compares with the stored (ASCII) domain names: the text itself
+    and, where it is a whole name or label in Unicode, its A-label form."""
+    try:
+        return {text, idna.encode(text, uts46=True).decode("ascii")}
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return {text}

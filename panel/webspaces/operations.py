@@ -15,12 +15,13 @@ from panel.core.models import utcnow
 from panel.core.validators import clean_positive_int, reject_unknown
 from panel.extensions import db
 from panel.hosts.models import Host, HostRole, HostState
+from panel.notifications import events
 from panel.provisioning.models import Job
-from panel.provisioning.operations import commit_and_dispatch
+from panel.provisioning.operations import commit_and_dispatch, ensure_idle
 from panel.webspaces.changes import change, purge_due, queue_change, ride_along
 from panel.webspaces.databases import queue_database
 from panel.webspaces.domains import domain_vars, new_domain, record_created
-from panel.webspaces.guards import ensure_idle, live
+from panel.webspaces.guards import live
 from panel.webspaces.models import Database, Desired, Domain, SftpUser, State, Webspace
 from panel.webspaces.names import clean_webspace_name
 from panel.webspaces.sftp_users import sftp_user_vars
@@ -83,7 +84,9 @@ def ready_hosts() -> list[Host]:
 
 
 def place(host_name: Any = None) -> Host:
-    """The ready webspace host an admin chose, or the one with the most free capacity."""
+    """The ready webspace host an admin chose, or the one with the most free capacity. When no
+    webspace host is ready at all the admins hear of it (once until they read it): that is not
+    a matter of room."""
     hosts = ready_hosts()
     used = used_capacity()
     if host_name not in (None, ""):
@@ -91,6 +94,16 @@ def place(host_name: Any = None) -> Host:
         if not chosen:
             raise ValidationFailed.field("host", _l("No ready webspace host of that name."))
         return chosen[0]
+    if not hosts:
+        events.no_webspace_host()
+        # Kept although the caller's change fails: the office must hear of it.
+        db.session.commit()
+        raise Conflict(
+            _l(
+                "No webspace host is reachable right now, so no webspace can be made; the "
+                "office has been told. Please try again later."
+            )
+        )
     free = [(host.capacity - used.get(host.id, 0), host.name, host) for host in hosts]
     free = sorted(
         (entry for entry in free if entry[0] > 0), key=lambda entry: (-entry[0], entry[1])

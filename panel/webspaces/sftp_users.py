@@ -10,9 +10,9 @@ from panel.core.errors import Conflict
 from panel.core.validators import reject_unknown
 from panel.extensions import db
 from panel.provisioning.models import Job
-from panel.provisioning.operations import commit_and_dispatch
+from panel.provisioning.operations import commit_and_dispatch, ensure_idle
 from panel.webspaces.changes import queue_change
-from panel.webspaces.guards import check_limit, ensure_idle, ensure_usable
+from panel.webspaces.guards import check_limit, ensure_usable
 from panel.webspaces.models import Desired, SftpUser, Webspace
 from panel.webspaces.names import clean_flag, clean_public_keys, clean_user_name
 

@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 
 from panel.core.models import utcnow
 from panel.extensions import db
+from panel.notifications import events
 from panel.provisioning.models import Job
 from panel.webspaces.models import Desired, Domain, State, Webspace
 
@@ -37,6 +38,9 @@ def record_failure(domain: Domain, job: Job) -> None:
     domain.tls_failures += 1
     first = timedelta(seconds=current_app.config["TLS_RETRY_SECONDS"])
     domain.tls_retry_at = utcnow() + min(first * 2 ** (domain.tls_failures - 1), MAX_BACKOFF)
+    # Once per run of failures: the retries that follow do not notify again.
+    if domain.tls_failures == 1:
+        events.certificate_failed(domain.webspace_id, domain.name, domain.tls_error)
 
 
 def _served_domains() -> Select:

@@ -3,8 +3,8 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from wtforms import SelectChoice
 
 from panel.coop.models import Member
@@ -12,12 +12,15 @@ from panel.core.access import can_change, require_role, scope_to_member
 from panel.core.errors import PanelError
 from panel.core.forms import run_from_button, show_errors
 from panel.core.headers import no_store
+from panel.core.listing import page_of
 from panel.core.roles import Role
 from panel.extensions import db
+from panel.hosts.models import Host
 from panel.webspaces import claims, customers, databases, domains, forms, operations, sftp_users
-from panel.webspaces.guards import member_for_new_webspace
+from panel.webspaces.guards import member_for_new_webspace, member_id_for_number, refusal
+from panel.webspaces.listing import DOMAIN_LIST, WEBSPACE_LIST
 from panel.webspaces.loaders import load_database, load_domain, load_sftp_user, load_webspace
-from panel.webspaces.models import State, Webspace
+from panel.webspaces.models import Domain, State, Webspace
 
 bp = Blueprint("webspaces", __name__)
 OWNERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
@@ -33,13 +36,14 @@ def _listed():
     """Webspaces for the list, with what each row shows loaded alongside."""
     return (
         select(Webspace)
+        .join(Member, Webspace.member_id == Member.id)
+        .join(Host, Webspace.host_id == Host.id)
         .options(
             joinedload(Webspace.member),
             joinedload(Webspace.host),
             joinedload(Webspace.last_job),
             selectinload(Webspace.domains),
         )
-        .order_by(Webspace.name)
     )
 
 
@@ -53,10 +57,6 @@ def _create_form():
     if current_user.role != Role.ADMIN:
         return forms.WebspaceForm()
     form = forms.AdminWebspaceForm()
-    members = db.session.scalars(select(Member).order_by(Member.number)).all()
-    form.member_id.choices = [
-        SelectChoice(member.id, f"{member.number} {member.name}") for member in members
-    ]
     hosts = operations.ready_hosts()
     form.host.choices = [SelectChoice("", _("the one with most room"))] + [
         SelectChoice(host.name, host.name) for host in hosts
@@ -64,18 +64,46 @@ def _create_form():
     return form
 
 
-@bp.get("/webspaces")
-@login_required
-def webspaces():
-    require_role(*READERS)
+def _list_page(form, status: int = 200):
     stmt = _visible()
     state = request.args.get("state", "")
     if state in {item.value for item in State}:
         stmt = stmt.where(Webspace.state == state)
-    rows = db.session.scalars(stmt.limit(500)).all()
-    return render_template(
-        "webspaces/webspaces.html", webspaces=rows, form=_create_form(), state=state
+    else:
+        state = ""
+    page = page_of(stmt, WEBSPACE_LIST, state=state)
+    return render_template("webspaces/webspaces.html", page=page, form=form, state=state), status
+
+
+@bp.get("/webspaces")
+@login_required
+def webspaces():
+    require_role(*READERS)
+    return _list_page(_create_form())
+
+
+@bp.get("/domains")
+@login_required
+def domain_list():
+    """Every domain the person may see, across their webspaces."""
+    require_role(*READERS)
+    listed = (
+        select(Domain)
+        .join(Webspace, Domain.webspace_id == Webspace.id)
+        .join(Member, Webspace.member_id == Member.id)
+        .options(
+            contains_eager(Domain.webspace).contains_eager(Webspace.member),
+            joinedload(Domain.last_job),
+        )
     )
+    stmt = scope_to_member(listed, Webspace.member_id, viewed_by=Webspace.served_to)
+    state = request.args.get("state", "")
+    if state in {item.value for item in State}:
+        stmt = stmt.where(Domain.state == state)
+    else:
+        state = ""
+    page = page_of(stmt, DOMAIN_LIST, state=state)
+    return render_template("webspaces/domains.html", page=page, state=state)
 
 
 @bp.post("/webspaces")
@@ -84,12 +112,11 @@ def webspace_create():
     require_role(*OWNERS)
     form = _create_form()
     if form.validate_on_submit():
-        member_id = getattr(form, "member_id", None)
+        member_number = getattr(form, "member_number", None)
         host = getattr(form, "host", None)
         try:
-            member = member_for_new_webspace(
-                current_user, member_id and member_id.data, host and host.data
-            )
+            member_id = member_number and member_id_for_number(member_number.data)
+            member = member_for_new_webspace(current_user, member_id, host and host.data)
             webspace, _job = operations.create_webspace(
                 member, form.name.data, host and host.data, form.first_domain()
             )
@@ -98,9 +125,7 @@ def webspace_create():
         else:
             flash(_("Webspace %(name)s is being set up.", name=webspace.name), "success")
             return _back(webspace.id)
-    rows = db.session.scalars(_visible().limit(500)).all()
-    page = render_template("webspaces/webspaces.html", webspaces=rows, form=form, state="")
-    return page, 422
+    return _list_page(form, 422)
 
 
 def _customer_form(webspace: Webspace, formdata=None) -> forms.CustomerForm:
@@ -126,6 +151,14 @@ def _detail(webspace: Webspace, status: int = 200, **forms_given):
             "records": {
                 domain.id: domains.verification_record(domain) for domain in webspace.domains
             },
+            "refusals": {
+                kind: refusal(webspace, limit)
+                for kind, limit in (
+                    ("domain", "max_domains"),
+                    ("database", "max_databases"),
+                    ("sftp_user", "max_users"),
+                )
+            },
             **forms_given,
         }
     reasons = {domain.id: claims.shown_reason(domain) for domain in webspace.domains}
@@ -143,6 +176,40 @@ def _detail(webspace: Webspace, status: int = 200, **forms_given):
 @login_required
 def webspace(webspace_id: int):
     return _detail(load_webspace(webspace_id))
+
+
+def _live_state(item, webspace_id: int):
+    """The state part of the webspace page (or list) for ITEM, which it fetches again while
+    ITEM is on its way."""
+    back = url_for("webspaces.webspace", webspace_id=webspace_id)
+    return render_template("live_state.html", item=item, url=request.path, back=back)
+
+
+@bp.get("/webspaces/<int:webspace_id>/state")
+@login_required
+def webspace_state(webspace_id: int):
+    return _live_state(load_webspace(webspace_id), webspace_id)
+
+
+@bp.get("/domains/<int:domain_id>/state")
+@login_required
+def domain_state(domain_id: int):
+    domain = load_domain(domain_id)
+    return _live_state(domain, domain.webspace_id)
+
+
+@bp.get("/databases/<int:database_id>/state")
+@login_required
+def database_state(database_id: int):
+    database = load_database(database_id)
+    return _live_state(database, database.webspace_id)
+
+
+@bp.get("/sftp-users/<int:user_id>/state")
+@login_required
+def sftp_user_state(user_id: int):
+    user = load_sftp_user(user_id)
+    return _live_state(user, user.webspace_id)
 
 
 @bp.post("/webspaces/<int:webspace_id>/<any(delete, restore):change>")
@@ -293,3 +360,37 @@ def customer_webspaces_card(customers, **given) -> dict | None:
     for webspace in served:
         by_customer.setdefault(webspace.customer_user_id, []).append(webspace)
     return {"webspaces": by_customer}
+
+
+def _holder(user) -> bool:
+    return user.role in (Role.MEMBER, Role.RESELLER) and user.member_id is not None
+
+
+def _held(user):
+    """The member's webspaces that are not gone."""
+    return select(Webspace.id).where(
+        Webspace.member_id == user.member_id, Webspace.state != State.DELETED
+    )
+
+
+def summary_card(user, **given) -> dict | None:
+    """The dashboard's counts of a member's webspaces and their domains."""
+    if not _holder(user):
+        return None
+    held = _held(user).subquery()
+    webspaces = db.session.scalar(select(func.count()).select_from(held))
+    if not webspaces:
+        return None
+    domains = db.session.scalar(
+        select(func.count(Domain.id)).where(
+            Domain.webspace_id.in_(select(held.c.id)), Domain.state != State.DELETED
+        )
+    )
+    return {"webspaces": webspaces, "domains": domains}
+
+
+def first_webspace_card(user, **given) -> dict | None:
+    """The next step of a member who has no webspace yet."""
+    if not _holder(user) or db.session.scalar(_held(user).limit(1)) is not None:
+        return None
+    return {}

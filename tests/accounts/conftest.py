@@ -1,16 +1,13 @@
 """Fixtures of the account tests: accounts with a known password and second factor, form
-logins, CSRF switched on, and a real SMTP server on the loopback interface."""
+logins, CSRF switched on. (The real SMTP server on the loopback interface is in
+tests/smtp_support.py, for every test.)"""
 
 import re
-import socket
 import uuid
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pyotp
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from panel.accounts import operations
@@ -117,47 +114,3 @@ def audit_entries():
         )
 
     return entries
-
-
-class Mailbox:
-    """Collects every message the SMTP server accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(app):
-    """A real SMTP server on 127.0.0.1; the app sends its mail there during the test."""
-    mailbox = Mailbox()
-    port = _free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    previous = app.config.get("SMTP_URL")
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    try:
-        yield mailbox
-    finally:
-        app.config["SMTP_URL"] = previous
-        controller.stop()
-
-
-@pytest.fixture
-def mail_down(app):
-    """The SMTP server is unreachable: nothing listens on its port."""
-    previous = app.config.get("SMTP_URL")
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{_free_port()}"
-    try:
-        yield
-    finally:
-        app.config["SMTP_URL"] = previous

@@ -125,10 +125,9 @@ def test_the_list_is_searchable_and_paginated(admin):
     second = admin.get("/admin/users?page=2").text
     found = admin.get("/admin/users?q=findme").text
 
-    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert 'rel="next"' in first and 'rel="prev"' in second and 'rel="next"' not in second
     assert "person00@example.org" in first and "person00@example.org" not in second
     assert "someone@else.org" in found and "person00@example.org" not in found
-    assert "1 accounts" in found
 
 
 def test_role_member_to_reseller_and_back_unless_it_has_customers(admin, make_user):

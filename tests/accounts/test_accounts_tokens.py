@@ -3,9 +3,11 @@ optional expiry and read-only scope), and the TOTP secret encrypted at rest."""
 
 import hashlib
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date, format_time
 from sqlalchemy import event, func, select, text
 
 from panel.accounts.models import ApiToken
@@ -142,13 +144,17 @@ def test_token_with_expiry_and_read_only_scope_from_the_account_page(
     assert timedelta(days=30) - (token.expires_at - utcnow()) < timedelta(minutes=1)
     terms = response.get_data(as_text=True)
     assert "Read-only: it may only read, change nothing." in terms
-    assert f"It expires on {token.expires_at:%Y-%m-%d %H:%M} UTC." in terms
+    # In the page's locale and the panel's time zone (Europe/Berlin).
+    moment = token.expires_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin"))
+    day, clock = format_date(moment, "long", locale="en"), format_time(moment, "short", locale="en")
+    shown = f"{day}, {clock}"
+    assert f"It expires on {shown}." in terms
     row = re.search(
         rf'<tr id="token-{token.id}">(.*?)</tr>',
         member_client.get("/account").get_data(as_text=True),
         re.S,
     ).group(1)
-    assert "read-only" in row and f"{token.expires_at:%Y-%m-%d %H:%M}" in row
+    assert "read-only" in row and shown in row
     [entry] = audit_entries("api_token.create")
     assert (entry.after["read_only"], entry.after["expires_at"][:10]) == (
         True,

@@ -8,15 +8,13 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
-from agent_source import AGENT_FILE
+from agent_source import agent_service
 from agent_source import panel_agent as agent_module
 from polling import poll
 from prometheus_client import generate_latest
@@ -698,6 +696,39 @@ def test_a_scrape_only_reads_what_the_collectors_published(host, monkeypatch):
     assert f'{DATABASE}{{database="abc00_x",engine="mariadb",webspace="{A}"}} 1.0' in text
 
 
+def test_a_scrape_joins_what_was_rendered_when_published(host, monkeypatch):
+    """A scrape renders none of the published values again (only the collectors' health),
+    and answers what the registry's families give, plain and gzipped alike; a value published
+    unchanged keeps its rendering."""
+    (host.homes / A).mkdir()
+    host.log(A, line(7))
+    host.cpu(A, 3_000_000)
+    agent = host.agent({"mariadb": lambda: {"abc00_x": 5}})
+    for collector in agent_module.COLLECTORS:
+        agent.run_pass(collector)
+    rendered = []
+    render = agent._families
+    monkeypatch.setattr(
+        agent,
+        "_families",
+        lambda section, value: rendered.append(section) or render(section, value),
+    )
+    assert agent.run_pass("logs")
+    assert rendered == []
+    host.log(A, line(8))
+    assert agent.run_pass("logs")
+    assert rendered == ["logs"]
+    expected = generate_latest(agent.registry).decode()
+    rendered.clear()
+    with serving(agent) as port:
+        plain = http_metrics(port)
+        compressed = http_get(port, **{"Accept-Encoding": "gzip"})
+    assert rendered == []
+    assert plain == expected
+    assert f'{BYTES}{{webspace="{A}"}} 15.0' in plain
+    assert gzip.decompress(compressed.body).decode() == expected
+
+
 def test_metric_names_and_labels_are_the_contracts(host):
     (host.homes / A).mkdir()
     host.log(A, line(1))
@@ -852,20 +883,12 @@ def test_the_service_serves_collects_and_stops_on_sigterm(host, tmp_path):
     token = tmp_path / "token"
     token.write_text("service-token\n")
     # No database client on PATH: the database collector finds no engine.
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(AGENT_FILE),
-            *("--listen", f"127.0.0.1:{port}", "--log-root", str(host.logs)),
-            *("--home-root", str(host.homes), "--cgroup-root", str(host.cgroups)),
-            *("--state", str(host.state), "--interval", "0.2", "--token-file", str(token)),
-        ],
-        env={"PATH": str(tmp_path / "no-bin")},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
+    arguments = [
+        *("--listen", f"127.0.0.1:{port}", "--log-root", str(host.logs)),
+        *("--home-root", str(host.homes), "--cgroup-root", str(host.cgroups)),
+        *("--state", str(host.state), "--interval", "0.2", "--token-file", str(token)),
+    ]
+    with agent_service(arguments, {"PATH": str(tmp_path / "no-bin")}) as run:
 
         def served() -> str | None:
             try:
@@ -881,12 +904,6 @@ def test_the_service_serves_collects_and_stops_on_sigterm(host, tmp_path):
             10,
             "the agent does not collect on its interval",
         )
-        process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=15)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0, output
-    assert "stopping" in output
+    assert run.process.returncode == 0, run.output
+    assert "stopping" in run.output
     assert json.loads(host.state.read_text())["logs"][A]["bytes"] == 1321

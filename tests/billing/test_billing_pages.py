@@ -4,7 +4,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_date
 from click.testing import CliRunner
+from confirmations import confirmation
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from panel.billing import keys, operations
@@ -82,11 +85,39 @@ def test_a_member_sees_its_invoice_with_every_line_explained(billed, login_as):
     page = client.get(f"/invoices/{invoices[one.id].id}").text
     assert invoices[one.id].number in page
     # The pool, the cooperative's total usage, the member's own, the unit price, the rounding.
-    assert "4.000000 GB" in page and "1.000000 GB" in page
-    assert "2.500000 €/GB" in page and "+0.000000" in page
+    assert "used 4 GB; you used 1 GB" in page
+    assert "€2.50/GB" in page and "(+0.0 €" in page
     listed = client.get("/invoices").text
     assert invoices[one.id].number in listed
     assert client.get(f"/invoices/{billed[2][billed[1].id].id}").status_code == 404
+
+
+def test_an_invoice_reads_in_the_locale_of_the_page(billed, login_as, last_month):
+    one, _, invoices = billed
+    invoice = invoices[one.id]
+    client, _ = login_as(one.users[0])
+    english = client.get(f"/invoices/{invoice.id}", headers={"Accept-Language": "en"}).text
+    german = client.get(f"/invoices/{invoice.id}", headers={"Accept-Language": "de"}).text
+    assert "<td>1.00 GB</td>" in english and "<td>€2.50/GB</td>" in english
+    assert "are shared out by traffic" in english
+    assert "<td>1,00 GB</td>" in german and "<td>2,50\xa0€/GB</td>" in german
+    assert "werden nach Datenverkehr verteilt" in german
+    assert "Ihr genauer Anteil 2,50\xa0€" in german
+    assert f"Monat {format_date(last_month, 'MMMM yyyy', locale='de')}" in german
+    assert "%.6f" not in german and ".000000" not in german
+
+
+def test_invoice_units_are_words_in_the_right_case(app):
+    template = app.jinja_env.from_string(
+        "{{ q | rounded }} {{ unit | unit_word }} · {{ price(p) }}/"
+        "{{ unit | per_unit_word }} · {{ unit | shared_by }}"
+    )
+    with app.test_request_context(), force_locale("de"):
+        text = template.render(q=Decimal("0.8666667"), p=Decimal("45.93"), unit="members")
+        assert text == "0,87 Mitglieder · 45,93\xa0€/Mitglied · nach Mitgliedern verteilt"
+    with app.test_request_context(), force_locale("en"):
+        text = template.render(q=Decimal("0.0001234"), p=Decimal("0.000123456"), unit="members")
+        assert text == "0.000123 members · €0.000123/member · shared out by members"
 
 
 def test_drafts_are_not_shown_to_members(make_member, period, ledger, last_month, login_as):
@@ -100,14 +131,14 @@ def test_drafts_are_not_shown_to_members(make_member, period, ledger, last_month
     assert "draft" not in client.get("/invoices").text
 
 
-def test_the_costs_page_shows_each_closed_month_and_its_coverage(billed, period, login_as):
+def test_the_transparency_page_shows_each_closed_month_and_its_coverage(billed, period, login_as):
     one, _, _ = billed
     with acting("cli"):
         operations.close_period(period)
     client, _ = login_as(one.users[0])
-    page = client.get("/costs").text
-    assert period.month.strftime("%Y-%m") in page
-    assert "Uplink" in page and "(100.0 %)" in page
+    page = client.get("/transparency").text
+    assert format_date(period.month, "MMMM yyyy", locale="en") in page
+    assert "Uplink" in page and "(100.0 %)" in page and "shared out by traffic" in page
 
 
 def test_the_office_corrects_an_issued_invoice_by_credit_note(billed, login_as):
@@ -204,3 +235,32 @@ def test_a_member_downloads_its_invoice_as_pdf_and_xrechnung(billed, login_as, t
     xml = client.get(f"/invoices/{invoices[one.id].id}.xml")
     assert xml.status_code == 200 and b"xrechnung" in xml.data
     assert client.get(f"/invoices/{invoices[two.id].id}.pdf").status_code == 404
+
+
+def test_issuing_cancelling_and_closing_ask_first(
+    make_member, period, ledger, last_month, login_as
+):
+    one, two = make_member("pca"), make_member("pcb")
+    when = datetime(last_month.year, last_month.month, 5, tzinfo=UTC)
+    ledger(one, "traffic", GB, when)
+    ledger(two, "traffic", GB, when)
+    with acting("cli"):
+        operations.add_pool(period, "Uplink", "10.00", "traffic")
+        operations.run_period(period)
+    client, _ = login_as("admin")
+    month = f"{last_month:%B} {last_month.year}"
+    page = client.get(f"/admin/billing/{period.id}").text
+    assert confirmation(page, f"/admin/billing/{period.id}/issue") == (
+        f"Issue 2 invoices for {month}? Issued invoices cannot be changed, only corrected by "
+        "credit notes."
+    )
+    assert confirmation(page, f"/admin/billing/{period.id}/cancel") == (
+        f"Cancel the 2 draft invoices of {month}?"
+    )
+    with acting("cli"):
+        operations.issue(period)
+    page = client.get(f"/admin/billing/{period.id}").text
+    assert confirmation(page, f"/admin/billing/{period.id}/close") == (
+        f"Close the billing period {month}? No invoices can be made in it afterwards."
+    )
+    assert '<span class="state state-open">open</span>' in page

@@ -1,29 +1,23 @@
 """Invoice numbers stay without gaps when two issue runs meet, on PostgreSQL (a database of
 the test's own, committed for real: the runs must see each other)."""
 
-import os
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from scratch_databases import fresh_postgres
+from scratch_databases import app_on_own_postgres
 from sqlalchemy import select
 
-from panel import create_app
 from panel.billing import operations
 from panel.billing.models import BillingPeriod, Invoice
 from panel.coop.operations import create_member
 from panel.core.audit import acting
-from panel.core.migrate import upgrade
 from panel.core.models import utcnow
 from panel.extensions import db
 from panel.hosts.models import Host
 from panel.metering.models import UsageRecord
 from panel.webspaces.models import Webspace
 
-POSTGRES = os.environ.get(
-    "PANEL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 MEMBERS = 30
 
 
@@ -35,16 +29,7 @@ def transaction():
 
 @pytest.fixture
 def app(tmp_path):
-    url, drop = fresh_postgres(POSTGRES, "panel_numbering")
-    upgrade(url)
-    application = create_app(
-        {"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "numbering"}
-    )
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    drop()
+    yield from app_on_own_postgres(tmp_path, "panel_numbering")
 
 
 def months_back(count: int):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sepaxml
+from confirmations import confirmation
 from lxml import etree
 from sqlalchemy import func, select, update
 
@@ -635,6 +636,35 @@ def test_the_office_makes_downloads_and_settles_a_direct_debit(login_as, billed,
     assert collect[0].return_reason == "AC04 account closed"
     assert "AC04 account closed" in client.get(f"/admin/direct-debits/{debit.id}").get_data(
         as_text=True
+    )
+
+
+def test_a_refused_return_keeps_the_reason_as_typed(login_as, billed, period):
+    collect, _, _ = billed
+    client, _ = login_as("admin")
+    client.post(
+        "/admin/direct-debits",
+        data={"period": period.id, "collection_date": tomorrow().isoformat()},
+    )
+    debit = db.session.scalar(select(DirectDebit))
+    assert client.post(f"/admin/direct-debits/{debit.id}/collected").status_code == 302
+    typed = "AC04 " + "x" * 200
+    refused = client.post(f"/admin/invoices/{collect[0].id}/return", data={"reason": typed})
+    assert refused.status_code == 422
+    assert f'value="{typed}" aria-invalid="true"' in refused.text
+    assert refused.text.count('value="AC04') == 1
+    assert '<p class="error">Field cannot be longer than 200 characters.</p>' in refused.text
+    db.session.expire_all()
+    assert collect[0].returned_at is None
+
+
+def test_revoking_a_mandate_asks_first(login_as, payer):
+    member, mandate = payer("rva")
+    client, _ = login_as(member.users[0])
+    page = client.get("/billing/payment").text
+    assert confirmation(page, f"/billing/payment/mandates/{mandate.id}/revoke") == (
+        f"Revoke the direct-debit mandate {mandate.reference}? Invoices are then paid by bank "
+        "transfer."
     )
 
 

@@ -94,6 +94,8 @@ def host_id(make_host) -> int:
 # A large pool over a tiny total usage: unit prices with 17 and 23 digits before the point.
 @example(ledgers=[{"traffic": [Decimal(1)]}, {}], pools=[("traffic", 10**9)])
 @example(ledgers=[{"disk": [Decimal("0.000001")]}, {}], pools=[("disk", 10**9)])
+# The longest key (video participant time), always: a pool and its lines must hold its name.
+@example(ledgers=[{"video_participants": [Decimal(90)]}, {}], pools=[("video_participants", 7)])
 def test_a_run_shares_every_pool_out_to_the_cent_and_only_to_its_users(
     transaction, host_id, last_month, ledgers, pools
 ):

@@ -55,6 +55,7 @@ def test_defaults_without_variables():
         ("PANEL_SHARE_VALUE", "sixty-four"),
         ("PANEL_SHARE_VALUE", "NaN"),
         ("PANEL_ANSIBLE_STRATEGY", "mitogen"),
+        ("PANEL_TIMEZONE", "Mars/Olympus_Mons"),
     ],
 )
 def test_bad_values_name_the_variable(name, raw):

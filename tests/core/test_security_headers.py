@@ -14,7 +14,7 @@ from panel.core.audit import acting
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "panel" / "templates"
 # Rendered into a PDF by weasyprint, never sent to a browser.
-NOT_SERVED = {"billing/invoice_pdf.html"}
+NOT_SERVED = {"billing/invoice_pdf.html", "governance/minutes.html"}
 FIXED = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",

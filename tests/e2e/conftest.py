@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from browser_support import FAKE_HOST_KEY
 from flask import Flask
 from werkzeug.serving import make_server
 
@@ -23,6 +24,10 @@ from panel.extensions import db
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "correct horse battery staple"
+LOGIN_LABELS = {
+    "en": ("Email", "Password", "Log in", "Code from your authenticator app", "Confirm"),
+    "de": ("E-Mail", "Passwort", "Anmelden", "Code aus Ihrer Authenticator-App", "Bestätigen"),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +45,35 @@ class LiveServer:
     app: Flask
     url: str
     password: str = PASSWORD
+
+    def log_in(self, page, email: str, *, totp_secret: str = "", lang: str = "en") -> None:
+        """Through the login form, and its second step when the account has TOTP on."""
+        email_label, password_label, submit, code_label, confirm = LOGIN_LABELS[lang]
+        page.goto(self.url + "/login")
+        page.get_by_label(email_label).fill(email)
+        page.get_by_label(password_label).fill(self.password)
+        page.get_by_role("button", name=submit, exact=True).click()
+        if totp_secret:
+            page.get_by_label(code_label).fill(pyotp.TOTP(totp_secret).now())
+            page.get_by_role("button", name=confirm).click()
+
+    def add_web_host(self, name: str = "web1") -> int:
+        """A ready webspace host in the database; no worker runs, so it is never contacted."""
+        from panel.hosts.models import Host, HostState
+
+        with self.app.app_context():
+            host = Host(
+                name=name,
+                address="198.18.0.2",
+                groups=[],
+                state=HostState.READY,
+                capacity=100,
+                host_key=FAKE_HOST_KEY,
+                fingerprint="SHA256:" + "A" * 43,
+            )
+            db.session.add(host)
+            db.session.commit()
+            return host.id
 
     def create_user(self, email: str, role: str, *, totp_secret: str | None = None):
         """A login made through the operations, optionally with TOTP already on."""

@@ -6,23 +6,15 @@ import re
 
 import pyotp
 import pytest
+from browser_support import RECORD_VIOLATIONS
 from playwright.sync_api import expect
 
 from panel.core.audit import acting
 from panel.extensions import db
-from panel.hosts.models import Host, HostState
 from panel.provisioning.operations import run_maintenance
 from panel.webspaces.operations import create_webspace
 
 pytestmark = pytest.mark.browser
-# A syntactically valid ed25519 key line; this host is never contacted.
-FAKE_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
-RECORD_VIOLATIONS = """
-    window.cspViolations = [];
-    document.addEventListener("securitypolicyviolation", (event) => {
-        window.cspViolations.push(event.violatedDirective + " " + event.blockedURI);
-    });
-"""
 
 
 @pytest.fixture
@@ -48,20 +40,10 @@ def fleet(live_server):
     """A host with a webspace of a member, and a maintenance job still queued."""
     app = live_server.app
     member_id = live_server.create_member("csp")
+    live_server.add_web_host()
     with app.app_context(), acting("cli"):
         from panel.coop.models import Member
 
-        host = Host(
-            name="web1",
-            address="198.18.0.2",
-            groups=[],
-            state=HostState.READY,
-            capacity=100,
-            host_key=FAKE_KEY,
-            fingerprint="SHA256:" + "A" * 43,
-        )
-        db.session.add(host)
-        db.session.commit()
         webspace, _ = create_webspace(db.session.get(Member, member_id))
         job = run_maintenance("ping", ["web1"])
         return {"webspace": webspace.id, "job": job.id}
@@ -72,12 +54,7 @@ def test_main_pages_raise_no_csp_violation(watched, live_server, fleet):
     secret = pyotp.random_base32()
     live_server.create_user("csp-admin@example.org", "admin", totp_secret=secret)
 
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill("csp-admin@example.org")
-    page.get_by_label("Password").fill(live_server.password)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Confirm").click()
+    live_server.log_in(page, "csp-admin@example.org", totp_secret=secret)
     expect(page).to_have_url(live_server.url + "/")
     seen = {"/login": violations()}
 
@@ -104,7 +81,8 @@ def test_main_pages_raise_no_csp_violation(watched, live_server, fleet):
     # The state filter submits itself when a state is chosen.
     page.goto(live_server.url + "/webspaces")
     page.get_by_label("State").select_option("pending")
-    expect(page).to_have_url(re.compile(r"/webspaces\?state=pending$"))
+    # The form sends its (empty) search text along.
+    expect(page).to_have_url(re.compile(r"/webspaces\?q=&state=pending$"))
     seen["filter"] = violations()
 
     assert all(not found for found in seen.values()), seen
@@ -114,10 +92,7 @@ def test_the_enrolment_page_with_its_qr_code_raises_none(watched, live_server):
     page, violations = watched
     live_server.create_user("csp-new@example.org", "admin")
 
-    page.goto(live_server.url + "/login")
-    page.get_by_label("Email").fill("csp-new@example.org")
-    page.get_by_label("Password").fill(live_server.password)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    live_server.log_in(page, "csp-new@example.org")
 
     expect(page.locator(".qr svg")).to_be_visible()
     assert violations() == []

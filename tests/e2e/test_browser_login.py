@@ -42,6 +42,11 @@ def nav(page: Page):
     return page.get_by_role("navigation", name=re.compile("^(Main|Hauptmenü)$"))
 
 
+def open_menu(page: Page) -> None:
+    """On a phone the navigation and the language switch are behind the menu button."""
+    page.get_by_role("button", name=re.compile("^(Menu|Menü)$")).click()
+
+
 def fits_width(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -82,8 +87,10 @@ def test_admin_logs_in_with_totp_and_switches_language(page, live_server, tmp_pa
     page.screenshot(path=tmp_path / "dashboard-phone-de.png", full_page=True)
     assert fits_width(page), "the German dashboard scrolls sideways on a phone"
 
+    open_menu(page)
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    open_menu(page)
     expect(nav(page).get_by_role("link", name="Members")).to_be_visible()
     expect(nav(page).get_by_role("button", name="Log out")).to_be_visible()
     page.screenshot(path=tmp_path / "dashboard-phone.png", full_page=True)
@@ -161,6 +168,7 @@ def test_every_page_fits_a_phone_in_both_languages(page, live_server, tmp_path):
     expect(page).to_have_url(live_server.url + "/")
     too_wide = []
     for language in ("Deutsch", "English"):
+        open_menu(page)
         page.get_by_role("button", name=language).click()
         for path in admin_pages:
             page.goto(live_server.url + path)
@@ -168,10 +176,12 @@ def test_every_page_fits_a_phone_in_both_languages(page, live_server, tmp_path):
                 too_wide.append(f"{language} {path}")
                 page.screenshot(path=tmp_path / f"{language}{path.replace('/', '_')}.png")
 
+    open_menu(page)
     nav(page).get_by_role("button", name="Log out").click()
     log_in(page, live_server, "phn@example.org")
     expect(page).to_have_url(live_server.url + "/")
     for language in ("Deutsch", "English"):
+        open_menu(page)
         page.get_by_role("button", name=language).click()
         for path in ("/", "/membership", "/account", "/audit"):
             page.goto(live_server.url + path)

@@ -40,3 +40,17 @@ def test_share_booking_error_in_german(login_as, make_member):
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert "Das Mitglied hält nur 0 Geschäftsanteile." in text
+
+
+def test_an_unknown_address_is_explained_in_the_persons_language(client, api_as, make_member):
+    page = client.get("/no-such-page", headers={"Accept-Language": "de"})
+    assert page.status_code == 404
+    assert "Unter dieser Adresse gibt es keine Seite." in page.text
+    assert "requested URL" not in page.text
+    api, _ = api_as(make_member("nfx").users[0])
+    answer = api.get("/api/v1/no-such-thing", headers={"Accept-Language": "en"})
+    assert answer.status_code == 404
+    assert answer.json["error"]["message"].startswith("There is no page at this address.")
+    wrong = client.delete("/healthz", headers={"Accept-Language": "de"})
+    assert wrong.status_code == 405
+    assert "Diese Adresse nimmt solche Anfragen nicht an." in wrong.text

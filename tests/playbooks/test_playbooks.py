@@ -56,7 +56,7 @@ def test_ansible_lint_passes_with_the_production_profile():
 
 def test_every_action_has_a_playbook():
     names = {path.stem for path in PLAYBOOK_FILES}
-    assert {"ping", "apt-upgrade", "reboot", "base", "panel"} <= names
+    assert {"ping", "apt-upgrade", "reboot", "base", "panel", "bbb-server"} <= names
 
 
 @pytest.mark.parametrize("playbook", PLAYBOOK_FILES, ids=lambda path: path.name)

@@ -246,6 +246,8 @@ def test_a_host_that_lets_passwords_in_before(bed):
         f"PermitRootLogin yes\\n' > {CLOUD_SSHD} && echo 'root:{ROOT_PASSWORD}' | chpasswd"
         " && systemctl reload ssh"
     )
+    # sshd closes its listening socket while it starts itself again on the reload.
+    poll(lambda: reaches(bed.server.address, 22), 10, "sshd does not listen after its reload")
     assert password_login(bed, "root", ROOT_PASSWORD) is None
 
 
@@ -449,12 +451,18 @@ def stack_gone(bed: Bed, host: saved.Host) -> None:
 
 def plant_links(bed: Bed, user: str, host: saved.Host | None = None) -> None:
     """What a user without sudo can leave for root's release: links out of its home to the
-    shadow file and to a folder of root's."""
+    shadow file and to a folder of root's. A hard link to the shadow file it cannot make (the
+    kernel's fs.protected_hardlinks, which the release checks), one among its own files it can."""
     bed.ok("mkdir -p /root/keep-me && echo root > /root/keep-me/marker", host)
     bed.ok(
         f"runuser -u {user} -- sh -c 'ln -s /etc/shadow ~/shadow; ln -s /root/keep-me ~/keep'",
         host,
     )
+    refused = bed.ok(
+        f"runuser -u {user} -- sh -c 'ln /etc/shadow ~/shadow-hard 2>&1 || true'", host
+    )
+    assert "Operation not permitted" in refused, refused
+    bed.ok(f"runuser -u {user} -- sh -c 'echo mine > ~/own; ln ~/own ~/own-twice'", host)
 
 
 def links_were_not_followed(bed: Bed, host: saved.Host | None = None) -> None:
@@ -497,6 +505,8 @@ def test_release_with_archive_keeps_the_data_and_empties_the_host(bed, tmp_path)
         planted = packed.getmember("home/carol/shadow")
         assert planted.issym() and planted.linkname == "/etc/shadow"
         assert packed.getmember("home/carol/keep").issym()
+        assert "home/carol/shadow-hard" not in names
+        assert read(packed, "home/carol/own-twice") == "mine\n"
         assert not [name for name in names if "keep-me" in name or name.endswith("marker")]
     links_were_not_followed(bed)
     stack_gone(bed, bed.server)
@@ -555,3 +565,24 @@ def test_release_needs_a_mode_and_a_folder_for_the_archive(bed):
         failed = bed.play("server-release.yml", expect="failed", **settings)
         assert "server_release_mode must be archive or wipe" in " ".join(failure_messages(failed))
         assert changed(failed, bed.server) == 0
+
+
+def test_release_stops_where_users_could_hard_link_others_files(bed):
+    # The host's view of the kernel's switch as off: a file bound over it in its own mounts.
+    bed.ok(
+        "echo 0 > /run/hardlinks-off && mount --bind /run/hardlinks-off"
+        " /proc/sys/fs/protected_hardlinks"
+    )
+    try:
+        assert bed.ok("cat /proc/sys/fs/protected_hardlinks") == "0\n"
+        failed = bed.play(
+            "server-release.yml",
+            expect="failed",
+            server_release_mode="wipe",
+            server_pool_hostname=bed.server.name,
+        )
+        assert "fs.protected_hardlinks is off" in " ".join(failure_messages(failed))
+        assert changed(failed, bed.server) == 0
+    finally:
+        bed.ok("umount /proc/sys/fs/protected_hardlinks")
+    assert bed.ok("cat /proc/sys/fs/protected_hardlinks") == "1\n"

@@ -1,12 +1,14 @@
 """The servers' pages: a reseller requests and manages, a customer sees its own and manages
 users and keys, an admin approves; the release asks for the server's name."""
 
+from confirmations import confirmation
 from server_support import counts, key_line, settle
 
 from panel.core.audit import acting
 from panel.extensions import db
 from panel.servers import operations
 from panel.servers.models import Server
+from panel.servers.users import add_user
 
 
 def test_a_reseller_requests_a_server_on_its_page(login_as, make_reseller):
@@ -97,3 +99,19 @@ def test_the_release_asks_for_the_servers_name(login_as, make_server):
     settle(server.last_job)
     db.session.expire_all()
     assert server.state == "released"
+
+
+def test_removing_a_user_or_a_key_asks_first(login_as, make_server):
+    server = make_server()
+    client, _ = login_as(server.reseller)
+    with acting("cli", server.reseller):
+        user, job = add_user(server, "anna", keys=key_line("anna@laptop"))
+    settle(job)
+    page = client.get(f"/servers/{server.id}").text
+    assert confirmation(page, f"/server-users/{user.id}/delete") == (
+        f"Remove the user anna from {server.hostname}? It can no longer log in."
+    )
+    key = user.keys[0]
+    assert confirmation(page, f"/server-keys/{key.id}/delete") == (
+        f"Remove the key {key.fingerprint} of anna? It no longer logs in."
+    )

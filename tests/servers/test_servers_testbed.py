@@ -13,11 +13,9 @@ import paramiko
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from e2e_support import live_panel
+from e2e_support import api_client_of, live_panel
 from polling import poll
 
-from panel.accounts.operations import create_api_token, find_user_by_email
-from panel.core.audit import acting
 from panel_testbed import PREFIX
 
 pytestmark = pytest.mark.testbed
@@ -30,16 +28,6 @@ JOB_TIMEOUT = 300
 def live(tmp_path_factory):
     with live_panel(tmp_path_factory.mktemp("live"), "sqlite", hosts=1, role="managed") as panel:
         yield panel
-
-
-def client_of(live, email: str):
-    with live.app.app_context():
-        user = find_user_by_email(email)
-        with acting("cli", user):
-            token = create_api_token(user, "e2e")[1]
-    client = live.app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return client
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +44,7 @@ def reseller(live):
     assert booked.status_code == 201, booked.json
     made = admin.patch(f"/api/v1/users/{member['user_id']}", json={"role": "reseller"})
     assert made.status_code == 200, made.json
-    return client_of(live, "it@example.org")
+    return api_client_of(live, "it@example.org")
 
 
 @pytest.fixture(scope="module")

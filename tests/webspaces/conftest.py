@@ -1,4 +1,4 @@
-import socket
+import secrets
 import subprocess
 import time
 
@@ -6,39 +6,29 @@ import dns.exception
 import dns.message
 import dns.query
 import pytest
-from webspace_jobs import succeed
+from hosts_support import free_dns_port
 
-from panel.core.audit import acting
-from panel.webspaces import operations
-
-
-@pytest.fixture
-def web_host(make_host):
-    return make_host("web1")
-
-
-@pytest.fixture
-def make_webspace(web_host):
-    """An active webspace of the member (its set-up job ended successful)."""
-
-    def make(member):
-        with acting("cli"):
-            webspace, job = operations.create_webspace(member)
-            succeed(job, {"webspace": {"uid": 2000, "quota_enforced": False}})
-        return webspace
-
-    return make
+START_ATTEMPTS = 5
+START_TIMEOUT = 30
+READY_NAME = "ready.invalid"
 
 
 class DnsServer:
-    """Debian's dnsmasq on a loopback port, answering only the records a test gives it."""
+    """Debian's dnsmasq on a loopback port, answering only the records a test gives it.
 
-    def __init__(self, folder):
+    The port is chosen free, but another process (the other database's suite runs at the same
+    time) can take it before dnsmasq binds it: then dnsmasq starts again on another port, and
+    CONFIG's DNS_RESOLVER follows it."""
+
+    def __init__(self, folder, config):
         self.folder = folder
+        self.config = config
         self.process = None
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self._use_port(free_dns_port())
+
+    def _use_port(self, port: int) -> None:
+        self.port = port
+        self.config["DNS_RESOLVER"] = self.address
 
     @property
     def address(self) -> str:
@@ -53,7 +43,22 @@ class DnsServer:
             for name, values in txt.items()
             for value in ([values] if isinstance(values, str) else values)
         ]
+        # Its own answer to READY_NAME tells this dnsmasq from one of another process that
+        # took the port.
+        self.ready_token = secrets.token_hex(8)
+        lines.append(f'txt-record={READY_NAME},"{self.ready_token}"\n')
         config.write_text("".join(lines))
+        for _ in range(START_ATTEMPTS):
+            error = self._start(config)
+            if error is None:
+                return
+            if b"Address already in use" not in error:
+                break
+            self._use_port(free_dns_port())
+        raise RuntimeError(f"dnsmasq did not start: {error!r}")
+
+    def _start(self, config) -> bytes | None:
+        """Starts dnsmasq and waits until it answers; None, or what it said when it gave up."""
         self.process = subprocess.Popen(
             [
                 "/usr/sbin/dnsmasq",
@@ -70,30 +75,42 @@ class DnsServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + START_TIMEOUT
         while not self._answers():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dnsmasq did not start: {self.process.stderr.read()!r}")
+            if self.process.poll() is not None:
+                error = self.process.communicate()[1]
+                self.process = None
+                return error
+            if time.monotonic() > deadline:
+                self.stop()
+                return f"no answer within {START_TIMEOUT} s".encode()
             time.sleep(0.05)
+        return None
 
     def _answers(self) -> bool:
-        query = dns.message.make_query("ready.invalid", "TXT")
+        query = dns.message.make_query(READY_NAME, "TXT")
         try:
-            dns.query.udp(query, "127.0.0.1", port=self.port, timeout=0.2)
+            answer = dns.query.udp(query, "127.0.0.1", port=self.port, timeout=0.2)
         except (dns.exception.Timeout, OSError):
             return False
-        return True
+        return any(
+            string.decode() == self.ready_token
+            for rrset in answer.answer
+            for record in rrset
+            for string in record.strings
+        )
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            self.process.communicate(timeout=10)
         self.process = None
 
 
 @pytest.fixture
 def dns_server(tmp_path, app, monkeypatch):
-    server = DnsServer(tmp_path)
-    monkeypatch.setitem(app.config, "DNS_RESOLVER", server.address)
+    # Recorded first, so that the server's own changes are undone after the test.
+    monkeypatch.setitem(app.config, "DNS_RESOLVER", "")
+    server = DnsServer(tmp_path, app.config)
     yield server
     server.stop()

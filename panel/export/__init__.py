@@ -1,0 +1,1 @@
+"""A member downloads all of its data as one ZIP archive."""

@@ -1,0 +1,1 @@
+"""Video: BigBlueButton rooms for members through BBBLB, the multi-tenant load balancer."""
