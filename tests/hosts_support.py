@@ -189,11 +189,17 @@ def _clear_key_pem() -> str:
 
 
 def run_playbook(
-    state: saved.State, playbook: str, host_name: str, extravars: dict, cmdline: str = ""
+    state: saved.State,
+    playbook: str,
+    host_name: str,
+    extravars: dict,
+    cmdline: str = "",
+    timeout: int = PLAYBOOK_TIMEOUT,
 ) -> ansible_runner.Runner:
     """playbooks/PLAYBOOK against one testbed host, as the panel's worker runs a job: through
     ansible-runner, with the panel's key and the host's key pinned (strict checking). CMDLINE:
-    further options of ansible-playbook (such as "--check --diff")."""
+    further options of ansible-playbook (such as "--check --diff"); TIMEOUT: seconds the whole
+    run may take."""
     active = _current()
     host = host_named(state, host_name)
     active.runs += 1
@@ -223,7 +229,7 @@ def run_playbook(
         },
         cmdline=cmdline or None,
         quiet=True,
-        timeout=PLAYBOOK_TIMEOUT,
+        timeout=timeout,
     )
 
 
