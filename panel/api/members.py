@@ -3,6 +3,7 @@ data as one archive."""
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from panel.api.base import ApiBlueprint
 from panel.api.links import links
@@ -109,7 +110,9 @@ class MemberQuerySchema(Schema):
 @errors(blp, 422)
 def list_members(query, pagination_parameters):
     """All members for admins; one's own member record for members and resellers."""
-    stmt = scope_to_member(select(Member).order_by(Member.id), Member.id)
+    stmt = scope_to_member(
+        select(Member).options(selectinload(Member.users)).order_by(Member.id), Member.id
+    )
     if query.get("status"):
         stmt = stmt.where(Member.status == query["status"])
     return page_of(stmt, pagination_parameters)
