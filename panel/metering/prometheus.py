@@ -111,9 +111,6 @@ class Prometheus:
             raise PrometheusUnavailable(f"expected a vector, got {result['resultType']}")
         return [(item["metric"], float(item["value"][1])) for item in result["result"]]
 
-    def targets(self) -> list[dict]:
-        return self._get("/api/v1/targets", {"state": "active"})["activeTargets"]
-
     def _get(self, path: str, params: dict[str, str]):
         try:
             body = json.loads(self._text(path, params))
