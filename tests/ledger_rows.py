@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from panel.extensions import db
+from panel.metering.ledger import sum_period
 from panel.metering.models import UsageRecord
 from panel.servers.models import Server, ServerState
 
@@ -54,6 +55,8 @@ def _hour_row(
         covered_seconds=3600 if quality == "complete" else 1800,
     )
     db.session.add(row)
+    db.session.flush()
+    sum_period(start)
     db.session.commit()
     return row
 

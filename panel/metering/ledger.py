@@ -16,7 +16,7 @@ from itertools import chain
 from operator import itemgetter
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from panel.core.audit import record
@@ -26,7 +26,14 @@ from panel.extensions import db
 from panel.hosts.models import Host
 from panel.metering import local_prometheus
 from panel.metering.meters import METERS, Kind, Meter
-from panel.metering.models import CollectionRun, Quality, ResourceType, RunStatus, UsageRecord
+from panel.metering.models import (
+    CollectionRun,
+    Quality,
+    ResourceType,
+    RunStatus,
+    UsagePeriodTotal,
+    UsageRecord,
+)
 from panel.metering.prometheus import (
     TIMEOUT,
     Matrix,
@@ -209,9 +216,29 @@ def _write_period(client: Prometheus, start: datetime, end: datetime) -> PeriodR
             rows.extend(_meter_rows(meter, next(answers), start, end, result, resources))
     if rows:
         db.session.execute(insert(UsageRecord), rows)
+        sum_period(start)
     result.records = len(rows)
     result.gaps = sum(1 for row in rows if row["quality"] == Quality.GAP)
     return result
+
+
+def sum_period(start: datetime) -> None:
+    """The fleet's totals of the period, summed again from its rows as stored (a collector
+    that skipped rows another had written adds to them)."""
+    db.session.execute(delete(UsagePeriodTotal).where(UsagePeriodTotal.period_start == start))
+    db.session.execute(
+        insert(UsagePeriodTotal).from_select(
+            ["period_start", "metric", "quantity", "records"],
+            select(
+                UsageRecord.period_start,
+                UsageRecord.metric,
+                func.sum(UsageRecord.quantity),
+                func.count(),
+            )
+            .where(UsageRecord.period_start == start)
+            .group_by(UsageRecord.period_start, UsageRecord.metric),
+        )
+    )
 
 
 def _answers(client: Prometheus, meters: list[Meter], end: datetime) -> Iterator[Matrix]:

@@ -4,7 +4,16 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from panel.core.models import Base, one_of, utcnow
@@ -41,6 +50,9 @@ ONE_RESOURCE = (
 )
 
 
+INCOMPLETE = "quality != 'complete'"
+
+
 class UsageRecord(Base):
     """A resource's measured usage in one period; rows are written once and never changed."""
 
@@ -53,6 +65,13 @@ class UsageRecord(Base):
         Index("ix_usage_records_webspace_id", "webspace_id", "period_start"),
         Index("ix_usage_records_server_id", "server_id", "period_start"),
         Index("ix_usage_records_video_tenant_id", "video_tenant_id", "period_start"),
+        # The fleet page's gaps and resets of the last week, among millions of complete rows.
+        Index(
+            "ix_usage_records_incomplete",
+            "period_start",
+            sqlite_where=text(INCOMPLETE),
+            postgresql_where=text(INCOMPLETE),
+        ),
         # A row measures a webspace (or one of its databases), a managed server or a member's
         # video tenant.
         CheckConstraint(ONE_RESOURCE, name="one_resource"),
@@ -83,6 +102,18 @@ class UsageRecord(Base):
     webspace = relationship("Webspace")
     server = relationship("Server")
     video_tenant = relationship("VideoTenant")
+
+
+class UsagePeriodTotal(Base):
+    """The whole fleet's usage of a meter in a period: the sum of its ledger rows, written with
+    them, so that fleet-wide sums read a row per period instead of one per resource."""
+
+    __tablename__ = "usage_period_totals"
+
+    period_start: Mapped[datetime] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    records: Mapped[int]
 
 
 class CollectionRun(Base):

@@ -14,7 +14,13 @@ from panel.core.models import utcnow
 from panel.extensions import db
 from panel.metering import ledger
 from panel.metering.meters import METERS
-from panel.metering.models import CollectionRun, Quality, RunStatus, UsageRecord
+from panel.metering.models import (
+    CollectionRun,
+    Quality,
+    RunStatus,
+    UsagePeriodTotal,
+    UsageRecord,
+)
 from panel.metering.prometheus import PrometheusUnavailable
 from panel.servers.models import Server
 from panel.webspaces.models import Webspace
@@ -117,14 +123,15 @@ def chart(webspace_id: int, metric: str, span: str) -> list[Bucket]:
     return [Bucket(moment, *values) for moment, values in buckets.items()]
 
 
-def totals(member_id: int | None, start: datetime, end: datetime) -> dict[str, Decimal]:
-    """Usage per metric in the span, of one member or (None) of the whole fleet."""
-    query = select(UsageRecord.metric, func.sum(UsageRecord.quantity)).where(
-        UsageRecord.period_start >= start, UsageRecord.period_start < end
+def fleet_totals(start: datetime, end: datetime) -> dict[str, Decimal]:
+    """The whole fleet's usage per metric in the periods that start in the span."""
+    found = dict(
+        db.session.execute(
+            select(UsagePeriodTotal.metric, func.sum(UsagePeriodTotal.quantity))
+            .where(UsagePeriodTotal.period_start >= start, UsagePeriodTotal.period_start < end)
+            .group_by(UsagePeriodTotal.metric)
+        ).all()
     )
-    if member_id is not None:
-        query = query.where(UsageRecord.member_id == member_id)
-    found = dict(db.session.execute(query.group_by(UsageRecord.metric)).all())
     return {name: Decimal(found.get(name) or 0) for name in METERS}
 
 

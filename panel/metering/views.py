@@ -109,8 +109,8 @@ def fleet():
     return render_template(
         "metering/fleet.html",
         meters=METERS,
-        day=usage.totals(None, since, utcnow()),
-        month=usage.totals(None, utcnow() - timedelta(days=30), utcnow()),
+        day=usage.fleet_totals(since, utcnow()),
+        month=usage.fleet_totals(utcnow() - timedelta(days=30), utcnow()),
         load=load,
         load_problem=load_problem,
         incomplete=usage.incomplete_series(week),

@@ -202,3 +202,87 @@ def test_upgrade_keeps_sftp_users_and_renames_what_is_matched_on(scratch_databas
             assert [row[0] for row in users] == ["abc00-anna", "abc00-ben"]
     finally:
         engine.dispose()
+
+
+def test_upgrade_sums_the_ledger_so_far_into_the_fleet_totals(scratch_database_url):
+    """0023: usage_period_totals starts with the sums of the rows the ledger already holds."""
+    from datetime import UTC, date, datetime, timedelta
+    from decimal import Decimal
+
+    from sqlalchemy.orm import Session
+
+    from panel.coop.models import Member
+    from panel.hosts.models import Host
+    from panel.metering.models import UsageRecord
+    from panel.webspaces.models import Webspace
+
+    config = alembic_config(scratch_database_url)
+    command.upgrade(config, "0022")
+    engine = _engine(scratch_database_url)
+    hour = datetime(2026, 11, 30, 10, tzinfo=UTC)
+    try:
+        with Session(engine) as session:
+            host = Host(name="web1", address="198.18.0.2")
+            member = Member(
+                number="00001",
+                prefix="abc",
+                kind="natural",
+                name="A",
+                email="a@example.org",
+                applied_on=date(2026, 1, 1),
+            )
+            session.add_all([host, member])
+            session.flush()
+            spaces = [
+                Webspace(
+                    name=f"abc0{n}",
+                    member_id=member.id,
+                    host_id=host.id,
+                    max_domains=1,
+                    max_databases=1,
+                    max_users=1,
+                    quota_mib=1,
+                )
+                for n in range(2)
+            ]
+            session.add_all(spaces)
+            session.flush()
+            for space, start, quantity in (
+                (spaces[0], hour, "1.5"),
+                (spaces[1], hour, "2.25"),
+                (spaces[0], hour + timedelta(hours=1), "4"),
+            ):
+                session.add(
+                    UsageRecord(
+                        member_id=member.id,
+                        webspace_id=space.id,
+                        resource_type="webspace",
+                        resource_id=space.id,
+                        resource_name=space.name,
+                        metric="traffic",
+                        unit="B",
+                        period_start=start,
+                        period_end=start + timedelta(hours=1),
+                        raw_start=Decimal(0),
+                        raw_end=Decimal(quantity),
+                        quantity=Decimal(quantity),
+                        quality="complete",
+                        samples=240,
+                        covered_seconds=3600,
+                    )
+                )
+            session.commit()
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            totals = connection.execute(
+                text(
+                    "SELECT metric, quantity, records FROM usage_period_totals"
+                    " ORDER BY period_start"
+                )
+            ).all()
+        assert [(m, Decimal(q), n) for m, q, n in totals] == [
+            ("traffic", Decimal("3.75"), 2),
+            ("traffic", Decimal("4"), 1),
+        ]
+    finally:
+        engine.dispose()

@@ -12,7 +12,7 @@ from panel.core.errors import ValidationFailed
 from panel.core.models import utcnow
 from panel.extensions import db
 from panel.metering import ledger
-from panel.metering.models import CollectionRun, Quality, UsageRecord
+from panel.metering.models import CollectionRun, Quality, UsagePeriodTotal, UsageRecord
 from panel.metering.tasks import collect_due
 
 INTERVAL = 60
@@ -146,6 +146,49 @@ def test_collecting_the_same_periods_again_writes_nothing(metering):
     assert db.session.scalar(select(func.count()).select_from(UsageRecord)) == count
     # Series of resources the panel does not know are counted, not written.
     assert first.unmatched == 3
+
+
+def fleet_sums() -> dict:
+    """Each period's and metric's sum and count, from the rows and from the kept totals."""
+    from_rows = db.session.execute(
+        select(
+            UsageRecord.period_start,
+            UsageRecord.metric,
+            func.sum(UsageRecord.quantity),
+            func.count(),
+        ).group_by(UsageRecord.period_start, UsageRecord.metric)
+    ).all()
+    kept = db.session.execute(
+        select(
+            UsagePeriodTotal.period_start,
+            UsagePeriodTotal.metric,
+            UsagePeriodTotal.quantity,
+            UsagePeriodTotal.records,
+        )
+    ).all()
+    return {"rows": sorted(map(tuple, from_rows)), "kept": sorted(map(tuple, kept))}
+
+
+def test_the_fleet_totals_of_each_period_are_the_sums_of_its_rows(metering):
+    collect_three()
+    sums = fleet_sums()
+    assert len(sums["kept"]) == 3 * 3  # three periods of traffic, disk and database disk
+    assert sums["kept"] == sums["rows"]
+
+
+def test_a_collector_that_finds_some_rows_written_adds_the_rest_to_the_totals(metering):
+    collect_three()
+    # As if another collector had written the period without one webspace's traffic.
+    second = rows("traffic", "mtr01")[1]
+    db.session.delete(second)
+    db.session.flush()
+    ledger.sum_period(second.period_start)
+    db.session.commit()
+    assert fleet_sums()["kept"] == fleet_sums()["rows"]
+    collect_three()
+    sums = fleet_sums()
+    assert sums["kept"] == sums["rows"]
+    assert len(rows("traffic", "mtr01")) == 3
 
 
 def test_the_ledger_refuses_a_second_row_for_a_resource_metric_and_period(metering):
