@@ -4,11 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 # Debian packages, installed with apt-get when missing: what the panel needs to run (with its
-# local test host), and what the tests need on top.
+# local test host), and what the tests and benchmarks (wrk: tests/bench/bench_scale.py) need on top.
 RUN_PACKAGES := python3 python3-venv python3-dev gcc git openssh-client systemd-container \
   mmdebstrap iproute2 prometheus libpango-1.0-0 libpangoft2-1.0-0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium postgresql redis-server vagrant pebble dnsmasq-base \
-  poppler-utils dpkg-dev
+  poppler-utils dpkg-dev wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint translations run-packages test-packages apt-install venv clean

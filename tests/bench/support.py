@@ -22,9 +22,11 @@ def median_of(runs: int, measure) -> float:
 
 
 @contextmanager
-def bench_panel(hosts: int, extra_env: dict | None = None, suite: str = ""):
+def bench_panel(
+    hosts: int, extra_env: dict | None = None, suite: str = "", worker_threads: int = 4
+):
     """Yields (env, app) with `hosts` testbed hosts (of Debian SUITE, else the testbed's
-    default) registered and a worker running."""
+    default) registered and a worker of WORKER_THREADS threads running."""
     folder = Path(tempfile.mkdtemp(prefix="panel-bench-"))
     inherited = {key: value for key, value in os.environ.items() if key != "PANEL_REDIS_URL"}
     env = {
@@ -50,7 +52,10 @@ def bench_panel(hosts: int, extra_env: dict | None = None, suite: str = ""):
             capture_output=True,
         )
         worker = subprocess.Popen(
-            [*PANEL, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [*PANEL, "worker", "--workers", str(worker_threads)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         os.environ.update({key: env[key] for key in ("PANEL_INSTANCE", "PANEL_DATABASE_URL")})
         from panel import create_app
