@@ -67,7 +67,8 @@ class UsageRecord(Base):
         Index("ix_usage_records_video_tenant_id", "video_tenant_id", "period_start"),
         # The fleet page's gaps and resets of the last week, among millions of complete rows.
         Index(
-            "ix_usage_records_incomplete",
+            "ix_usage_records_quality",
+            "quality",
             "period_start",
             sqlite_where=text(INCOMPLETE),
             postgresql_where=text(INCOMPLETE),

@@ -32,9 +32,9 @@ def upgrade() -> None:
         " GROUP BY period_start, metric"
     )
     op.create_index(
-        "ix_usage_records_incomplete",
+        "ix_usage_records_quality",
         "usage_records",
-        ["period_start"],
+        ["quality", "period_start"],
         unique=False,
         sqlite_where=sa.text(INCOMPLETE),
         postgresql_where=sa.text(INCOMPLETE),
@@ -43,7 +43,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(
-        "ix_usage_records_incomplete",
+        "ix_usage_records_quality",
         table_name="usage_records",
         sqlite_where=sa.text(INCOMPLETE),
         postgresql_where=sa.text(INCOMPLETE),
