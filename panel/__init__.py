@@ -10,6 +10,7 @@ from panel.api import feature as api
 from panel.billing import feature as billing
 from panel.config import build_config
 from panel.coop import feature as coop
+from panel.core import catalogue
 from panel.core import feature as core
 from panel.core.sqlite import enable_sqlite_pragmas
 from panel.export import feature as export
@@ -100,3 +101,4 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    catalogue.install(app)

@@ -1,7 +1,11 @@
 """Translated labels for stored values (states, kinds, roles), shown with the `label` filter."""
 
+from weakref import WeakKeyDictionary
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
+
+from panel.core.catalogue import catalogue
 
 LABELS = {
     "applicant": _l("applicant"),
@@ -76,8 +80,23 @@ LABELS = {
 }
 
 
+# Each catalogue's translated labels: the same for every request in its locale.
+_shown: WeakKeyDictionary = WeakKeyDictionary()
+
+
 def label(value: object) -> str:
-    return str(LABELS.get(str(value), value))
+    """A stored value's label in the current locale (the value itself where it has none)."""
+    key = str(value)
+    if key not in LABELS:
+        return key
+    translations = catalogue()
+    shown = _shown.get(translations)
+    if shown is None:
+        shown = _shown[translations] = {}
+    text = shown.get(key)
+    if text is None:
+        text = shown[key] = str(LABELS[key])
+    return text
 
 
 def label_choices(*values: str) -> list[SelectChoice]:
