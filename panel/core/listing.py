@@ -100,6 +100,17 @@ def _chosen(name: str, allowed, default: str) -> str:
     return value if value in allowed else default
 
 
+def _order(column, direction: str, tiebreaker) -> tuple:
+    """Empty values first going up, last going down. Only a nullable column says so: the
+    database then sorts every row, where a column without empty values reads its index."""
+    nullable = getattr(column.expression, "nullable", True)
+    if direction == "asc":
+        first = column.asc().nulls_first() if nullable else column.asc()
+        return first, tiebreaker.asc()
+    first = column.desc().nulls_last() if nullable else column.desc()
+    return first, tiebreaker.desc()
+
+
 def page_of(stmt: Select, listing: Listing, **kept) -> Page:
     """The requested page of STMT's rows; KEPT are the page's other filters, for its links."""
     q = query_text("q", MAX_QUERY) if listing.search else ""
@@ -108,12 +119,7 @@ def page_of(stmt: Select, listing: Listing, **kept) -> Page:
     number = query_number("page", MAX_PAGE) or 1
     if q:
         stmt = stmt.where(listing.search(q))
-    column = listing.sorts[sort]
-    order = (
-        (column.asc().nulls_first(), listing.tiebreaker.asc())
-        if direction == "asc"
-        else (column.desc().nulls_last(), listing.tiebreaker.desc())
-    )
+    order = _order(listing.sorts[sort], direction, listing.tiebreaker)
     size = listing.page_size
     # One row more than a page tells whether there is a next one, without counting them all.
     rows = (

@@ -57,7 +57,15 @@ def bench_panel(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        os.environ.update({key: env[key] for key in ("PANEL_INSTANCE", "PANEL_DATABASE_URL")})
+        # This process's app queues the jobs: on the worker's queue (Redis when given).
+        os.environ.pop("PANEL_REDIS_URL", None)
+        os.environ.update(
+            {
+                key: env[key]
+                for key in ("PANEL_INSTANCE", "PANEL_DATABASE_URL", "PANEL_REDIS_URL")
+                if key in env
+            }
+        )
         from panel import create_app
 
         yield env, create_app()
