@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from panel.core.export import fields_of
 from panel.extensions import db
+from panel.video import rooms
 from panel.video.models import Room, VideoTenant
 
 TENANT_FIELDS = (
@@ -18,18 +19,8 @@ TENANT_FIELDS = (
     "secret_rotated_at",
     "ended_at",
 )
-ROOM_FIELDS = (
-    "id",
-    "name",
-    "slug",
-    "record",
-    "mute_on_start",
-    "waiting_room",
-    "anyone_can_start",
-    "all_moderators",
-    "max_participants",
-    "created_at",
-)
+# A room's settings as the pages take them (never its access codes), with its id and age.
+ROOM_FIELDS = ("id", *rooms.FIELDS, "created_at")
 
 
 def video_part(member) -> dict:
