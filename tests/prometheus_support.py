@@ -1,10 +1,14 @@
 """A real Prometheus (Debian's binary) for tests, on a free loopback port. Its data can be
 written beforehand with promtool, so that a test knows every sample exactly."""
 
+import contextlib
+import http.server
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 PROMETHEUS = "/usr/bin/prometheus"
@@ -89,3 +93,50 @@ class PrometheusServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+class _RecordingProxy(http.server.ThreadingHTTPServer):
+    def __init__(self, upstream: str, prefix: str):
+        self.upstream, self.prefix = upstream, prefix
+        self.paths: list[str] = []
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{self.prefix}"
+
+
+class _ProxyHandler(http.server.BaseHTTPRequestHandler):
+    server: _RecordingProxy
+
+    def do_GET(self) -> None:
+        self.server.paths.append(self.path.split("?", 1)[0])
+        if not self.path.startswith(f"{self.server.prefix}/"):
+            self.send_error(404)
+            return
+        target = self.server.upstream + self.path.removeprefix(self.server.prefix)
+        with urllib.request.urlopen(target, timeout=30) as answer:
+            body = answer.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:
+        """Quiet: the test reads the recorded paths."""
+
+
+@contextlib.contextmanager
+def store_under_prefix(upstream: str, prefix: str) -> Iterator[_RecordingProxy]:
+    """A stand-in for a long-term store that speaks Prometheus' HTTP API under PREFIX (Mimir's
+    `/prometheus`, VictoriaMetrics' `/select/0/prometheus`): GETs under it go to UPSTREAM, and
+    the paths asked for are recorded (`.paths`)."""
+    proxy = _RecordingProxy(upstream, prefix)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield proxy
+    finally:
+        proxy.shutdown()
+        proxy.server_close()

@@ -5,7 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from prometheus_support import PrometheusServer, free_port, write_blocks
+from prometheus_support import PrometheusServer, free_port, store_under_prefix, write_blocks
 from sqlalchemy import func, select
 
 from panel.core.errors import ValidationFailed
@@ -99,6 +99,19 @@ def test_a_steady_counter_is_its_exact_increase_per_period(metering):
     assert traffic[0].raw_start == Decimal(1000 + 12 * 10)
     assert [r.raw_start for r in traffic[1:]] == [r.raw_end for r in traffic[:-1]]
     assert traffic[0].member_id == metering["mtr00"].member_id
+
+
+def test_a_store_under_a_prefix_is_read_through_the_query_api_alone(
+    metering, app, monkeypatch, prometheus
+):
+    """A long-term store that speaks Prometheus' query API (Thanos Query, Mimir, VictoriaMetrics)
+    can stand in for the Prometheus that scrapes the hosts."""
+    with store_under_prefix(prometheus.url, "/prometheus") as store:
+        monkeypatch.setitem(app.config, "PROMETHEUS_URL", store.url)
+        run = collect_three()
+    assert run.status == "complete", run.error
+    assert [r.quantity for r in rows("traffic", "mtr00")] == [Decimal(120)] * 3
+    assert store.paths and set(store.paths) == {"/prometheus/api/v1/query"}
 
 
 def test_a_reset_counts_what_the_counter_counted_since(metering):
