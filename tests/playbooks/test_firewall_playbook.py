@@ -3,8 +3,9 @@ machine plays the panel and its Prometheus (the gateway address), the second hos
 
 Each host's agent has its own token; the firewall lets the machine reach SSH, HTTP(S) and both
 exporters on host 1, and the neighbour only HTTP(S); it never cuts the connection that applies
-it, survives a reboot, changes nothing on a second run, and refuses bad settings without
-touching the loaded ruleset; the agent cuts idle and trickling clients while scrapes go on.
+it (nor does sshd's penalty lock the panel out), survives a reboot, changes nothing on a second
+run, and refuses bad settings without touching the loaded ruleset; the agent cuts idle and
+trickling clients while scrapes go on.
 The tests run in file order on shared state."""
 
 import http.client
@@ -32,6 +33,8 @@ CONNECT_TIMEOUT = 3
 CUT_TIMEOUT = 45
 REBOOT_TIMEOUT = 120
 LISTENER = "fw-probe-443"
+# Connections that end without logging in, 1 s of sshd's penalty each: well past its 15 s.
+PENALTY_BURST = 25
 
 
 @pytest.fixture(autouse=True)
@@ -178,6 +181,33 @@ def _run(client: paramiko.SSHClient, command: str) -> str:
 def test_a_second_run_changes_nothing(bed):
     again = bed.play(bed.first, "base.yml", base_panel_ssh_sources=["192.0.2.99"])
     assert bed.changed(again, bed.first) == 0, describe(again)
+
+
+def greeting(address: str) -> bytes:
+    """The first line host ADDRESS's sshd sends the machine (its version, or a refusal), read
+    without logging in: to sshd, a connection that ends without trying to."""
+    with socket.create_connection((address, 22), CONNECT_TIMEOUT) as connection:
+        connection.settimeout(CONNECT_TIMEOUT)
+        return connection.recv(64)
+
+
+def test_sshd_never_locks_the_panel_out_where_base_ran(bed):
+    # OpenSSH's per-source penalties (trixie's 10.0): a connection that ends without logging in
+    # costs its address a second, and past 15 s the address is refused for a while. Host 2 has
+    # no base.yml: there the burst locks the machine out (so the burst suffices) until the
+    # penalty runs out; host 1 exempts the panel's addresses and the machine's own.
+    exempt = bed.ok(bed.first, f"sshd -T -C user=root,host=panel,addr={MACHINE}")
+    assert f"persourcepenaltyexemptlist 192.0.2.99,{MACHINE}\n" in exempt, exempt
+    burst = [greeting(bed.second.address) for _ in range(PENALTY_BURST)]
+    assert burst[-1].startswith(b"Not allowed at this time"), burst
+    poll(
+        lambda: greeting(bed.second.address).startswith(b"SSH-2.0-"),
+        PENALTY_BURST * 3,
+        "host 2's sshd still refusing the machine",
+    )
+    burst = [greeting(bed.first.address) for _ in range(PENALTY_BURST)]
+    assert all(line.startswith(b"SSH-2.0-") for line in burst), burst
+    assert bed.ok(bed.first, "echo still in") == "still in\n"
 
 
 def test_the_ruleset_is_persisted_and_loaded_again(bed):
