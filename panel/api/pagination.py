@@ -15,15 +15,19 @@ LARGEST_OFFSET = 2**62
 
 
 def page_of(stmt: Select, pagination_parameters) -> list:
-    """The requested page of the statement's rows; sets the total for the X-Pagination header."""
-    total = _count(stmt)
-    pagination_parameters.item_count = total
-    # A page past the end is empty; asking the database would fail for offsets beyond its range.
-    if pagination_parameters.first_item >= total:
-        return []
-    return db.session.scalars(
-        stmt.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
-    ).all()
+    """The requested page of the statement's rows; sets the total for the X-Pagination header.
+    A page shorter than a full one ends the list, so its total needs no count: most of a
+    member's lists fit on their first page."""
+    first, size = pagination_parameters.first_item, pagination_parameters.page_size
+    rows = []
+    # Beyond it a page is empty without asking: databases take no larger OFFSET.
+    if first <= LARGEST_OFFSET:
+        rows = db.session.scalars(stmt.offset(first).limit(size)).all()
+    if len(rows) < size and (rows or not first):
+        pagination_parameters.item_count = first + len(rows)
+    else:
+        pagination_parameters.item_count = _count(stmt)
+    return rows
 
 
 def page_counted_to_its_end(stmt: Select, pagination_parameters) -> list:

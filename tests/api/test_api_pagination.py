@@ -36,6 +36,25 @@ def test_pages_of_a_list(api_as, five_members):
     assert pagination(beyond)["total"] == 5
 
 
+def counts(statements: list[str]) -> list[str]:
+    return [statement for statement in statements if "count(" in statement.lower()]
+
+
+def test_only_a_full_page_counts_the_list(api_as, five_members, sql_statements):
+    # A shorter page ends the list: its total is known without counting.
+    api, _ = api_as("admin")
+    with sql_statements() as whole:
+        fits = api.get("/api/v1/members?page_size=10")
+    with sql_statements() as last:
+        tail = api.get("/api/v1/members?page=3&page_size=2")
+    with sql_statements() as full:
+        head = api.get("/api/v1/members?page_size=2")
+
+    assert (pagination(fits)["total"], counts(whole)) == (5, [])
+    assert (pagination(tail)["total"], counts(last)) == (5, [])
+    assert pagination(head)["total"] == 5 and len(counts(full)) == 1
+
+
 def test_default_page_size_is_ten(api_as, make_member):
     api, _ = api_as("admin")
     for _ in range(11):
