@@ -138,3 +138,9 @@ class _Made:
 
     id = 1
     name = "bmx02"
+
+
+def test_the_list_joins_member_and_host_once(app):
+    # Joined a second time to load them, they cost PostgreSQL more planning than the run.
+    sql = str(views._listed().compile(dialect=db.engine.dialect))
+    assert sql.count("JOIN members") == 1 and sql.count("JOIN hosts") == 1, sql
