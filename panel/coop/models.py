@@ -5,7 +5,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from panel.core.models import Base, CreatedAt, one_of
+from panel.core.models import Base, CreatedAt, one_of, trigram_index
 from panel.core.money import Money
 
 
@@ -46,6 +46,8 @@ class Member(CreatedAt, Base):
         CheckConstraint("length(prefix) = 3", name="prefix_length"),
         # The share ledger's triggers keep share_count; this check is what stops it going negative.
         CheckConstraint("share_count >= 0", name="share_count_not_negative"),
+        # The admins' search and the member register's free text (panel/coop/search.py).
+        trigram_index("members", "number", "name", "email", "prefix"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

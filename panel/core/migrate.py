@@ -35,3 +35,17 @@ def render_item(kind: str, obj, autogen_context):
         autogen_context.imports.add("import sqlalchemy as sa")
         return f"sa.{obj.impl!r}"
     return False
+
+
+def include_for(dialect: str):
+    """Autogenerate's include_object on DIALECT: what only another database gets (ddl_if, as
+    PostgreSQL's trigram indexes) is no difference on this one."""
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        if condition is None or condition.dialect is None:
+            return True
+        wanted = condition.dialect
+        return dialect == wanted if isinstance(wanted, str) else dialect in wanted
+
+    return include

@@ -2,7 +2,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from panel import models  # noqa: F401  (fills the metadata)
-from panel.core.migrate import render_item
+from panel.core.migrate import include_for, render_item
 from panel.core.models import Base
 from panel.core.sqlite import enable_sqlite_pragmas
 
@@ -61,6 +61,7 @@ def _migrate(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_object=include_for(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from panel.core.models import Base, CreatedAt, one_of
+from panel.core.models import Base, CreatedAt, one_of, trigram_index
 from panel.core.secrets import EncryptedText
 
 
@@ -68,6 +68,7 @@ class Webspace(CreatedAt, Base):
             "max_domains >= 0 AND max_databases >= 0 AND max_users >= 0", name="limits"
         ),
         CheckConstraint("quota_mib > 0", name="quota"),
+        trigram_index("webspaces", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,6 +152,7 @@ class Domain(CreatedAt, WebspacePart, Base):
             sqlite_where=text(LIVE_DOMAIN),
             postgresql_where=text(LIVE_DOMAIN),
         ),
+        trigram_index("domains", "name"),
     )
 
     webspace_id: Mapped[int] = mapped_column(ForeignKey("webspaces.id"), index=True)

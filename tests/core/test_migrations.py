@@ -7,7 +7,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import CheckConstraint, create_engine, inspect, text
 
 from panel import models  # noqa: F401  (fills the metadata)
-from panel.core.migrate import alembic_config, heads, render_item, upgrade
+from panel.core.migrate import alembic_config, heads, include_for, render_item, upgrade
 from panel.core.models import Base
 from panel.core.sqlite import enable_sqlite_pragmas
 
@@ -29,6 +29,7 @@ def _differences(url: str) -> list:
                     "compare_type": True,
                     "render_as_batch": connection.dialect.name == "sqlite",
                     "render_item": render_item,
+                    "include_object": include_for(connection.dialect.name),
                 },
             )
             return compare_metadata(context, Base.metadata)
