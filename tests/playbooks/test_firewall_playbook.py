@@ -196,6 +196,11 @@ def test_sshd_never_locks_the_panel_out_where_base_ran(bed):
     # costs its address a second, and past 15 s the address is refused for a while. Host 2 has
     # no base.yml: there the burst locks the machine out (so the burst suffices) until the
     # penalty runs out; host 1 exempts the panel's addresses and the machine's own.
+    if bed.first.suite == "bookworm":
+        # Its sshd (9.2) has no penalties and no such setting: base.yml writes none.
+        drop_in = "/etc/ssh/sshd_config.d/00-panel-base.conf"
+        assert on_host(bed.state, bed.first.name, f"test -e {drop_in}")[0] != 0
+        return
     exempt = bed.ok(bed.first, f"sshd -T -C user=root,host=panel,addr={MACHINE}")
     assert f"persourcepenaltyexemptlist 192.0.2.99,{MACHINE}\n" in exempt, exempt
     burst = [greeting(bed.second.address) for _ in range(PENALTY_BURST)]
