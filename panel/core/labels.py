@@ -5,7 +5,7 @@ from weakref import WeakKeyDictionary
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from panel.core.catalogue import catalogue
+from panel.core.catalogue import catalogue, kept_for
 
 LABELS = {
     "applicant": _l("applicant"),
@@ -89,10 +89,7 @@ def label(value: object) -> str:
     key = str(value)
     if key not in LABELS:
         return key
-    translations = catalogue()
-    shown = _shown.get(translations)
-    if shown is None:
-        shown = _shown[translations] = {}
+    shown = kept_for(_shown, catalogue())
     text = shown.get(key)
     if text is None:
         text = shown[key] = str(LABELS[key])
