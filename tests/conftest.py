@@ -2,14 +2,17 @@
 PANEL_TEST_DATABASE_URL says so), every test inside a transaction that is rolled back."""
 
 import os
+import re
 import secrets
 import uuid
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from scratch_databases import fresh_postgres
+from sqlalchemy import event
 from sqlalchemy.orm import scoped_session, sessionmaker
 from webspace_jobs import succeed
 
@@ -23,6 +26,8 @@ from panel.webspaces import operations as webspace_operations
 
 PASSWORD = "correct horse battery staple"
 pytest_plugins = ["smtp_support"]
+# What the test transaction makes of the commits of the code under test.
+SAVEPOINTS = re.compile(r"\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -281,3 +286,25 @@ def make_webspace(web_host):
         return webspace
 
     return make
+
+
+@pytest.fixture
+def sql_statements():
+    """A context manager giving the list of SQL statements sent to the database inside it, on
+    one line each; the savepoints of the test transaction are left out."""
+
+    @contextmanager
+    def recording():
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany):
+            if not SAVEPOINTS.match(statement):
+                statements.append(" ".join(statement.split()))
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+
+    return recording

@@ -15,10 +15,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from panel.core.models import Base, CreatedAt, one_of, trigram_index
 from panel.core.secrets import EncryptedText
@@ -173,6 +174,17 @@ class Domain(CreatedAt, WebspacePart, Base):
 
     webspace = relationship("Webspace", back_populates="domains")
     last_job = relationship("Job", foreign_keys=[last_job_id])
+
+
+# The webspaces list shows how many domains each has; counting them in the list's statement
+# spares loading every row's domains for it.
+Webspace.domain_count = column_property(
+    select(func.count(Domain.id))
+    .where(Domain.webspace_id == Webspace.id)
+    .correlate_except(Domain)
+    .scalar_subquery(),
+    deferred=True,
+)
 
 
 class Database(CreatedAt, WebspacePart, Base):

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, undefer
 from wtforms import SelectChoice
 
 from panel.coop.models import Member
@@ -44,7 +44,7 @@ def _listed():
             contains_eager(Webspace.member),
             contains_eager(Webspace.host),
             joinedload(Webspace.last_job),
-            selectinload(Webspace.domains),
+            undefer(Webspace.domain_count),
         )
     )
 

@@ -144,3 +144,15 @@ def test_the_list_joins_member_and_host_once(app):
     # Joined a second time to load them, they cost PostgreSQL more planning than the run.
     sql = str(views._listed().compile(dialect=db.engine.dialect))
     assert sql.count("JOIN members") == 1 and sql.count("JOIN hosts") == 1, sql
+
+
+def test_each_row_counts_its_domains_in_the_lists_statement(login_as, spaces, sql_statements):
+    client, _ = login_as("admin")
+    with sql_statements() as statements:
+        page = client.get("/webspaces?sort=name&page=2").get_data(as_text=True)
+    cells = re.findall(r'>(bmx0[01])</a></td>.*?data-label="Domains">(\d+)</td>', page, re.S)
+    assert cells == [("bmx00", "1"), ("bmx01", "1")]
+    first = client.get("/webspaces?sort=name").get_data(as_text=True)
+    assert re.search(r'>amx00</a></td>.*?data-label="Domains">0</td>', first, re.S)
+    # The count is a subquery of the list's statement; no row's domains are loaded for it.
+    assert not [sql for sql in statements if sql.startswith("SELECT domains.")], statements
