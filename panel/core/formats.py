@@ -4,21 +4,33 @@ time zone its selector gives (see panel.core.timezones)."""
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
-from babel.numbers import format_currency
+from babel import Locale
+from babel.numbers import NumberPattern, format_currency, parse_pattern
 from babel.numbers import format_decimal as babel_decimal
-from flask_babel import format_date, format_time, get_locale
+from flask_babel import format_date, format_time, get_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
 
 BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 KIBI = 1024
 CENT = Decimal("0.01")
 UNKNOWN = _l("unknown")
+ENGLISH = Locale("en")
 
 
 def format_moment(moment: datetime, seconds: bool = False) -> str:
-    """A moment as "5. Dezember 2026, 14:03" (en: "December 5, 2026, 2:03 PM")."""
-    return f"{format_date(moment, 'long')}, {format_time(moment, 'medium' if seconds else 'short')}"
+    """A moment as "5. Dezember 2026, 14:03" (en: "December 5, 2026, 2:03 PM").
+
+    What Flask-Babel's format_date and format_time make of it, with the locale's patterns
+    applied directly: lists show a moment on every row, and the two formatters looked the
+    locale, its formats and the time zone up again for each."""
+    locale = _locale()
+    moment = to_user_timezone(moment)
+    clock = locale.time_formats["medium" if seconds else "short"]
+    return (
+        f"{locale.date_formats['long'].apply(moment.date(), locale)}, {clock.apply(moment, locale)}"
+    )
 
 
 def format_clock(moment: datetime) -> str:
@@ -44,7 +56,7 @@ def format_number(value: Decimal | float | int, decimals: int | None = None) -> 
             Decimal(value).normalize(), locale=_locale(), decimal_quantization=False
         )
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return babel_decimal(value, pattern, locale=_locale())
+    return babel_decimal(value, _pattern(pattern), locale=_locale())
 
 
 def rounded(value: Decimal | float | int) -> Decimal:
@@ -71,7 +83,7 @@ def format_price(value: Decimal, exact: bool = False) -> str:
 def format_signed(value: Decimal) -> str:
     """An exact difference with its sign: "+0,004" or "-0,0031"."""
     return babel_decimal(
-        value, "+#,##0.0#####;-#,##0.0#####", locale=_locale(), decimal_quantization=False
+        value, _pattern("+#,##0.0#####;-#,##0.0#####"), locale=_locale(), decimal_quantization=False
     )
 
 
@@ -84,8 +96,16 @@ def format_size(size: int | float | Decimal | None) -> str:
     while abs(value) >= KIBI and unit < len(BINARY_UNITS) - 1:
         value /= KIBI
         unit += 1
-    return f"{babel_decimal(value, '#,##0.#', locale=_locale())} {BINARY_UNITS[unit]}"
+    return f"{babel_decimal(value, _pattern('#,##0.#'), locale=_locale())} {BINARY_UNITS[unit]}"
 
 
-def _locale() -> str:
-    return str(get_locale() or "en")
+def _locale() -> Locale:
+    """The page's locale as Babel's object: a locale's name would be parsed again by every
+    formatter."""
+    return get_locale() or ENGLISH
+
+
+@cache
+def _pattern(pattern: str) -> NumberPattern:
+    """A number pattern, parsed once (Babel parses a pattern given as text on every call)."""
+    return parse_pattern(pattern)

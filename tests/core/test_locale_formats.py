@@ -6,11 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import flask_babel
 import pytest
+import pytz
 from flask_babel import force_locale
 
 from panel.accounts.operations import create_api_token
 from panel.core.audit import acting
+from panel.core.formats import format_moment
 from panel.extensions import db
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "panel" / "templates"
@@ -45,6 +48,24 @@ def render(app, locale, source, **values):
 def test_moments_are_shown_in_the_locale_and_the_panels_time_zone(app, locale, expected):
     source = "{{ m | datetime }} · {{ m | datetime(seconds=True) }} · {{ m | time }}"
     assert render(app, locale, source, m=MOMENT) == expected
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"])
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_a_moment_reads_as_flask_babels_formatters_make_it(app, monkeypatch, zone, locale):
+    # Around both of 2026's clock changes in Europe and in the USA, and across midnight.
+    monkeypatch.setattr(flask_babel, "get_timezone", lambda: pytz.timezone(zone))
+    moments = [
+        datetime(2026, month, day, hour, 59, 30)
+        for month, day in ((3, 8), (3, 29), (10, 25), (11, 1), (12, 31))
+        for hour in range(0, 24, 3)
+    ]
+    with app.test_request_context(), force_locale(locale):
+        for moment in moments:
+            for seconds in (False, True):
+                clock = flask_babel.format_time(moment, "medium" if seconds else "short")
+                expected = f"{flask_babel.format_date(moment, 'long')}, {clock}"
+                assert format_moment(moment, seconds) == expected
 
 
 @pytest.mark.parametrize(
