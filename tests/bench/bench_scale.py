@@ -300,7 +300,7 @@ def served(url: str) -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _csrf(page: str) -> str:
+def csrf_of(page: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert match, "no CSRF token on the form"
     return match.group(1)
@@ -312,67 +312,76 @@ def logged_in(base: str, email: str, totp_secret: str = "") -> str:
     page = browser.get(f"{base}/login", timeout=10).text
     answer = browser.post(
         f"{base}/login",
-        data={"csrf_token": _csrf(page), "email": email, "password": PASSWORD},
+        data={"csrf_token": csrf_of(page), "email": email, "password": PASSWORD},
         timeout=30,
     )
     if totp_secret:
         answer = browser.post(
             f"{base}/login/code",
-            data={"csrf_token": _csrf(answer.text), "code": pyotp.TOTP(totp_secret).now()},
+            data={"csrf_token": csrf_of(answer.text), "code": pyotp.TOTP(totp_secret).now()},
             timeout=30,
         )
     assert answer.ok and "/login" not in answer.url, f"login as {email} failed: {answer.url}"
     return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
 
 
+# What an admin and a member use: (name, path, who), {webspace} and {member} filled in from
+# the seed; who is "anyone", "admin" or "member", through their API token or a page session.
+ROWS = (
+    ("/healthz", "/healthz", "anyone"),
+    ("GET /api/v1/webspaces (admin)", "/api/v1/webspaces", "admin api"),
+    ("GET /api/v1/usage (admin, no filter)", "/api/v1/usage", "admin api"),
+    ("GET /api/v1/members (admin)", "/api/v1/members", "admin api"),
+    ("GET /api/v1/jobs (admin)", "/api/v1/jobs", "admin api"),
+    ("GET /api/v1/hosts (admin)", "/api/v1/hosts", "admin api"),
+    ("GET /api/v1/audit (admin)", "/api/v1/audit", "admin api"),
+    ("GET /api/v1/webspaces (member)", "/api/v1/webspaces", "member api"),
+    ("GET /api/v1/webspaces/{id} (member)", "/api/v1/webspaces/{webspace}", "member api"),
+    (
+        "GET /api/v1/webspaces/{id}/domains (member)",
+        "/api/v1/webspaces/{webspace}/domains",
+        "member api",
+    ),
+    ("GET /api/v1/usage?webspace= (member)", "/api/v1/usage?webspace={webspace}", "member api"),
+    ("GET /api/v1/jobs (member)", "/api/v1/jobs", "member api"),
+    ("GET /api/v1/invoices (member)", "/api/v1/invoices", "member api"),
+    ("/ dashboard (admin)", "/", "admin page"),
+    ("/webspaces page (admin)", "/webspaces", "admin page"),
+    ("/domains page (admin)", "/domains", "admin page"),
+    ("/admin/members page", "/admin/members", "admin page"),
+    ("/admin/members/{id} page", "/admin/members/{member}", "admin page"),
+    ("/jobs page (admin)", "/jobs", "admin page"),
+    ("/admin/hosts page", "/admin/hosts", "admin page"),
+    ("/audit page (admin)", "/audit", "admin page"),
+    ("/admin/usage page", "/admin/usage", "admin page"),
+    ("/search?q= (admin)", "/search?q=site1-abc", "admin page"),
+    ("/ dashboard (member)", "/", "member page"),
+    ("/webspaces page (member)", "/webspaces", "member page"),
+    ("/webspaces/{id} page (member)", "/webspaces/{webspace}", "member page"),
+    ("/webspaces/{id}/usage page (member)", "/webspaces/{webspace}/usage", "member page"),
+    ("/usage page (member)", "/usage", "member page"),
+    ("/jobs page (member)", "/jobs", "member page"),
+    ("/invoices page (member)", "/invoices", "member page"),
+    ("/membership page (member)", "/membership", "member page"),
+)
+
+
+def filled(path: str, data: dict) -> str:
+    return path.format(webspace=data["webspace_id"], member=data["member_id"])
+
+
 def endpoints(base: str, data: dict) -> list[tuple[str, str, dict]]:
-    """(name, path, headers) of what an admin and a member use, each after a check that it
-    answers 200."""
-    admin_api = {"Authorization": f"Bearer {data['admin_token']}"}
-    member_api = {"Authorization": f"Bearer {data['member_token']}"}
-    admin_page = {"Cookie": logged_in(base, ADMIN_EMAIL, data["admin_secret"])}
-    member_page = {"Cookie": logged_in(base, MEMBER_EMAIL)}
-    space = data["webspace_id"]
-    member = data["member_id"]
-    rows = [
-        ("/healthz", "/healthz", {}),
-        ("GET /api/v1/webspaces (admin)", "/api/v1/webspaces", admin_api),
-        ("GET /api/v1/usage (admin, no filter)", "/api/v1/usage", admin_api),
-        ("GET /api/v1/members (admin)", "/api/v1/members", admin_api),
-        ("GET /api/v1/jobs (admin)", "/api/v1/jobs", admin_api),
-        ("GET /api/v1/hosts (admin)", "/api/v1/hosts", admin_api),
-        ("GET /api/v1/audit (admin)", "/api/v1/audit", admin_api),
-        ("GET /api/v1/webspaces (member)", "/api/v1/webspaces", member_api),
-        ("GET /api/v1/webspaces/{id} (member)", f"/api/v1/webspaces/{space}", member_api),
-        (
-            "GET /api/v1/webspaces/{id}/domains (member)",
-            f"/api/v1/webspaces/{space}/domains",
-            member_api,
-        ),
-        ("GET /api/v1/usage?webspace= (member)", f"/api/v1/usage?webspace={space}", member_api),
-        ("GET /api/v1/jobs (member)", "/api/v1/jobs", member_api),
-        ("GET /api/v1/invoices (member)", "/api/v1/invoices", member_api),
-        ("/ dashboard (admin)", "/", admin_page),
-        ("/webspaces page (admin)", "/webspaces", admin_page),
-        ("/domains page (admin)", "/domains", admin_page),
-        ("/admin/members page", "/admin/members", admin_page),
-        ("/admin/members/{id} page", f"/admin/members/{member}", admin_page),
-        ("/jobs page (admin)", "/jobs", admin_page),
-        ("/admin/hosts page", "/admin/hosts", admin_page),
-        ("/audit page (admin)", "/audit", admin_page),
-        ("/admin/usage page", "/admin/usage", admin_page),
-        ("/search?q= (admin)", "/search?q=site1-abc", admin_page),
-        ("/ dashboard (member)", "/", member_page),
-        ("/webspaces page (member)", "/webspaces", member_page),
-        ("/webspaces/{id} page (member)", f"/webspaces/{space}", member_page),
-        ("/webspaces/{id}/usage page (member)", f"/webspaces/{space}/usage", member_page),
-        ("/usage page (member)", "/usage", member_page),
-        ("/jobs page (member)", "/jobs", member_page),
-        ("/invoices page (member)", "/invoices", member_page),
-        ("/membership page (member)", "/membership", member_page),
-    ]
-    for name, path, headers in rows:
-        answer = requests.get(f"{base}{path}", headers=headers, timeout=30, allow_redirects=False)
+    """(name, path, headers) of ROWS, each after a check that it answers 200."""
+    headers = {
+        "anyone": {},
+        "admin api": {"Authorization": f"Bearer {data['admin_token']}"},
+        "member api": {"Authorization": f"Bearer {data['member_token']}"},
+        "admin page": {"Cookie": logged_in(base, ADMIN_EMAIL, data["admin_secret"])},
+        "member page": {"Cookie": logged_in(base, MEMBER_EMAIL)},
+    }
+    rows = [(name, filled(path, data), headers[who]) for name, path, who in ROWS]
+    for name, path, given in rows:
+        answer = requests.get(f"{base}{path}", headers=given, timeout=30, allow_redirects=False)
         assert answer.status_code == 200, f"{name}: {answer.status_code}"
     return rows
 
@@ -424,7 +433,7 @@ def main() -> int:
     drop = None
     if arguments.url:
         url = arguments.url
-        data = _load_seed_answer(url)
+        data = load_seed_answer(url)
     else:
         url, drop = fresh_postgres(postgres_url(), "panel_bench_scale")
         started = time.monotonic()
@@ -472,7 +481,7 @@ def _store_seed_answer(url: str, data: dict) -> None:
     engine.dispose()
 
 
-def _load_seed_answer(url: str) -> dict:
+def load_seed_answer(url: str) -> dict:
     from sqlalchemy import create_engine
 
     engine = create_engine(url)
