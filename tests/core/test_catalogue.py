@@ -45,21 +45,6 @@ def catalogue_lookups(monkeypatch):
     return calls
 
 
-def test_a_list_of_fifty_rows_looks_the_catalogue_up_once(
-    login_as, make_member, make_webspace, catalogue_lookups
-):
-    member = make_member()
-    for _ in range(50):
-        make_webspace(member)
-    client, _ = login_as("admin")
-    client.get("/webspaces", headers={"Accept-Language": "de"})
-    catalogue_lookups.clear()
-    page = client.get("/webspaces", headers={"Accept-Language": "de"})
-    assert page.status_code == 200 and "aktiv" in page.text
-    assert page.text.count("<tr") > 50
-    assert len(catalogue_lookups) <= 2
-
-
 def test_templates_format_and_escape_as_jinjas_own_gettext(app):
     with app.app_context(), app.test_request_context(headers={"Accept-Language": "en"}):
         assert render_template_string("{{ _('100%% sure') }}") == "100% sure"
@@ -87,16 +72,19 @@ def translated(monkeypatch):
     return asked
 
 
-def test_a_list_translates_its_column_labels_once_not_on_every_row(
-    login_as, make_member, make_webspace, translated
+def test_a_list_of_fifty_rows_looks_the_catalogue_up_once_and_its_labels_once(
+    login_as, make_member, make_webspace, catalogue_lookups, translated
 ):
     member = make_member()
     for _ in range(50):
         make_webspace(member)
     client, _ = login_as("admin")
     client.get("/webspaces", headers={"Accept-Language": "de"})
+    catalogue_lookups.clear()
     translated.clear()
     page = client.get("/webspaces", headers={"Accept-Language": "de"})
+    assert page.status_code == 200 and "aktiv" in page.text
     assert page.text.count('data-label="Letzter Auftrag"') >= 50
+    assert len(catalogue_lookups) <= 2
     # Messages with variables (the pager's) are formatted anew; none of the rows' labels is.
     assert "Last job" not in translated and len(translated) < 10, translated
