@@ -61,8 +61,8 @@ def template_gettext(context: Context, message: str, **variables) -> str:
 
 
 def _formatted(text: str, autoescape: bool, variables: dict) -> str:
-    # As Jinja's own: the catalogue is ours and trusted; the variables are escaped by the %.
-    trusted = Markup(text) if autoescape else text  # noqa: S704  # nosec B704
+    # As Jinja's own gettext: the variables are escaped by the %.
+    trusted = Markup(text) if autoescape else text  # noqa: S704  # nosec B704  # our catalogue
     return trusted % variables
 
 
