@@ -93,7 +93,7 @@ def logged_in(app, email: str, totp_secret: str = ""):
     )
     if totp_secret:
         answer = _second_step(client, answer.text, pyotp.TOTP(totp_secret))
-    assert answer.request.path != "/login" and "/login" not in answer.request.path, email
+    assert not answer.request.path.startswith("/login"), f"login as {email} failed"
     return client
 
 
