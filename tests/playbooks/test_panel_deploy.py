@@ -168,7 +168,7 @@ def playbook(host, project, acme, panel_name, tmp_path_factory) -> Iterator[Call
     wheels = wheel_folder(host.suite)
     playbooks = project / "playbooks"
     settings = {
-        **_settings(folder, wheels),
+        **_settings(wheels),
         "panel_server_name": panel_name,
         "acme_directory_url": acme.directory_url,
         "acme_email": ACME_EMAIL,
@@ -240,13 +240,12 @@ def _write_inventory(folder: Path, host: saved.Host) -> Path:
     return inventory
 
 
-def _settings(folder: Path, wheels: Path) -> dict:
+def _settings(wheels: Path) -> dict:
     return {
         "panel_wheel_dir": str(wheels),
         "panel_secret_key": secrets.token_urlsafe(32),
         "panel_admin_email": ADMIN_EMAIL,
         "panel_admin_password": ADMIN_PASSWORD,
-        "panel_release_bundle": str(folder / "release.tar"),
     }
 
 

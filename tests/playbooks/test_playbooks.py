@@ -220,3 +220,52 @@ def test_nothing_disables_host_key_checking():
         if (lines := bypasses_in(path.read_text(errors="replace")))
     }
     assert found == {}
+
+
+def _blocks(tasks: list) -> list[dict]:
+    """Every block of TASKS, nested ones included."""
+    found = []
+    for task in tasks or []:
+        if "block" in task:
+            found.append(task)
+            found += _blocks(task["block"]) + _blocks(task.get("always", []))
+    return found
+
+
+def _bundles_packed_on_the_controller() -> list[tuple[str, dict, dict]]:
+    """(task file, block, tar task) for each tar file a role packs on the controller."""
+    packed = []
+    for path in sorted(PLAYBOOKS.glob("roles/*/tasks/*.yml")):
+        tasks = yaml.safe_load(path.read_text())
+        outer = {"block": tasks}
+        for block in [outer, *_blocks(tasks)]:
+            for task in block["block"]:
+                command = task.get("ansible.builtin.command")
+                argv = command.get("argv", []) if isinstance(command, dict) else []
+                if task.get("delegate_to") == "localhost" and "--create" in argv:
+                    packed.append((str(path.relative_to(ROOT)), block, task))
+    return packed
+
+
+def test_each_run_packs_its_bundles_into_a_file_of_its_own():
+    """Two jobs deploying at once must not rewrite the bundle the other is still sending."""
+    packed = _bundles_packed_on_the_controller()
+    assert {name for name, _, _ in packed} == {
+        "playbooks/roles/bbblb/tasks/app.yml",
+        "playbooks/roles/panel/tasks/app.yml",
+    }
+    for name, block, tar in packed:
+        made = {
+            task["register"]: task
+            for task in block["block"]
+            if "ansible.builtin.tempfile" in task and task.get("delegate_to") == "localhost"
+        }
+        target = next(arg for arg in tar["ansible.builtin.command"]["argv"] if "--file=" in arg)
+        owner = re.fullmatch(r"--file=\{\{ (\w+)\.path \}\}", target)
+        assert owner and owner.group(1) in made, f"{name}: {target} is not this run's own file"
+        removed = [
+            task["ansible.builtin.file"]
+            for task in block.get("always", [])
+            if task.get("delegate_to") == "localhost"
+        ]
+        assert {"path": f"{{{{ {owner.group(1)}.path }}}}", "state": "absent"} in removed, name
