@@ -238,13 +238,15 @@ def test_a_stopped_worker_takes_its_running_playbook_with_it(live):
     poll(lambda: not processes_mentioning(folder), 5, "processes of the stopped job survive")
     # The job's process removes it once they are dead: it has outlived the worker to do so.
     poll(lambda: not Path(folder).exists(), 10, f"the stopped job's {folder} is left")
-    # The stopping worker may still mark the job lost itself when its job process ends;
-    # otherwise the next worker's reaper does, once the heartbeat is stale.
+    # The stopping worker may still mark the job lost itself, when it sees its job process end
+    # or its job launcher (which ends with it) go first; otherwise the next worker's reaper
+    # does, once the heartbeat is stale.
     assert live.job(job_id)["status"] in ("running", "lost")
 
     live.start_worker()
     lost = live.wait_for_job(job_id, "lost", timeout=LOST_AFTER + 10)
-    assert "no heartbeat" in lost["reason"] or "job process ended" in lost["reason"]
+    reasons = ("no heartbeat", "job process ended", "job launcher has gone")
+    assert any(reason in lost["reason"] for reason in reasons), lost["reason"]
     assert f"{PREFIX}2" not in live.read(locks)
 
 
