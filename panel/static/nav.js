@@ -5,6 +5,8 @@
   var root = document.documentElement;
   var toggle = document.querySelector(".menu-toggle");
   if (toggle) {
+    // The button shows (panel.css) only from here on: drawn before, a tap on it did nothing.
+    root.classList.add("nav-ready");
     var setOpen = function (open) { toggle.setAttribute("aria-expanded", open ? "true" : "false"); };
     toggle.addEventListener("click", function () {
       setOpen(toggle.getAttribute("aria-expanded") !== "true");

@@ -42,9 +42,14 @@ def nav(page: Page):
     return page.get_by_role("navigation", name=re.compile("^(Main|Hauptmenü)$"))
 
 
+def menu_button(page: Page):
+    return page.get_by_role("button", name=re.compile("^(Menu|Menü)$"))
+
+
 def open_menu(page: Page) -> None:
     """On a phone the navigation and the language switch are behind the menu button."""
-    page.get_by_role("button", name=re.compile("^(Menu|Menü)$")).click()
+    menu_button(page).click()
+    expect(menu_button(page)).to_have_attribute("aria-expanded", "true")
 
 
 def fits_width(page: Page) -> bool:
@@ -189,3 +194,27 @@ def test_every_page_fits_a_phone_in_both_languages(page, live_server, tmp_path):
                 too_wide.append(f"member {language} {path}")
                 page.screenshot(path=tmp_path / f"member-{language}{path.replace('/', '_')}.png")
     assert not too_wide, f"pages that scroll sideways on a phone: {too_wide} (see {tmp_path})"
+
+
+def test_the_menu_button_shows_once_it_answers_taps(page, live_server):
+    """Drawn before nav.js had run, the button took a tap and did nothing: CI's phone test once
+    clicked it that early, right after a language switch."""
+    live_server.create_member("tap")
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server, "tap@example.org")
+    expect(page).to_have_url(live_server.url + "/")
+    held = []
+    page.route(lambda url: "/static/nav.js" in url, lambda route: held.append(route))
+    page.goto(live_server.url + "/account", wait_until="commit")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page did not ask for nav.js within 5 s"
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(menu_button(page)).to_be_hidden()
+    expect(nav(page)).to_be_hidden()
+
+    held[0].continue_()
+    open_menu(page)
+    expect(nav(page)).to_be_visible()
