@@ -5,6 +5,7 @@ import re
 
 import pyotp
 import pytest
+from journeys_support import menu_button, nav
 from playwright.sync_api import Page, expect
 
 from panel.accounts import totp
@@ -36,14 +37,6 @@ def log_in(page: Page, server, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(server.password)
     page.get_by_role("button", name="Log in", exact=True).click()
-
-
-def nav(page: Page):
-    return page.get_by_role("navigation", name=re.compile("^(Main|Hauptmenü)$"))
-
-
-def menu_button(page: Page):
-    return page.get_by_role("button", name=re.compile("^(Menu|Menü)$"))
 
 
 def open_menu(page: Page) -> None:
