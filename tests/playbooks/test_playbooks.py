@@ -256,7 +256,7 @@ def test_each_run_packs_its_bundles_into_a_file_of_its_own():
     }
     for name, block, tar in packed:
         made = {
-            task["register"]: task
+            task["register"]
             for task in block["block"]
             if "ansible.builtin.tempfile" in task and task.get("delegate_to") == "localhost"
         }
