@@ -12,7 +12,7 @@ Objects say who owns them (owner_member_id, owner_user_id, owner_reseller_id, pr
 office_only: see panel.core.models.Base), so this module needs no feature's models.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -100,13 +100,14 @@ def load(
     change: bool = False,
     manage: bool = False,
     user: Any = None,
+    options: Sequence = (),
 ) -> Any:
     """The object of MODEL with OBJECT_ID if the user may see it (and change it, with CHANGE;
-    manage it as an account, with MANAGE). What does not exist and what the user may not see
-    raise the same NotFound with MISSING, a lazy message, so that the pages and the API answer
-    alike in the request's language."""
+    manage it as an account, with MANAGE), loaded with the loader OPTIONS. What does not exist
+    and what the user may not see raise the same NotFound with MISSING, a lazy message, so that
+    the pages and the API answer alike in the request's language."""
     user = user or current_user
-    obj = db.session.get(model, object_id)
+    obj = db.session.get(model, object_id, options=options)
     if obj is None or not can_view(user, obj) or (manage and not can_manage(user, obj)):
         raise NotFound(missing)
     return require_change(obj, user) if change else obj

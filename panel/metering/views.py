@@ -55,7 +55,7 @@ def overview():
         totals=usage.resource_totals(UsageRecord.webspace_id, [w.id for w in webspaces], since),
         servers=servers,
         server_totals=usage.resource_totals(UsageRecord.server_id, [s.id for s in servers], since),
-        customers=customers_of(member) if member else [],
+        customers=customers_of(member.id) if member else [],
         customer_totals=usage.customer_totals(member.id, since) if member else {},
         meters=WEBSPACE_METERS,
         server_meters=SERVER_METERS,

@@ -2,14 +2,16 @@
 check, and the same 404 (in the request's language) for what is missing and what is not the
 user's."""
 
+from collections.abc import Sequence
+
 from flask_babel import lazy_gettext as _l
 
 from panel.core.access import load
 from panel.webspaces.models import Database, Domain, SftpUser, Webspace
 
 
-def load_webspace(webspace_id: int, *, change: bool = False) -> Webspace:
-    return load(Webspace, webspace_id, _l("No such webspace."), change=change)
+def load_webspace(webspace_id: int, *, change: bool = False, options: Sequence = ()) -> Webspace:
+    return load(Webspace, webspace_id, _l("No such webspace."), change=change, options=options)
 
 
 def load_domain(domain_id: int, *, change: bool = False) -> Domain:

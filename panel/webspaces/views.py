@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload, undefer
+from sqlalchemy.orm import contains_eager, joinedload, selectinload, undefer
 from wtforms import SelectChoice
 
 from panel.coop.models import Member
@@ -20,7 +20,7 @@ from panel.webspaces import claims, customers, databases, domains, forms, operat
 from panel.webspaces.guards import member_for_new_webspace, member_id_for_number, refusal
 from panel.webspaces.listing import DOMAIN_LIST, WEBSPACE_LIST
 from panel.webspaces.loaders import load_database, load_domain, load_sftp_user, load_webspace
-from panel.webspaces.models import Domain, State, Webspace
+from panel.webspaces.models import Database, Domain, SftpUser, State, Webspace
 
 bp = Blueprint("webspaces", __name__)
 OWNERS = (Role.ADMIN, Role.RESELLER, Role.MEMBER)
@@ -130,9 +130,20 @@ def webspace_create():
     return _list_page(form, 422)
 
 
+# What the webspace page shows of it, each part in one statement (each item's last job with it).
+DETAIL = (
+    joinedload(Webspace.host),
+    joinedload(Webspace.last_job),
+    joinedload(Webspace.customer),
+    selectinload(Webspace.domains).joinedload(Domain.last_job),
+    selectinload(Webspace.databases).joinedload(Database.last_job),
+    selectinload(Webspace.sftp_users).joinedload(SftpUser.last_job),
+)
+
+
 def _customer_form(webspace: Webspace, formdata=None) -> forms.CustomerForm:
     """The choice among the customers of the webspace's member (shown where it resells)."""
-    choices = customers.customers_of(webspace.member)
+    choices = customers.customers_of(webspace.member_id)
     form = forms.CustomerForm(formdata=formdata, customer=str(webspace.customer_user_id or ""))
     form.customer.choices = [SelectChoice("", _("none (the member's own)"))] + [
         SelectChoice(str(user.id), user.display_name or user.email) for user in choices
@@ -177,7 +188,7 @@ def _detail(webspace: Webspace, status: int = 200, **forms_given):
 @bp.get("/webspaces/<int:webspace_id>")
 @login_required
 def webspace(webspace_id: int):
-    return _detail(load_webspace(webspace_id))
+    return _detail(load_webspace(webspace_id, options=DETAIL))
 
 
 def _live_state(item, webspace_id: int):

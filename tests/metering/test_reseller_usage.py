@@ -88,7 +88,7 @@ def test_a_member_without_customers_is_offered_no_choice(make_member, make_websp
 def test_the_customers_of_a_member_are_those_of_its_resellers(reseller, customer, make_user):
     other = make_user("reseller")
     make_user("customer", email="elsewhere@example.org", reseller=other)
-    assert customers_of(reseller.member) == [customer]
+    assert customers_of(reseller.member_id) == [customer]
 
 
 @pytest.mark.parametrize(
