@@ -70,6 +70,11 @@ class Job(CreatedAt, Base):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+# What a page shows of an item's last job: its number and status, not its vars and stats (JSON
+# each row would decode again).
+JOB_SHOWN = (Job.id, Job.status)
+
+
 class JobEvent(Base):
     __tablename__ = "job_events"
     __table_args__ = (UniqueConstraint("job_id", "counter"),)

@@ -16,6 +16,7 @@ from panel.core.listing import page_of
 from panel.core.roles import Role
 from panel.extensions import db
 from panel.hosts.models import Host
+from panel.provisioning.models import JOB_SHOWN
 from panel.webspaces import claims, customers, databases, domains, forms, operations, sftp_users
 from panel.webspaces.guards import member_for_new_webspace, member_id_for_number, refusal
 from panel.webspaces.listing import DOMAIN_LIST, WEBSPACE_LIST
@@ -42,8 +43,8 @@ def _listed():
         .join(Host, Webspace.host_id == Host.id)
         .options(
             contains_eager(Webspace.member),
-            contains_eager(Webspace.host),
-            joinedload(Webspace.last_job),
+            contains_eager(Webspace.host).load_only(Host.name),
+            joinedload(Webspace.last_job).load_only(*JOB_SHOWN),
             undefer(Webspace.domain_count),
         )
     )
@@ -95,7 +96,7 @@ def domain_list():
         .join(Member, Webspace.member_id == Member.id)
         .options(
             contains_eager(Domain.webspace).contains_eager(Webspace.member),
-            joinedload(Domain.last_job),
+            joinedload(Domain.last_job).load_only(*JOB_SHOWN),
         )
     )
     stmt = scope_to_member(listed, Webspace.member_id, viewed_by=Webspace.served_to)
@@ -133,11 +134,11 @@ def webspace_create():
 # What the webspace page shows of it, each part in one statement (each item's last job with it).
 DETAIL = (
     joinedload(Webspace.host),
-    joinedload(Webspace.last_job),
+    joinedload(Webspace.last_job).load_only(*JOB_SHOWN),
     joinedload(Webspace.customer),
-    selectinload(Webspace.domains).joinedload(Domain.last_job),
-    selectinload(Webspace.databases).joinedload(Database.last_job),
-    selectinload(Webspace.sftp_users).joinedload(SftpUser.last_job),
+    selectinload(Webspace.domains).joinedload(Domain.last_job).load_only(*JOB_SHOWN),
+    selectinload(Webspace.databases).joinedload(Database.last_job).load_only(*JOB_SHOWN),
+    selectinload(Webspace.sftp_users).joinedload(SftpUser.last_job).load_only(*JOB_SHOWN),
 )
 
 

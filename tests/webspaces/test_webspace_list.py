@@ -156,3 +156,13 @@ def test_each_row_counts_its_domains_in_the_lists_statement(login_as, spaces, sq
     assert re.search(r'>amx00</a></td>.*?data-label="Domains">0</td>', first, re.S)
     # The count is a subquery of the list's statement; no row's domains are loaded for it.
     assert not [sql for sql in statements if sql.startswith("SELECT domains.")], statements
+
+
+def test_the_list_reads_of_hosts_and_jobs_only_what_it_shows(login_as, spaces, sql_statements):
+    client, _ = login_as("admin")
+    with sql_statements() as statements:
+        assert client.get("/webspaces").status_code == 200
+    (listed,) = [sql for sql in statements if "FROM webspaces JOIN members" in sql]
+    # Hosts' facts and jobs' vars are JSON that every row would decode again.
+    assert "hosts.name" in listed and "jobs_1.status" in listed, listed
+    assert not re.search(r"hosts\.(facts|groups)|jobs_1\.(extra_vars|stats|hosts)", listed), listed
