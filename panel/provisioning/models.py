@@ -32,8 +32,9 @@ class Job(CreatedAt, Base):
     resource_id: Mapped[int | None]
     hosts: Mapped[list] = mapped_column(JSON, default=list)
     extra_vars: Mapped[dict] = mapped_column(JSON, default=dict)
-    # Secret extra vars (passwords, keys) are stored encrypted and never shown or logged.
-    secret_vars: Mapped[str | None] = mapped_column(EncryptedText())
+    # Secret extra vars (passwords, keys) are stored encrypted and never shown or logged; they
+    # are read (and decrypted) only where a job runs, not with every job a page lists.
+    secret_vars: Mapped[str | None] = mapped_column(EncryptedText(), deferred=True)
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

@@ -1,6 +1,7 @@
 """Which jobs a user may see, filtered; how the jobs list sorts and searches them."""
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, false, or_, select
+from sqlalchemy.orm import defer
 
 from panel.core.access import scope_to_member
 from panel.core.errors import MAX_ID
@@ -23,9 +24,9 @@ def served_to(user_id: int) -> ColumnElement[bool]:
 
 
 def job_query(user, filters: dict) -> Select:
-    stmt = scope_to_member(
-        select(Job).order_by(Job.id.desc()), Job.member_id, user, viewed_by=served_to
-    )
+    # The lists show no job's vars: JSON each row would decode again.
+    listed = select(Job).options(defer(Job.extra_vars)).order_by(Job.id.desc())
+    stmt = scope_to_member(listed, Job.member_id, user, viewed_by=served_to)
     if filters.get("status"):
         stmt = stmt.where(Job.status == filters["status"])
     if filters.get("action"):
