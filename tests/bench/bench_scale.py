@@ -28,12 +28,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pyotp
 import requests
-from sqlalchemy import insert, select, text
+from sqlalchemy import Integer, String, column, func, insert, literal, select, text, true, values
 
 from tests.bench.support import ROOT
 from tests.ledger_rows import UNITS
@@ -47,7 +46,7 @@ DOMAINS_PER_WEBSPACE = 2
 METERED_WEBSPACES = 1_000
 DAYS = 30
 METERS = ("traffic", "requests", "cpu", "disk", "database_disk")
-LEDGER_BATCH = 20_000
+LEDGER_BATCH = 500
 ADMIN_EMAIL = "admin@bench.example"
 MEMBER_EMAIL = "member@bench.example"
 PASSWORD = "bench-password-4711"  # nosec B105  # a throwaway bench login
@@ -75,7 +74,6 @@ def seed(url: str, ledger_scale: int) -> dict:
     from panel.core.migrate import upgrade
     from panel.extensions import db
     from panel.hosts.models import Host
-    from panel.metering.models import UsageRecord
     from panel.provisioning.models import Job
     from panel.webspaces.models import Domain, Webspace
 
@@ -191,7 +189,8 @@ def seed(url: str, ledger_scale: int) -> dict:
             ],
         )
         db.session.commit()
-        _seed_ledger(db, UsageRecord, webspaces[: METERED_WEBSPACES * ledger_scale], now)
+        metered = webspaces[: METERED_WEBSPACES * ledger_scale]
+        _seed_ledger(db, [space_id for space_id, _, _ in metered], now)
 
         admin = create_user(ADMIN_EMAIL, "admin", password=PASSWORD)
         admin_secret = pyotp.random_base32()
@@ -214,41 +213,64 @@ def seed(url: str, ledger_scale: int) -> dict:
     }
 
 
-def _seed_ledger(db, UsageRecord, webspaces, now: datetime) -> None:
-    """DAYS of hourly rows of every meter for each of WEBSPACES, in batches."""
-    first = now - timedelta(days=DAYS)
-    batch = []
-    for space_id, name, member_id in webspaces:
-        for hour in range(DAYS * 24):
-            start = first + timedelta(hours=hour)
-            for number, meter in enumerate(METERS):
-                quantity = Decimal((space_id * 7 + hour * 13 + number) % 1_000 + 1)
-                batch.append(
-                    {
-                        "member_id": member_id,
-                        "webspace_id": space_id,
-                        "resource_type": "webspace",
-                        "resource_id": space_id,
-                        "resource_name": name,
-                        "metric": meter,
-                        "unit": UNITS[meter],
-                        "period_start": start,
-                        "period_end": start + timedelta(hours=1),
-                        "raw_start": Decimal(0),
-                        "raw_end": quantity,
-                        "quantity": quantity,
-                        "quality": "complete",
-                        "samples": 240,
-                        "covered_seconds": 3600,
-                    }
-                )
-            if len(batch) >= LEDGER_BATCH:
-                db.session.execute(insert(UsageRecord), batch)
-                db.session.commit()
-                batch = []
-    if batch:
-        db.session.execute(insert(UsageRecord), batch)
+def _seed_ledger(db, webspace_ids: list[int], now: datetime) -> None:
+    """DAYS of hourly rows of every meter for each of the webspaces, and the fleet's totals of
+    each period, made by PostgreSQL from the model's table in batches of webspaces: 36 M rows
+    sent through the driver took hours."""
+    from panel.core.models import UTCDateTime
+    from panel.metering.models import UsagePeriodTotal, UsageRecord
+    from panel.webspaces.models import Webspace
+
+    hour = func.generate_series(0, DAYS * 24 - 1).table_valued("value").render_derived("hour")
+    meter = values(
+        column("number", Integer), column("metric", String), column("unit", String), name="meter"
+    ).data([(number, name, UNITS[name]) for number, name in enumerate(METERS)])
+    start = literal(now - timedelta(days=DAYS), UTCDateTime) + hour.c.value * literal(
+        timedelta(hours=1)
+    )
+    quantity = (Webspace.id * 7 + hour.c.value * 13 + meter.c.number) % 1_000 + 1
+    columns = {
+        "member_id": Webspace.member_id,
+        "webspace_id": Webspace.id,
+        "resource_type": literal("webspace"),
+        "resource_id": Webspace.id,
+        "resource_name": Webspace.name,
+        "metric": meter.c.metric,
+        "unit": meter.c.unit,
+        "period_start": start,
+        "period_end": start + literal(timedelta(hours=1)),
+        "raw_start": literal(0),
+        "raw_end": quantity,
+        "quantity": quantity,
+        "quality": literal("complete"),
+        "samples": literal(240),
+        "covered_seconds": literal(3600),
+        "collected_at": literal(now, UTCDateTime),
+    }
+    for offset in range(0, len(webspace_ids), LEDGER_BATCH):
+        rows = (
+            select(*columns.values())
+            .select_from(Webspace)
+            .join(hour, true())
+            .join(meter, true())
+            .where(Webspace.id.in_(webspace_ids[offset : offset + LEDGER_BATCH]))
+        )
+        db.session.execute(insert(UsageRecord).from_select(list(columns), rows))
         db.session.commit()
+        done = min(offset + LEDGER_BATCH, len(webspace_ids))
+        print(f"ledger: {done:,} of {len(webspace_ids):,} webspaces", flush=True)
+    db.session.execute(
+        insert(UsagePeriodTotal).from_select(
+            ["period_start", "metric", "quantity", "records"],
+            select(
+                UsageRecord.period_start,
+                UsageRecord.metric,
+                func.sum(UsageRecord.quantity),
+                func.count(),
+            ).group_by(UsageRecord.period_start, UsageRecord.metric),
+        )
+    )
+    db.session.commit()
     db.session.execute(text("ANALYZE"))
     db.session.commit()
 
