@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import current_app
+from sqlalchemy import Column, MetaData
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -37,11 +38,16 @@ def render_item(kind: str, obj, autogen_context):
     return False
 
 
-def include_for(dialect: str):
+def include_for(dialect: str, metadata: MetaData):
     """Autogenerate's include_object on DIALECT: what only another database gets (ddl_if, as
-    PostgreSQL's trigram indexes) is no difference on this one."""
+    PostgreSQL's trigram indexes) is no difference on this one. SQLite reflects an index with
+    a sort order (an expression) as its plain columns, which autogenerate cannot compare with
+    the expression: such an index of METADATA is compared on PostgreSQL only."""
+    uncomparable = _expression_indexes(metadata) if dialect == "sqlite" else set()
 
     def include(obj, name, type_, reflected, compare_to) -> bool:
+        if type_ == "index" and name in uncomparable:
+            return False
         condition = getattr(obj, "_ddl_if", None)
         if condition is None or condition.dialect is None:
             return True
@@ -49,3 +55,12 @@ def include_for(dialect: str):
         return dialect == wanted if isinstance(wanted, str) else dialect in wanted
 
     return include
+
+
+def _expression_indexes(metadata: MetaData) -> set[str]:
+    return {
+        index.name
+        for table in metadata.tables.values()
+        for index in table.indexes
+        if not all(isinstance(part, Column) for part in index.expressions)
+    }

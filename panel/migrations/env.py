@@ -61,7 +61,7 @@ def _migrate(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
-        include_object=include_for(connection.dialect.name),
+        include_object=include_for(connection.dialect.name, target_metadata),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -29,7 +29,7 @@ def _differences(url: str) -> list:
                     "compare_type": True,
                     "render_as_batch": connection.dialect.name == "sqlite",
                     "render_item": render_item,
-                    "include_object": include_for(connection.dialect.name),
+                    "include_object": include_for(connection.dialect.name, Base.metadata),
                 },
             )
             return compare_metadata(context, Base.metadata)
