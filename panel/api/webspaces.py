@@ -16,6 +16,7 @@ from panel.core.access import scope_to_member
 from panel.core.errors import ValidationFailed
 from panel.core.headers import no_store
 from panel.core.roles import Role
+from panel.hosts.models import Host
 from panel.webspaces import claims, customers, databases, domains, operations, sftp_users
 from panel.webspaces.guards import member_for_new_webspace
 from panel.webspaces.loaders import load_database, load_domain, load_sftp_user, load_webspace
@@ -71,6 +72,10 @@ class ResourceSchema(InputSchema):
     state_reason = fields.String(dump_only=True)
     job_id = fields.Integer(dump_only=True, allow_none=True, attribute="last_job_id")
     created_at = UtcDateTime(dump_only=True)
+
+
+# A webspace as the API shows it names its host: read with it (its name, not its facts).
+WITH_HOST = (joinedload(Webspace.host).load_only(Host.name),)
 
 
 class WebspaceSchema(ResourceSchema):
@@ -242,7 +247,7 @@ def list_webspaces(query, pagination_parameters):
     (read-only)."""
     # Each row names its host: loaded in the page's query, not one query per host.
     stmt = scope_to_member(
-        select(Webspace).options(joinedload(Webspace.host)).order_by(Webspace.name),
+        select(Webspace).options(*WITH_HOST).order_by(Webspace.name),
         Webspace.member_id,
         viewed_by=Webspace.served_to,
     )
@@ -269,7 +274,7 @@ def create_webspace(data):
 @blp.response(200, WebspaceSchema)
 @errors(blp, 404)
 def get_webspace(webspace_id):
-    return load_webspace(webspace_id)
+    return load_webspace(webspace_id, options=WITH_HOST)
 
 
 @blp.route("/webspaces/<int:webspace_id>", methods=["PATCH"], roles=[Role.ADMIN])
