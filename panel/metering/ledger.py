@@ -16,7 +16,7 @@ from itertools import chain
 from operator import itemgetter
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import Insert, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from panel.core.audit import record
@@ -226,18 +226,21 @@ def sum_period(start: datetime) -> None:
     """The fleet's totals of the period, summed again from its rows as stored (a collector
     that skipped rows another had written adds to them)."""
     db.session.execute(delete(UsagePeriodTotal).where(UsagePeriodTotal.period_start == start))
-    db.session.execute(
-        insert(UsagePeriodTotal).from_select(
-            ["period_start", "metric", "quantity", "records"],
-            select(
-                UsageRecord.period_start,
-                UsageRecord.metric,
-                func.sum(UsageRecord.quantity),
-                func.count(),
-            )
-            .where(UsageRecord.period_start == start)
-            .group_by(UsageRecord.period_start, UsageRecord.metric),
+    db.session.execute(totals_of_rows(UsageRecord.period_start == start))
+
+
+def totals_of_rows(*conditions) -> Insert:
+    """The insert of the fleet's totals per period and meter of the rows that meet CONDITIONS."""
+    return insert(UsagePeriodTotal).from_select(
+        ["period_start", "metric", "quantity", "records"],
+        select(
+            UsageRecord.period_start,
+            UsageRecord.metric,
+            func.sum(UsageRecord.quantity),
+            func.count(),
         )
+        .where(*conditions)
+        .group_by(UsageRecord.period_start, UsageRecord.metric),
     )
 
 

@@ -218,7 +218,8 @@ def _seed_ledger(db, webspace_ids: list[int], now: datetime) -> None:
     each period, made by PostgreSQL from the model's table in batches of webspaces: 36 M rows
     sent through the driver took hours."""
     from panel.core.models import UTCDateTime
-    from panel.metering.models import UsagePeriodTotal, UsageRecord
+    from panel.metering.ledger import totals_of_rows
+    from panel.metering.models import UsageRecord
     from panel.webspaces.models import Webspace
 
     hour = func.generate_series(0, DAYS * 24 - 1).table_valued("value").render_derived("hour")
@@ -259,17 +260,7 @@ def _seed_ledger(db, webspace_ids: list[int], now: datetime) -> None:
         db.session.commit()
         done = min(offset + LEDGER_BATCH, len(webspace_ids))
         print(f"ledger: {done:,} of {len(webspace_ids):,} webspaces", flush=True)
-    db.session.execute(
-        insert(UsagePeriodTotal).from_select(
-            ["period_start", "metric", "quantity", "records"],
-            select(
-                UsageRecord.period_start,
-                UsageRecord.metric,
-                func.sum(UsageRecord.quantity),
-                func.count(),
-            ).group_by(UsageRecord.period_start, UsageRecord.metric),
-        )
-    )
+    db.session.execute(totals_of_rows())
     db.session.commit()
     db.session.execute(text("ANALYZE"))
     db.session.commit()
