@@ -23,6 +23,8 @@ from panel.extensions import db
 from panel.servers import operations as servers
 
 DAY = date(2026, 12, 6)
+# Members are admitted before DAY: a membership's notice may not be dated before its start.
+ADMITTED = date(2025, 1, 1)
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def holder(make_member):
     """A member holding SHARES shares."""
 
     def make(shares: int = 5):
-        member = make_member()
+        member = make_member(on=ADMITTED)
         with acting("cli"):
             record_share_transaction(member, "subscription", shares, "2025-01-01")
         return member

@@ -20,6 +20,8 @@ from panel.extensions import db
 from panel.servers import operations as servers
 
 DAY = date(2026, 12, 6)
+# Members are admitted before DAY: a membership's notice may not be dated before its start.
+ADMITTED = date(2025, 1, 1)
 EFFECTIVE = date(2028, 12, 31)
 
 
@@ -29,7 +31,7 @@ def holder(make_member, set_share_value):
     set_share_value(Decimal("64.00"))
 
     def make(shares: int = 5):
-        member = make_member()
+        member = make_member(on=ADMITTED)
         with acting("cli"):
             record_share_transaction(member, "subscription", shares, "2025-01-01")
         return member
@@ -135,7 +137,7 @@ def test_leaving_then_settlement_ends_the_membership(holder):
 
 
 def test_leaving_without_shares_ends_the_membership_without_a_payout(make_member):
-    member = make_member()
+    member = make_member(on=ADMITTED)
     with acting("cli"):
         give_membership_notice(member, DAY)
     with acting("worker"):
