@@ -54,6 +54,26 @@ BURN = (
     "printf('%.3f', cpu() - $start);\n"
 )
 SUSPENDED_TEXT = ("Dieser Webspace ist gesperrt", "This webspace is suspended")
+APP = "app-a.test"
+FRONT_CONTROLLER = "<?php echo 'routed ' . $_SERVER['REQUEST_URI'];\n"
+ROUTED = "/2026/12/hello-world/?replytocom=7"
+# What an application does first with the database the panel made: connect as the panel says
+# (server "localhost"), through each of PHP's usual drivers, and keep a row.
+DATABASE_PHP = """<?php
+$options = [PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION];
+mysqli_report(MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT);
+$mysqli = new mysqli('localhost', '{maria}', '{maria_password}', '{maria}');
+$mysqli->query('CREATE TABLE notes (note VARCHAR(20))');
+$mysqli->query("INSERT INTO notes VALUES ('by mysqli')");
+$mysql = new PDO('mysql:host=localhost;dbname={maria}', '{maria}', '{maria_password}', $options);
+echo $mysql->query('SELECT note FROM notes')->fetchColumn(), "\\n";
+$pg = new PDO(
+    'pgsql:host=localhost;port={port};dbname={pg}', '{pg}', '{pg_password}', $options
+);
+$pg->exec('CREATE TABLE notes (note VARCHAR(20))');
+$pg->exec("INSERT INTO notes VALUES ('by pdo_pgsql')");
+echo $pg->query('SELECT note FROM notes')->fetchColumn(), "\\n";
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -268,6 +288,53 @@ def test_php_of_a_webspace_runs_and_is_metered_in_its_slice(bed):
     # The worker that answered (ondemand: it waits idle for a while) runs there too.
     workers = php_worker_cgroups(bed, A)
     assert workers and set(workers) == {php_cgroup(A)}
+
+
+def test_an_application_gets_the_addresses_that_name_no_file(bed):
+    """A front controller (WordPress' permalinks, Laravel, Symfony) answers each address that
+    names no file; files are served as they are; a site without index.php finds nothing there."""
+    bed.play("domain.yml", **domain(bed, A, APP))
+    bed.write_as(A, f"{htdocs(A, APP)}/index.php", FRONT_CONTROLLER)
+    bed.write_as(A, f"{htdocs(A, APP)}/style.css", "body {}\n")
+    routed = bed.get(APP, ROUTED)
+    assert (routed.status, routed.body) == (200, f"routed {ROUTED}")
+    assert bed.get(APP, "/").body == "routed /"
+    assert bed.get(APP, "/style.css").body == "body {}\n"
+    assert bed.get(SITE_B, "/no/such/page").status == 404
+    assert bed.get(SITE_B, "/missing.php").status == 404
+    bed.play("domain.yml", **domain(bed, A, APP, domain_state="absent"))
+    assert bed.get(APP).status == 404
+
+
+def database(owner: str, engine: str, state: str, password: str) -> dict:
+    return {
+        "webspace_name": owner,
+        "database_engine": engine,
+        "database_name": f"{owner}_app",
+        "database_user": f"{owner}_app",
+        "database_password": password,
+        "database_state": state,
+    }
+
+
+def test_a_webspaces_php_uses_its_databases_as_the_panel_describes_them(bed):
+    maria_password, pg_password = "Maria-4711-pass", "Postgres-4711-pass"
+    bed.play("database.yml", **database(A, "mariadb", "active", maria_password))
+    made = bed.play("database.yml", **database(A, "postgresql", "active", pg_password))
+    page = DATABASE_PHP.format(
+        maria=f"{A}_app",
+        maria_password=maria_password,
+        pg=f"{A}_app",
+        pg_password=pg_password,
+        port=custom_stats(made)["database"]["port"],
+    )
+    bed.write_as(A, f"{htdocs(A, SITE_A)}/db.php", page)
+    response = bed.get(SITE_A, "/db.php")
+    assert (response.status, response.body) == (200, "by mysqli\nby pdo_pgsql\n"), response.body
+    bed.ok(f"rm {htdocs(A, SITE_A)}/db.php")
+    for engine, password in (("mariadb", maria_password), ("postgresql", pg_password)):
+        for state in ("archived", "purged"):
+            bed.play("database.yml", **database(A, engine, state, password))
 
 
 def test_tls_comes_from_the_acme_server_and_renews(bed):
