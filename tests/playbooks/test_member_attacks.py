@@ -258,6 +258,12 @@ def test_nginx_serves_no_link_to_another_owner_s_file(bed):
         assert_not_served(bed.get(SITE, path), SECRET, VICTIM_SITE)
     own = bed.get(SITE, "/own.html")
     assert own.status == 200 and SITE in own.body
+    # An address that names no file goes to the site's index.php: planted as a link there, it
+    # is not followed either (nor by the index of the site's root).
+    assert bed.as_eve(f"ln -s /etc/passwd {HTDOCS}/index.php") == (0, "")
+    assert_not_served(bed.get(SITE, "/2026/12/a-post/"), PASSWD_LINE)
+    assert PASSWD_LINE not in bed.get(SITE, "/").body
+    assert bed.as_eve(f"rm {HTDOCS}/index.php") == (0, "")
 
     # The attacker's PHP cannot read the victim's files either.
     assert bed.get(SITE, "/peek.php").body == "denied"
