@@ -271,13 +271,15 @@ def test_each_run_packs_its_bundles_into_a_file_of_its_own():
         assert {"path": f"{{{{ {owner.group(1)}.path }}}}", "state": "absent"} in removed, name
 
 
-def test_webspace_hosts_get_phps_database_drivers_and_the_testbed_image_holds_them():
+def test_webspace_hosts_get_the_php_modules_applications_need_and_the_testbed_image_holds_them():
     from panel_testbed import image
 
     defaults = yaml.safe_load((PLAYBOOKS / "roles/webspace/defaults/main.yml").read_text())
     wanted = set(defaults["webspace_packages"])
     # A site reaches the databases the panel makes through these (mysqli, pdo_mysql, pdo_pgsql).
     assert {"php-mysql", "php-pgsql"} <= wanted
+    # What WordPress' site health and Nextcloud's installer ask for besides.
+    assert {"php-curl", "php-gd", "php-intl", "php-mbstring", "php-xml", "php-zip"} <= wanted
     # Testbed hosts have no route out: what the role installs must be in their image already.
     for suite in image.SUITES:
         assert wanted <= set(image.packages(suite)), suite

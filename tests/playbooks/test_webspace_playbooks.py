@@ -57,6 +57,30 @@ SUSPENDED_TEXT = ("Dieser Webspace ist gesperrt", "This webspace is suspended")
 APP = "app-a.test"
 FRONT_CONTROLLER = "<?php echo 'routed ' . $_SERVER['REQUEST_URI'];\n"
 ROUTED = "/2026/12/hello-world/?replytocom=7"
+# What the common applications ask of PHP besides a database driver (WordPress' site health,
+# Nextcloud's and Joomla's installers): each module used once, in the webspace's sandbox.
+MODULES_PHP = """<?php
+ob_start(); imagepng(imagecreatetruecolor(4, 4)); $png = ob_get_clean();
+echo 'gd ', substr($png, 1, 3), "\\n";
+echo 'mbstring ', mb_strlen('Grüße'), "\\n";
+echo 'intl ', (new NumberFormatter('de_DE', NumberFormatter::DECIMAL))->format(1234.5), "\\n";
+$dom = new DOMDocument(); $dom->loadXML('<a><b>dom</b></a>');
+echo 'xml ', $dom->getElementsByTagName('b')->item(0)->textContent, ' ',
+    simplexml_load_string('<a>simplexml</a>'), "\\n";
+$path = sys_get_temp_dir() . '/modules.zip';
+$zip = new ZipArchive(); $zip->open($path, ZipArchive::CREATE | ZipArchive::OVERWRITE);
+$zip->addFromString('a.txt', 'zipped'); $zip->close();
+$zip->open($path); echo 'zip ', $zip->getFromName('a.txt'), "\\n"; $zip->close(); unlink($path);
+$curl = curl_init('http://127.0.0.1/index.html');
+curl_setopt_array($curl, [CURLOPT_RETURNTRANSFER => true, CURLOPT_HTTPHEADER => ['Host: {site}']]);
+echo 'curl ', curl_exec($curl);
+echo 'bcmath ', bcadd('0.1', '0.2', 1), "\\n";
+echo 'gmp ', gmp_strval(gmp_pow(2, 70)), "\\n";
+"""
+MODULES_ANSWER = (
+    "gd PNG\nmbstring 5\nintl 1.234,5\nxml dom simplexml\nzip zipped\n"
+    f"curl {PAGE_A}bcmath 0.3\ngmp 1180591620717411303424\n"
+)
 # What an application does first with the database the panel made: connect as the panel says
 # (server "localhost"), through each of PHP's usual drivers, and keep a row.
 DATABASE_PHP = """<?php
@@ -302,6 +326,15 @@ def test_an_application_gets_the_addresses_that_name_no_file(bed):
     assert bed.get(APP, "/style.css").body == "body {}\n"
     assert bed.get(SITE_B, "/no/such/page").status == 404
     assert bed.get(SITE_B, "/missing.php").status == 404
+    # Hidden files hold an application's secrets and history; /.well-known/ is public.
+    bed.write_as(A, f"{htdocs(A, APP)}/.env", "DB_PASSWORD=secret\n")
+    bed.ok(f"runuser -u {A} -- mkdir -p {htdocs(A, APP)}/.git {htdocs(A, APP)}/.well-known")
+    bed.write_as(A, f"{htdocs(A, APP)}/.git/config", "[core]\n")
+    bed.write_as(A, f"{htdocs(A, APP)}/.well-known/security.txt", "Contact: x\n")
+    for hidden in ("/.env", "/.git/config", "/.git/", "/sub/.env"):
+        answer = bed.get(APP, hidden)
+        assert answer.status == 403 and "secret" not in answer.body, hidden
+    assert bed.get(APP, "/.well-known/security.txt").body == "Contact: x\n"
     bed.play("domain.yml", **domain(bed, A, APP, domain_state="absent"))
     assert bed.get(APP).status == 404
 
@@ -335,6 +368,13 @@ def test_a_webspaces_php_uses_its_databases_as_the_panel_describes_them(bed):
     for engine, password in (("mariadb", maria_password), ("postgresql", pg_password)):
         for state in ("archived", "purged"):
             bed.play("database.yml", **database(A, engine, state, password))
+
+
+def test_a_webspaces_php_has_the_modules_common_applications_need(bed):
+    bed.write_as(A, f"{htdocs(A, SITE_A)}/modules.php", MODULES_PHP.replace("{site}", SITE_A))
+    response = bed.get(SITE_A, "/modules.php")
+    bed.ok(f"rm {htdocs(A, SITE_A)}/modules.php")
+    assert (response.status, response.body) == (200, MODULES_ANSWER), response.body
 
 
 def test_tls_comes_from_the_acme_server_and_renews(bed):
