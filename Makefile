@@ -52,8 +52,18 @@ run-packages:
 # only where no npm is there: one that came with another Node.js would conflict with it.
 AXE := .node/node_modules/axe-core/axe.min.js
 
+# WordPress and its default theme from Debian's archive, downloaded (not installed) into an ignored
+# folder: a testbed test uploads it to a webspace and runs its installer
+# (tests/playbooks/test_webspace_playbooks.py).
+APPS := .apps
+APP_PACKAGES := wordpress wordpress-theme-twentytwentythree
+
 test-packages:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_PACKAGES)"
+	@mkdir -p $(APPS) && cd $(APPS) && \
+	  missing=$$(for p in $(APP_PACKAGES); do ls $${p}_*.deb >/dev/null 2>&1 || echo $$p; done); \
+	  [ -z "$$missing" ] || apt-get download -q $$missing 2>/dev/null || \
+	    { $(SUDO) apt-get update -qq && apt-get download -q $$missing; }
 	@command -v npm >/dev/null || $(MAKE) --no-print-directory apt-install PACKAGES=npm
 	@[ -f $(AXE) ] || npm install --prefix .node --no-audit --no-fund --silent axe-core@4
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -361,6 +362,33 @@ def http_get(
     """GET PATH from ADDRESS for the site HOST_HEADER, redirects not followed, with HEADERS
     besides Host. HTTPS sends the name as SNI and verifies the certificate for it against
     CA_FILE (required: no system CA applies to a testbed site)."""
+    return http_request(address, host_header, "GET", path, https, ca_file, headers)
+
+
+def http_post(
+    address: str, host_header: str, path: str, form: dict[str, str], headers: dict[str, str]
+) -> Response:
+    """POST FORM (URL-encoded, as a browser sends a form) over HTTP, like http_get."""
+    return http_request(
+        address,
+        host_header,
+        "POST",
+        path,
+        headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
+        body=urllib.parse.urlencode(form).encode(),
+    )
+
+
+def http_request(
+    address: str,
+    host_header: str,
+    method: str,
+    path: str,
+    https: bool = False,
+    ca_file: str | Path | None = None,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+) -> Response:
     if https:
         assert ca_file is not None, "HTTPS to a testbed host needs the CA to verify against"
         context = ssl.create_default_context(cafile=str(ca_file))
@@ -370,10 +398,11 @@ def http_get(
     else:
         connection = http.client.HTTPConnection(address, 80, timeout=HTTP_TIMEOUT)
     try:
-        connection.request("GET", path, headers={**(headers or {}), "Host": host_header})
+        sent = {**(headers or {}), "Host": host_header}
+        connection.request(method, path, body=body, headers=sent)
         response = connection.getresponse()
-        body = response.read().decode(errors="replace")
-        return Response(response.status, response.headers, body)
+        text = response.read().decode(errors="replace")
+        return Response(response.status, response.headers, text)
     finally:
         connection.close()
 

@@ -8,7 +8,10 @@ file order on shared state."""
 import base64
 import datetime
 import re
+import shutil
 import ssl
+import subprocess
+import tarfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from hosts_support import (
     describe,
     failure_messages,
     http_get,
+    http_post,
     on_host,
     poll,
     run_playbook,
@@ -80,6 +84,29 @@ echo 'gmp ', gmp_strval(gmp_pow(2, 70)), "\\n";
 MODULES_ANSWER = (
     "gd PNG\nmbstring 5\nintl 1.234,5\nxml dom simplexml\nzip zipped\n"
     f"curl {PAGE_A}bcmath 0.3\ngmp 1180591620717411303424\n"
+)
+# WordPress and its default theme as Debian packs them (`make test-packages` downloads them), and
+# the configuration a member writes for the database the panel made.
+APPS = Path(__file__).resolve().parents[2] / ".apps"
+WORDPRESS_PACKAGES = ("wordpress", "wordpress-theme-twentytwentythree")
+BLOG = "blog-a.test"
+BLOG_TITLE = "Genossenschaftsblog"
+BLOG_PASSWORD = "Sehr-geheim-4711!"
+WORDPRESS_CONFIG = """<?php
+define('DB_NAME', '{database}'); define('DB_USER', '{database}');
+define('DB_PASSWORD', '{password}'); define('DB_HOST', 'localhost');
+define('DB_CHARSET', 'utf8mb4'); define('DB_COLLATE', '');
+foreach (['AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY', 'AUTH_SALT',
+          'SECURE_AUTH_SALT', 'LOGGED_IN_SALT', 'NONCE_SALT'] as $key) {{
+    define($key, hash('sha256', $key . '{password}'));
+}}
+$table_prefix = 'wp_';
+if (!defined('ABSPATH')) define('ABSPATH', __DIR__ . '/');
+require_once ABSPATH . 'wp-settings.php';
+"""
+PERMALINKS = (
+    "UPDATE wp_options SET option_value = '/%year%/%monthnum%/%postname%/' "
+    "WHERE option_name = 'permalink_structure'"
 )
 # What an application does first with the database the panel made: connect as the panel says
 # (server "localhost"), through each of PHP's usual drivers, and keep a row.
@@ -155,6 +182,9 @@ class Bed:
 
     def get(self, name: str, path: str = "/", https: bool = False):
         return http_get(self.address, name, path, https=https, ca_file=self.root_file)
+
+    def get_with(self, name: str, path: str, headers: dict[str, str]):
+        return http_get(self.address, name, path, headers=headers)
 
     @property
     def root_file(self) -> Path:
@@ -375,6 +405,80 @@ def test_a_webspaces_php_has_the_modules_common_applications_need(bed):
     response = bed.get(SITE_A, "/modules.php")
     bed.ok(f"rm {htdocs(A, SITE_A)}/modules.php")
     assert (response.status, response.body) == (200, MODULES_ANSWER), response.body
+
+
+def wordpress_tar(folder: Path) -> Path:
+    """Debian's WordPress tree (wordpress and its default theme) as a member would upload it,
+    without Debian's link of .htaccess to /etc/wordpress."""
+    tree = folder / "wordpress-packages"
+    for name in WORDPRESS_PACKAGES:
+        found = sorted(APPS.glob(f"{name}_*.deb"))
+        assert found, f"{APPS}/{name}_*.deb is missing: run `make test-packages`"
+        subprocess.run(["dpkg-deb", "-x", str(found[-1]), str(tree)], check=True)
+    path = folder / "wordpress.tar"
+    with tarfile.open(path, "w") as archive:
+        root = tree / "usr/share/wordpress"
+        for each in sorted(root.iterdir()):
+            if each.name != ".htaccess":
+                archive.add(each, arcname=each.name)
+    return path
+
+
+def test_wordpress_installs_on_a_webspace_and_serves_its_blog(bed):
+    """A real application: WordPress uploaded to a site of the webspace, its installer run over
+    HTTP against a MariaDB database the panel made, then its blog, a post at its permalink and
+    its dashboard after a login."""
+    password = "Wp-4711-pass"
+    made = {**database(A, "mariadb", "active", password)}
+    made.update(database_name=f"{A}_wp", database_user=f"{A}_wp")
+    bed.play("database.yml", **made)
+    bed.play("domain.yml", **domain(bed, A, BLOG))
+    root = htdocs(A, BLOG)
+    # Into the host's /var/tmp from outside (a tree of 50 MB), unpacked there by the member.
+    shutil.copy(wordpress_tar(bed.folder), Path(bed.host.mounts[0]) / "var/tmp/wordpress.tar")
+    bed.ok(f"runuser -u {A} -- tar -xf /var/tmp/wordpress.tar -C {root}; rm /var/tmp/wordpress.tar")
+    config = WORDPRESS_CONFIG.format(database=f"{A}_wp", password=password)
+    bed.write_as(A, f"{root}/wp-config.php", config)
+
+    form = bed.get(BLOG, "/wp-admin/install.php")
+    assert form.status == 200 and 'action="install.php?step=2"' in form.body, form.body[-2000:]
+    fields = {
+        "weblog_title": BLOG_TITLE,
+        "user_name": "admin",
+        "admin_password": BLOG_PASSWORD,
+        "admin_password2": BLOG_PASSWORD,
+        "admin_email": "admin@example.org",
+        "blog_public": "0",
+        "language": "",
+    }
+    installed = http_post(bed.address, BLOG, "/wp-admin/install.php?step=2", fields, {})
+    assert installed.status == 200 and "<h1>Success!</h1>" in installed.body, installed.body
+    home = bed.get(BLOG)
+    assert home.status == 200 and BLOG_TITLE in home.body
+
+    # Pretty permalinks (as Settings → Permalinks stores them): WordPress sends ?p=1 on to the
+    # post's address, which no file names; the site gives it to WordPress' index.php.
+    bed.ok(f'mysql {A}_wp -e "{PERMALINKS}"')
+    moved = bed.get(BLOG, "/?p=1")
+    assert moved.status == 301, moved.status
+    permalink = moved.headers["Location"].removeprefix(f"http://{BLOG}")
+    assert re.fullmatch(r"/\d{4}/\d{2}/hello-world/", permalink), permalink
+    post = bed.get(BLOG, permalink)
+    assert post.status == 200 and "Hello world!" in post.body
+
+    # A login: WordPress' cookies, then its dashboard.
+    test_cookie = {"Cookie": "wordpress_test_cookie=WP%20Cookie%20check"}
+    login = {"log": "admin", "pwd": BLOG_PASSWORD, "testcookie": "1"}
+    answer = http_post(bed.address, BLOG, "/wp-login.php", login, test_cookie)
+    assert answer.status == 302, answer.body[-2000:]
+    cookies = "; ".join(header.split(";")[0] for header in answer.headers.get_all("Set-Cookie", []))
+    dashboard = bed.get_with(BLOG, "/wp-admin/", {"Cookie": cookies})
+    assert dashboard.status == 200 and "Dashboard" in dashboard.body
+    assert "Fatal error" not in bed.ok(f"cat {HOME}/{A}/logs/php-error.log || true")
+
+    bed.play("domain.yml", **domain(bed, A, BLOG, domain_state="absent"))
+    for state in ("archived", "purged"):
+        bed.play("database.yml", **{**made, "database_state": state})
 
 
 def test_tls_comes_from_the_acme_server_and_renews(bed):
