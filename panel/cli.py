@@ -21,6 +21,7 @@ from panel.core.audit import acting
 from panel.hosts.cli import monitoring
 from panel.hosts.models import HostRole
 from panel.metering.cli import metering
+from panel.webspaces.cli import webspaces
 
 
 def _app():
@@ -466,6 +467,7 @@ main.add_command(monitoring)
 main.add_command(metering)
 main.add_command(billing)
 main.add_command(shares)
+main.add_command(webspaces)
 
 
 if __name__ == "__main__":

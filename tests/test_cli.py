@@ -13,9 +13,12 @@ from sqlalchemy import func, select
 from panel import create_app
 from panel.accounts.models import ApiToken, User
 from panel.cli import main
+from panel.core.audit import AuditEntry
 from panel.extensions import db
+from panel.hosts.models import Host
 
 GOOD_PASSWORD = "a long and secret passphrase"
+FAKE_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 
 
 @pytest.fixture(autouse=True)
@@ -315,3 +318,30 @@ def test_user_set_disables_and_swaps_roles(panel, web):
     with web().app_context():
         seller = db.session.scalar(select(User).where(User.email == "seller@example.org"))
         assert seller.role == "reseller"
+
+
+def test_webspaces_reapply_names_the_host_and_reports_the_jobs_it_queued(panel, web):
+    panel("init")
+    unknown = panel("webspaces", "reapply", "--host", "web9")
+    assert unknown.exit_code == 1
+    assert "no host named 'web9'" in unknown.output
+    with web().app_context():
+        db.session.add(
+            Host(
+                name="web1",
+                address="198.18.0.2",
+                host_key=FAKE_KEY,
+                fingerprint="SHA256:" + "A" * 43,
+            )
+        )
+        db.session.commit()
+
+    result = panel("webspaces", "reapply", "--host", "web1")
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "0 jobs queued on web1\n"
+    with web().app_context():
+        entry = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "webspaces.reapply")
+        ).one()
+        assert (entry.source, entry.object_type, entry.after) == ("cli", "Host", {"jobs": []})

@@ -11,14 +11,15 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy import select
 from webspace_jobs import fail, succeed
 
-from panel.core.audit import acting
+from panel.core.audit import AuditEntry, acting
 from panel.core.errors import ValidationFailed
 from panel.extensions import db
 from panel.hosts.models import HostState
 from panel.provisioning import operations as jobs
 from panel.provisioning.models import Job
 from panel.webspaces import databases, domains, sftp_users
-from panel.webspaces.operations import place
+from panel.webspaces.operations import place, suspend_webspace
+from panel.webspaces.upgrades import reapply
 
 
 @pytest.fixture
@@ -145,3 +146,51 @@ def test_jobs_made_in_a_transaction_that_is_rolled_back_are_never_queued(make_ho
     db.session.rollback()
     db.session.commit()
     assert queued == []
+
+
+def test_reapply_sets_each_webspace_on_the_host_and_its_parts_up_again(
+    served, make_member, make_webspace, make_host, queued
+):
+    """After an update of the panel changed what the playbooks set up: every webspace in service
+    on the host (a suspended one stays suspended), then its domains, databases and SFTP users in
+    service, each by a job queued only once committed; not what runs elsewhere, and not a domain
+    still on its way (its own job sets it up)."""
+    webspace, domain = served
+    suspended = make_webspace(make_member())
+    with acting("cli"):
+        _, job = suspend_webspace(suspended)
+        succeed(job)
+    busy = make_webspace(make_member())
+    with acting("cli"):
+        busy_domain, running = domains.add_domain(busy, "busy.example")
+    elsewhere = make_webspace(make_member())
+    elsewhere.host = make_host("web2")
+    db.session.flush()
+    last = db.session.scalar(select(db.func.max(Job.id)))
+    queued.clear()
+
+    with acting("cli"):
+        made = reapply(webspace.host)
+    assert queued == []
+    db.session.commit()
+    assert queued == [job.id for job in made]
+    (database,) = webspace.databases
+    (user,) = webspace.sftp_users
+    assert [(job.resource_type, job.resource_id) for job in made] == [
+        ("Webspace", webspace.id),
+        ("Domain", domain.id),
+        ("Database", database.id),
+        ("SftpUser", user.id),
+        ("Webspace", suspended.id),
+        ("Webspace", busy.id),
+    ]
+    assert made[0].extra_vars["webspace_state"] == "active"
+    assert made[4].extra_vars["webspace_state"] == "suspended"
+    assert suspended.desired == "suspended"
+    # The pending domain keeps its own job; nothing else was made.
+    assert busy_domain.last_job_id == running.id
+    assert db.session.scalars(select(Job.id).where(Job.id > last)).all() == [j.id for j in made]
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "webspaces.reapply")
+    ).one()
+    assert entry.after == {"jobs": [job.id for job in made]}
