@@ -251,6 +251,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("POST", "/admin/hosts/<int:host_id>/onboard"): admins(Redirect("/admin/hosts/")),
     ("POST", "/admin/hosts/<int:host_id>/retire"): admins(Redirect("/admin/hosts/")),
     ("POST", "/admin/hosts/<int:host_id>/jobs"): admins(422),
+    ("POST", "/admin/hosts/<int:host_id>/webspaces/reapply"): admins(Redirect("/admin/hosts/")),
     ("GET", "/admin/maintenance"): admins(200),
     # Webspaces.
     ("GET", "/webspaces"): everyone(200),

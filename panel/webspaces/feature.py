@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
     )
     add_card(app, "summary", Card("webspaces/_summary.html", views.summary_card, 10))
     add_card(app, "dashboard", Card("webspaces/_first_webspace.html", views.first_webspace_card, 5))
+    add_card(app, "host", Card("webspaces/_host_webspaces.html", views.host_webspaces_card, -1))
     add_task(app, "webspace_housekeeping", tasks.register)
     app.add_template_filter(display_domain, "domain")
     add_collector(app, tls.CertificateCollector())

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload, undefer
@@ -15,9 +16,19 @@ from panel.core.headers import no_store
 from panel.core.listing import page_of
 from panel.core.roles import Role
 from panel.extensions import db
-from panel.hosts.models import Host
+from panel.hosts.loaders import load_host
+from panel.hosts.models import Host, HostRole
 from panel.provisioning.models import JOB_SHOWN
-from panel.webspaces import claims, customers, databases, domains, forms, operations, sftp_users
+from panel.webspaces import (
+    claims,
+    customers,
+    databases,
+    domains,
+    forms,
+    operations,
+    sftp_users,
+    upgrades,
+)
 from panel.webspaces.guards import member_for_new_webspace, member_id_for_number, refusal
 from panel.webspaces.listing import DOMAIN_LIST, WEBSPACE_LIST
 from panel.webspaces.loaders import load_database, load_domain, load_sftp_user, load_webspace
@@ -359,6 +370,30 @@ def sftp_user_delete(user_id: int):
     user = load_sftp_user(user_id, change=True)
     _run(sftp_users.remove_sftp_user, user)
     return _back(user.webspace_id)
+
+
+def host_webspaces_card(host: Host, **given) -> dict | None:
+    """A webspace host's page: how many webspaces it serves, and setting them up again."""
+    if host.role != HostRole.WEBSPACE:
+        return None
+    served = db.session.scalar(
+        select(func.count(Webspace.id)).where(
+            Webspace.host_id == host.id, Webspace.state.in_(upgrades.SERVED)
+        )
+    )
+    return {"host": host, "served": served}
+
+
+@bp.post("/admin/hosts/<int:host_id>/webspaces/reapply")
+@login_required
+def host_webspaces_reapply(host_id: int):
+    """Each webspace in service on the host and its parts set up again by the current playbooks."""
+    require_role(Role.ADMIN)
+    host = load_host(host_id)
+    jobs = upgrades.reapply(host)
+    db.session.commit()
+    flash(ngettext("%(num)s job queued.", "%(num)s jobs queued.", len(jobs)), "success")
+    return redirect(url_for("hosts.host", host_id=host.id))
 
 
 def customer_webspaces_card(customers, **given) -> dict | None:

@@ -194,3 +194,31 @@ def test_reapply_sets_each_webspace_on_the_host_and_its_parts_up_again(
         select(AuditEntry).where(AuditEntry.action == "webspaces.reapply")
     ).one()
     assert entry.after == {"jobs": [job.id for job in made]}
+
+
+def test_an_admin_sets_a_hosts_webspaces_up_again_from_its_page(
+    served, login_as, make_host, queued
+):
+    webspace, _ = served
+    admin, _ = login_as("admin")
+    host = webspace.host
+    page = admin.get(f"/admin/hosts/{host.id}", headers={"Accept-Language": "en"}).text
+    assert '<p id="served-webspaces">1 webspace in service on this host.</p>' in page
+    action = f"/admin/hosts/{host.id}/webspaces/reapply"
+    assert f'action="{action}"' in page
+    german = admin.get(f"/admin/hosts/{host.id}", headers={"Accept-Language": "de"}).text
+    assert "1 Webspace ist auf diesem Host in Betrieb." in german
+
+    answer = admin.post(action, headers={"Accept-Language": "en"})
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == f"/admin/hosts/{host.id}"
+    made = db.session.scalars(select(Job).where(Job.id.in_(queued)).order_by(Job.id)).all()
+    assert [job.resource_type for job in made] == ["Webspace", "Domain", "Database", "SftpUser"]
+    shown = admin.get(answer.headers["Location"], headers={"Accept-Language": "en"}).text
+    assert "4 jobs queued." in shown
+
+    managed = make_host("managed1")
+    managed.role = "managed"
+    db.session.commit()
+    other = admin.get(f"/admin/hosts/{managed.id}").text
+    assert "served-webspaces" not in other
