@@ -10,6 +10,7 @@ import shlex
 import pytest
 from e2e_support import live_panel
 from hosts_support import acme_server, http_get
+from polling import poll
 
 from panel_testbed import PREFIX
 
@@ -27,12 +28,15 @@ def live(tmp_path_factory):
         live_panel(tmp_path_factory.mktemp("live"), "sqlite", hosts=1) as panel,
         acme_server() as acme,
     ):
-        # Job variables are made where the API is called: the test's app.
-        panel.app.config.update(
-            ACME_DIRECTORY_URL=acme.directory_url,
-            ACME_CA_FILE=str(acme.ca_file),
-            ACME_EMAIL="hostmaster@example.org",
-        )
+        # Job variables are made where the change is asked for: the test's app, and the
+        # panel's command line, which reads the environment.
+        settings = {
+            "ACME_DIRECTORY_URL": acme.directory_url,
+            "ACME_CA_FILE": str(acme.ca_file),
+            "ACME_EMAIL": "hostmaster@example.org",
+        }
+        panel.app.config.update(settings)
+        panel.env.update({f"PANEL_{key}": value for key, value in settings.items()})
         for name in (SITE, FIRST):
             acme.add_name(name, panel.hosts[HOST].address)
         panel.acme = acme
@@ -118,6 +122,34 @@ def test_a_database_accepts_the_password_shown_once(live, webspace):
     assert live.on_host(HOST, login) == (0, "42\n")
     job = live.job(response.json["job_id"])
     assert password not in str(job)
+
+
+def test_reapply_brings_the_current_site_rules_to_a_site_served_already(live, webspace):
+    """A site set up by an earlier panel (here: its rule against hidden files taken out of its
+    nginx file) serves .env; `panel webspaces reapply` sets the webspace and its parts up again
+    by the current playbooks, and the site keeps serving, now without it."""
+    site_file = f"/etc/nginx/sites-available/webspace-{SITE}.conf"
+    older = f"sed -i '/location ~ \\/\\\\.(?!well-known\\/) {{/,/}}/d' {site_file}"
+    root = "/home/webspaces/eri00/domains/site.example/htdocs"
+    secret = f"printf 'DB_PASSWORD=x' > {root}/.env && chown eri00:eri00 {root}/.env"
+    assert live.on_host(HOST, f"{older} && {secret} && systemctl reload nginx")[0] == 0
+    ca_file = issued_root(live)
+
+    def status_of_env() -> int:
+        return http_get(address(live), SITE, "/.env", https=True, ca_file=ca_file).status
+
+    # nginx's reload is done when its new workers answer.
+    poll(lambda: status_of_env() == 200, 10, "the older site does not serve .env")
+
+    done = live.cli("webspaces", "reapply", "--host", HOST)
+    assert done.stdout.startswith(f"3 jobs queued on {HOST}\n"), done.stdout
+    job_ids = [int(line.split("\t")[0]) for line in done.stdout.splitlines()[1:]]
+    for job_id in job_ids:
+        live.wait_for_job(job_id, "successful", timeout=120)
+
+    poll(lambda: status_of_env() == 403, 10, "the site set up again still serves .env")
+    secure = http_get(address(live), SITE, "/index.php", https=True, ca_file=ca_file)
+    assert (secure.status, secure.body) == (200, f"eri00 serves {SITE}")
 
 
 def test_delete_takes_the_site_offline_and_restore_brings_it_back(live, webspace):
