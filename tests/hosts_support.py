@@ -267,6 +267,21 @@ def on_host(state: saved.State, host_name: str, command: str) -> tuple[int, str]
     return testbed_ssh.run_on(host.address, host.ssh_port, command, saved.known_hosts_path())
 
 
+def on_host_given(
+    state: saved.State, host_name: str, command: str, stdin: bytes
+) -> tuple[int, str]:
+    """Like on_host, with STDIN fed to COMMAND (its output and errors together): a file for a
+    member's command without a copy of it on the host, where a member could plant a link."""
+    host = host_named(state, host_name)
+    client = testbed_ssh.connect(
+        host.address, host.ssh_port, saved.known_hosts_path(), testbed_ssh.panel_key()
+    )
+    try:
+        return ssh_run(client, command, stdin)
+    finally:
+        client.close()
+
+
 @dataclass
 class Key:
     """An Ed25519 key pair: paramiko's private key and the OpenSSH public key line."""
