@@ -4,11 +4,12 @@ requested over HTTP; webspace vic00 is the victim, whose wp-config.php holds a d
 
 The attacks: links to /etc, /root and the victim's files as a document root (a new site, and
 htdocs replaced before a certificate renewal), as files nginx would serve and as .well-known;
-hard links to others' files; links in root's folders (log, ACME, archive) and what logrotate
-does; links and hard links planted before an archive, restored and purged. Each job either
-fails with its reason in words or succeeds, and the would-be targets keep their owner, mode and
-content. Also: the webspace's logins share its files with its PHP, removing one ends only its
-sessions, and none logs in while the webspace is suspended or archived.
+hard links to others' files; reading others' processes; a fork bomb; links in root's folders
+(log, ACME, archive) and what logrotate does; links and hard links planted before an archive,
+restored and purged. Each job either fails with its reason in words or succeeds, and the
+would-be targets keep their owner, mode and content. Also: the webspace's logins share its
+files with its PHP, removing one ends only its sessions, and none logs in while the webspace is
+suspended or archived.
 
 The tests run in file order on shared state."""
 
@@ -66,6 +67,18 @@ PEEK_PHP = (
     f"<?php $text = @file_get_contents('{VICTIM_CONFIG}');\n"
     "echo $text === false ? 'denied' : $text;\n"
 )
+# Starts up to n processes at once (no shell between), answers how many started, ends them.
+FORK_PHP = (
+    "<?php $started = [];\n"
+    "for ($i = 0; $i < (int) $_GET['n']; $i++) {\n"
+    "    $process = @proc_open(['sleep', '60'], [], $pipes);\n"
+    "    if ($process === false) { break; }\n"
+    "    $started[] = $process;\n"
+    "}\n"
+    "echo count($started);\n"
+    "foreach ($started as $process) { proc_terminate($process); proc_close($process); }\n"
+)
+MAX_PROCESSES = 512  # roles/webspace's webspace_max_processes
 # Appends a line to a file below the document root, as an application writes its uploads.
 WRITE_PHP = (
     "<?php $done = file_put_contents(__DIR__ . '/' . $_GET['f'], \"php\\n\", FILE_APPEND);\n"
@@ -288,6 +301,53 @@ def test_hard_links_to_another_owner_s_file_are_refused(bed):
     # A hard link among the member's own files is theirs to make.
     assert bed.as_eve(f"ln {HTDOCS}/index.html {HTDOCS}/index-twice.html")[0] == 0
     assert bed.get(SITE, "/index-twice.html").status == 200
+
+
+def test_a_member_sees_no_other_users_processes(bed):
+    """ps and /proc show the attacker's SSH login and PHP only their own processes: a
+    neighbour's command line may hold a password, and root's show what the host runs."""
+    # The victim at work: a shell whose command line holds its password, and its PHP.
+    bed.ok(f"setsid runuser -u {VIC} -- sh -c 'sleep 600 # {SECRET}' </dev/null >/dev/null 2>&1 &")
+    try:
+        assert bed.get(VICTIM_SITE, "/wp-config.php").status == 200
+        victim = bed.ok(f"pgrep -u {VIC} -f {SECRET}").split()[0]
+        seen_by_root = bed.ok("ps -eo user=,args=")
+        assert SECRET in seen_by_root and f"pool {VIC}" in seen_by_root
+        assert "nginx: master" in seen_by_root
+
+        for attacker in (bed.as_eve, bed.php):
+            status, listed = attacker("ps -eo user=,args=")
+            assert status == 0, listed
+            owners = {line.split()[0] for line in listed.splitlines()}
+            assert owners == {MAL}, listed
+            assert "ps -eo" in listed  # its own, as before
+            assert SECRET not in listed and VIC not in listed and "nginx" not in listed
+            for part in ("cmdline", "environ", "status"):
+                status, output = attacker(f"cat /proc/{victim}/{part}")
+                assert status != 0 and "No such file" in output, output
+                assert SECRET not in output
+        # Kept at boot: systemd-remount-fs applies fstab's options to /proc.
+        assert "hidepid=invisible" in bed.ok("findmnt --fstab --noheadings -o OPTIONS /proc")
+    finally:
+        bed.sh(f"pkill -u {VIC} -f {SECRET}")
+
+
+def test_a_fork_bomb_ends_at_the_webspace_s_process_limit(bed):
+    """A webspace's uid may have MAX_PROCESSES processes at once, its PHP and its logins
+    together: a fork bomb ends there, and the host and the neighbours go on."""
+    for attacker in (bed.as_eve, bed.php):
+        status, output = attacker("grep 'Max processes' /proc/self/limits")
+        assert status == 0 and output.split()[2:4] == [str(MAX_PROCESSES)] * 2, output
+    bed.write_as(MAL, f"{HTDOCS}/fork.php", FORK_PHP)
+    try:
+        response = bed.get(SITE, f"/fork.php?n={MAX_PROCESSES + 200}")
+        assert response.status == 200, response
+        # Its PHP workers count too, and so would another testbed's processes of the same uid.
+        assert MAX_PROCESSES // 2 < int(response.body) < MAX_PROCESSES, response.body
+    finally:
+        bed.sh(f"pkill -u {MAL} -x sleep")
+    assert bed.get(VICTIM_SITE, "/index.html").status == 200
+    assert bed.php("echo still here") == (0, "still here")
 
 
 NEW_SITE_ATTACKS = [
