@@ -24,9 +24,9 @@ from panel.webspaces.guards import check_limit, ensure_usable
 from panel.webspaces.models import Desired, Domain, State, Webspace
 from panel.webspaces.names import (
     clean_document_root,
-    clean_domain,
     clean_flag,
     clean_redirect,
+    clean_site_name,
     display_domain,
 )
 from panel.webspaces.tls import due_checks, due_retries
@@ -112,7 +112,7 @@ def new_domain(
     """A new domain of the webspace, in the current transaction, verified at once unless its
     ownership must be checked first; SET_UP: only once the webspace is set up. The caller
     queues its job and records it (record_created)."""
-    name = clean_domain("name", name)
+    name = clean_site_name("name", name)
     www_alias = clean_flag("www_alias", www_alias)
     tls = clean_flag("tls", tls)
     redirect = clean_redirect("redirect", redirect)

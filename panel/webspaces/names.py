@@ -20,6 +20,9 @@ DATABASE_SUFFIX = re.compile(r"[a-z][a-z0-9_]{0,15}")
 DOCUMENT_ROOT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
 REDIRECT = re.compile(r"https?://[^\s\"\\$;{}]+")
 MAX_DOMAIN_LENGTH = 253
+# A host names a site's files after its domain (roles/domain's domain_name_max_length): 255
+# bytes, the longest file name, less 14.
+MAX_SITE_NAME_LENGTH = 241
 MAX_LABEL_LENGTH = 63
 MAX_KEYS = 20
 # Scripts that are written together in one word (Japanese, Chinese, Korean); any other label
@@ -158,6 +161,21 @@ def clean_domain(field: str, value: object) -> str:
                 _l("%(label)s mixes letters of different scripts, as look-alikes do.", label=label),
             )
     return ascii_name
+
+
+def clean_site_name(field: str, value: object) -> str:
+    """A domain a webspace serves: clean_domain's name, short enough for the host's files."""
+    name = clean_domain(field, value)
+    if len(name) > MAX_SITE_NAME_LENGTH:
+        raise ValidationFailed.field(
+            field,
+            _l(
+                "At most %(count)s characters for a site (as an A-label): a host names the "
+                "site's files after it.",
+                count=MAX_SITE_NAME_LENGTH,
+            ),
+        )
+    return name
 
 
 def display_domain(ascii_name: str) -> str:

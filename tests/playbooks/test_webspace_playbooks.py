@@ -62,6 +62,13 @@ SUSPENDED_TEXT = ("Dieser Webspace ist gesperrt", "This webspace is suspended")
 APP = "app-a.test"
 FRONT_CONTROLLER = "<?php echo 'routed ' . $_SERVER['REQUEST_URI'];\n"
 ROUTED = "/2026/12/hello-world/?replytocom=7"
+# Long response headers, as applications send them (cookies of a shop's session and consent,
+# a Content-Security-Policy): 12 KiB, three times nginx's default buffer for them.
+LONG_HEADERS_PHP = """<?php
+foreach (range(1, 4) as $n) { setcookie("c$n", str_repeat('x', 3000)); }
+header('Content-Security-Policy: ' . str_repeat("script-src 'self'; ", 40));
+echo 'long headers';
+"""
 # What the common applications ask of PHP besides a database driver (WordPress' site health,
 # Nextcloud's and Joomla's installers): each module used once, in the webspace's sandbox.
 MODULES_PHP = """<?php
@@ -366,8 +373,32 @@ def test_an_application_gets_the_addresses_that_name_no_file(bed):
         answer = bed.get(APP, hidden)
         assert answer.status == 403 and "secret" not in answer.body, hidden
     assert bed.get(APP, "/.well-known/security.txt").body == "Contact: x\n"
+    bed.write_as(A, f"{htdocs(A, APP)}/headers.php", LONG_HEADERS_PHP)
+    answer = bed.get(APP, "/headers.php")
+    assert (answer.status, answer.body) == (200, "long headers"), answer
+    assert len(answer.headers.get_all("Set-Cookie")) == 4
     bed.play("domain.yml", **domain(bed, A, APP, domain_state="absent"))
     assert bed.get(APP).status == 404
+
+
+def test_a_site_may_have_the_longest_name_a_host_can_file(bed):
+    """241 characters (a host names the site's files after it: 255 bytes less 14), with its
+    www. alias: nginx's table of server names takes them (its default buckets fit names of
+    some 50 characters, and a failed check would fail every later change on the host), and
+    the sites beside it go on. One character more is refused before the host changes."""
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 44]) + ".test"
+    assert len(longest) == 241
+    bed.play("domain.yml", **domain(bed, A, longest, domain_aliases=[f"www.{longest}"]))
+    for name in (longest, f"www.{longest}"):
+        answer = bed.get(name)
+        assert answer.status == 200 and longest in answer.body, answer
+    assert bed.get(SITE_A).body == PAGE_A
+    bed.play("domain.yml", **domain(bed, A, longest, domain_state="absent"))
+    assert bed.get(longest).status == 404
+    refused = bed.play(
+        "domain.yml", expect="failed", **domain(bed, A, longest.replace("d" * 44, "d" * 45))
+    )
+    assert "at most 241 characters" in " ".join(failure_messages(refused))
 
 
 def database(owner: str, engine: str, state: str, password: str) -> dict:

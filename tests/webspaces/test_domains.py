@@ -144,6 +144,18 @@ def test_bad_domain_settings_are_refused(member_webspace, field, value):
     assert (count(Domain), count(Job)) == before
 
 
+def test_a_site_name_is_short_enough_for_the_host_s_files(member_webspace):
+    """DNS allows 253 characters; a host names the site's files after it, so 241 at most."""
+    client, webspace = member_webspace
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 44]) + ".test"
+    before = (count(Domain), count(Job))
+    response = add(client, webspace, name=longest.replace("d" * 44, "d" * 45))
+    assert response.status_code == 422, response.json
+    assert "At most 241 characters for a site" in response.json["error"]["fields"]["name"][0]
+    assert (count(Domain), count(Job)) == before
+    assert add(client, webspace, name=longest).status_code == 202
+
+
 def test_a_domain_is_unique_across_the_panel(member_webspace, api_as, make_webspace):
     client, webspace = member_webspace
     taken = add(client, webspace, name="example.org", www_alias=True)
