@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from panel_testbed import LANE, PREFIX, TestbedError, machine, network, ssh
+from panel_testbed import LANE, PREFIX, TestbedError, kernel, machine, network, ssh
 from panel_testbed import state as saved
 from panel_testbed.identity import fingerprint, write_identity
 from panel_testbed.image import DEFAULT_SUITE, check_suite, ensure_image
@@ -81,6 +81,9 @@ def up(
             report("removing leftovers of an earlier testbed")
             _remove_everything(report)
         images = {suite: ensure_image(report, suite) for suite in dict.fromkeys(per_host)}
+        raised = kernel.protect_links()
+        if raised:
+            report(f"the hosts share this machine's kernel: set {', '.join(raised)}")
         authorized_key = ssh.panel_public_key()
         network.ensure_bridge()
         state = saved.State(bridge=network.BRIDGE, gateway=str(network.GATEWAY))

@@ -4,10 +4,11 @@ requested over HTTP; webspace vic00 is the victim, whose wp-config.php holds a d
 
 The attacks: links to /etc, /root and the victim's files as a document root (a new site, and
 htdocs replaced before a certificate renewal), as files nginx would serve and as .well-known;
-hard links to others' files; reading others' processes; a fork bomb; links in root's folders
-(log, ACME, archive) and what logrotate does; links and hard links planted before an archive,
-restored and purged. Each job either fails with its reason in words or succeeds, and the
-would-be targets keep their owner, mode and content. Also: the webspace's logins share its
+hard links to others' files; links and files planted in /tmp and /dev/shm; reading others'
+processes; a fork bomb; links in root's folders (log, ACME, archive) and what logrotate does;
+links and hard links planted before an archive, restored and purged. Each job either fails
+with its reason in words or succeeds, and the would-be targets keep their owner, mode and
+content. Also: the webspace's logins share its
 files with its PHP, removing one ends only its sessions, and none logs in while the webspace is
 suspended or archived.
 
@@ -79,6 +80,18 @@ FORK_PHP = (
     "foreach ($started as $process) { proc_terminate($process); proc_close($process); }\n"
 )
 MAX_PROCESSES = 512  # roles/webspace's webspace_max_processes
+# A process that ignores SIGTERM, forks and exits, for as many seconds as it is given, touching
+# a file as it goes: a new process every few milliseconds, which a list of processes misses.
+HOP_PY = """import os, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+deadline = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < deadline:
+    if os.fork():
+        os._exit(0)
+    os.utime(sys.argv[2])
+    time.sleep(0.002)
+"""
+HOP_BEAT = f"{MAL_HOME}/tmp/hop.beat"
 # Appends a line to a file below the document root, as an application writes its uploads.
 WRITE_PHP = (
     "<?php $done = file_put_contents(__DIR__ . '/' . $_GET['f'], \"php\\n\", FILE_APPEND);\n"
@@ -301,6 +314,46 @@ def test_hard_links_to_another_owner_s_file_are_refused(bed):
     # A hard link among the member's own files is theirs to make.
     assert bed.as_eve(f"ln {HTDOCS}/index.html {HTDOCS}/index-twice.html")[0] == 0
     assert bed.get(SITE, "/index-twice.html").status == 200
+
+
+@pytest.mark.parametrize("folder", ["/tmp", "/dev/shm"])
+def test_what_a_member_plants_in_shared_folders_catches_nobody(bed, folder):
+    """The logins' /tmp and every webspace's /dev/shm are shared, world-writable and sticky: a
+    link planted there under a name the victim writes to leads nowhere, and a file planted
+    there (writable by all) takes none of the victim's writes. The kernel's protections, which
+    the host's setup requires (roles/base's links.yml)."""
+    link, trap = f"{folder}/notes.txt", f"{folder}/report.txt"
+    before = bed.fingerprint()
+    status, output = bed.as_eve(
+        f"ln -s {VICTIM_HTDOCS}/index.html {link} && touch {trap} && chmod 666 {trap}"
+    )
+    assert status == 0, output
+    try:
+        for target in (link, trap):
+            status, output = bed.sh(f"runuser -u {VIC} -- sh -c 'echo {SECRET} >> {target}' 2>&1")
+            assert status != 0 and "Permission denied" in output, output
+        assert bed.fingerprint() == before
+        assert SECRET not in bed.as_eve(f"cat {trap}")[1]
+    finally:
+        bed.as_eve(f"rm -f {link} {trap}")
+
+
+def test_a_member_reads_no_other_member_s_keys(bed):
+    """A login's keys are readable by its webspace's logins only (sshd reads them as the user):
+    their comments name people."""
+    vera = f"{VIC}-vera"
+    bed.play("sftp-user.yml", **login_vars(bed, vera, chroot=True, webspace_name=VIC))
+    try:
+        bed.login(vera).close()
+        status, output = bed.as_eve(f"cat /etc/ssh/webspace-keys/{vera}")
+        assert status != 0 and "Permission denied" in output, output
+        assert f"{vera}@laptop" not in output
+        assert bed.as_eve(f"cat /etc/ssh/webspace-keys/{EVE}")[0] == 0
+    finally:
+        bed.play(
+            "sftp-user.yml",
+            **login_vars(bed, vera, chroot=True, webspace_name=VIC, sftp_user_state="absent"),
+        )
 
 
 def test_a_member_sees_no_other_users_processes(bed):
@@ -615,12 +668,33 @@ def test_removing_a_login_ends_only_its_sessions(bed):
     assert bed.sh(f"test -e /etc/ssh/webspace-keys/{tom}")[0] != 0
 
 
+def beating(bed: Bed) -> bool:
+    """Whether HOP_BEAT's time changes within a second (a hop chain touches it as it goes)."""
+    beat = f"date -r {HOP_BEAT} +%s%N"
+    before = bed.ok(beat)
+    time.sleep(1)  # the interval the beat is measured over, not a wait for a state
+    return bed.ok(beat) != before
+
+
 def test_logins_of_a_suspended_webspace_are_refused_until_it_is_active(bed):
     ivy = "mal00-ivy"
     client, _ = session(bed, EVE)
+    # Two chains that ignore SIGTERM and fork on, each process exiting once it has forked, as
+    # code that would outrun a kill by list: none may run while the webspace is suspended.
+    bed.write_as(MAL, f"{MAL_HOME}/tmp/hop.py", HOP_PY)
+    bed.write_as(MAL, HOP_BEAT, "")
+    for _ in range(2):
+        status, output = bed.as_eve(
+            f"setsid python3 {MAL_HOME}/tmp/hop.py 120 {HOP_BEAT} </dev/null >/dev/null 2>&1 &"
+        )
+        assert status == 0, output
+    assert beating(bed), "no chain runs"
     with client:
         bed.play("webspace.yml", **webspace(MAL, "suspended"))
         poll(lambda: ended(client), 20, "a session open at the suspension goes on")
+    assert not beating(bed), "a chain runs on while the webspace is suspended"
+    status, left = bed.sh(f"pgrep --list-full -u {MAL}")
+    assert status == 1, f"still running while suspended:\n{left}"
     for user in (EVE, SAM):
         with pytest.raises(paramiko.AuthenticationException):
             bed.login(user)

@@ -569,22 +569,21 @@ def test_release_needs_a_mode_and_a_folder_for_the_archive(bed):
         assert changed(failed, bed.server) == 0
 
 
-def test_release_stops_where_users_could_hard_link_others_files(bed):
+@pytest.mark.parametrize("switch", ["protected_hardlinks", "protected_symlinks"])
+def test_release_stops_where_users_could_plant_links_for_others(bed, switch):
     # The host's view of the kernel's switch as off: a file bound over it in its own mounts.
-    bed.ok(
-        "echo 0 > /run/hardlinks-off && mount --bind /run/hardlinks-off"
-        " /proc/sys/fs/protected_hardlinks"
-    )
+    bed.ok(f"echo 0 > /run/{switch}-off && mount --bind /run/{switch}-off /proc/sys/fs/{switch}")
     try:
-        assert bed.ok("cat /proc/sys/fs/protected_hardlinks") == "0\n"
+        assert bed.ok(f"cat /proc/sys/fs/{switch}") == "0\n"
         failed = bed.play(
             "server-release.yml",
             expect="failed",
             server_release_mode="wipe",
             server_pool_hostname=bed.server.name,
         )
-        assert "fs.protected_hardlinks is off" in " ".join(failure_messages(failed))
+        said = " ".join(failure_messages(failed))
+        assert "The kernel does not protect links and files on this host" in said
         assert changed(failed, bed.server) == 0
     finally:
-        bed.ok("umount /proc/sys/fs/protected_hardlinks")
-    assert bed.ok("cat /proc/sys/fs/protected_hardlinks") == "1\n"
+        bed.ok(f"umount /proc/sys/fs/{switch}")
+    assert bed.ok(f"cat /proc/sys/fs/{switch}") == "1\n"
