@@ -21,8 +21,9 @@ DOCUMENT_ROOT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9
 REDIRECT = re.compile(r"https?://[^\s\"\\$;{}]+")
 MAX_DOMAIN_LENGTH = 253
 # A host names a site's files after its domain (roles/domain's domain_name_max_length): 255
-# bytes, the longest file name, less 14.
-MAX_SITE_NAME_LENGTH = 241
+# bytes, the longest file name, less 14; and its default document root, domains/<name>/htdocs,
+# is kept in 255 characters: 240 at most.
+MAX_SITE_NAME_LENGTH = 240
 MAX_LABEL_LENGTH = 63
 MAX_KEYS = 20
 # Scripts that are written together in one word (Japanese, Chinese, Korean); any other label

@@ -145,13 +145,14 @@ def test_bad_domain_settings_are_refused(member_webspace, field, value):
 
 
 def test_a_site_name_is_short_enough_for_the_host_s_files(member_webspace):
-    """DNS allows 253 characters; a host names the site's files after it, so 241 at most."""
+    """DNS allows 253 characters; a host names the site's files after it and the default
+    document root (domains/<name>/htdocs) is kept in 255 characters, so 240 at most."""
     client, webspace = member_webspace
-    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 44]) + ".test"
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 43]) + ".test"
     before = (count(Domain), count(Job))
-    response = add(client, webspace, name=longest.replace("d" * 44, "d" * 45))
+    response = add(client, webspace, name=longest.replace("d" * 43, "d" * 44))
     assert response.status_code == 422, response.json
-    assert "At most 241 characters for a site" in response.json["error"]["fields"]["name"][0]
+    assert "At most 240 characters for a site" in response.json["error"]["fields"]["name"][0]
     assert (count(Domain), count(Job)) == before
     assert add(client, webspace, name=longest).status_code == 202
 
