@@ -18,6 +18,10 @@ from panel_testbed import PREFIX, TestbedError
 RUN_DIR = Path("/var/lib/panel-testbed")
 CGROUP_FS = Path("/sys/fs/cgroup")
 NSPAWN = "systemd-nspawn"
+# The host's own network namespace's settings (/proc/sys/net) stay writable, as nspawn leaves them
+# with --private-network and as they are on a real host: the playbooks set some (the webspace
+# role's ip_unprivileged_port_start), and they reach no other namespace.
+NSPAWN_ENVIRONMENT = {"SYSTEMD_NSPAWN_API_VFS_WRITABLE": "network"}
 # Joins the cgroups given before "--", then becomes the command after it, keeping the PID.
 JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1/cgroup.procs"; shift; done; shift; exec "$@"'
 # systemd-nspawn exits with 133 when the container reboots (systemd-nspawn@.service restarts it
@@ -86,6 +90,7 @@ def start(name: str, netns: Path) -> int:
     with (host_dir(name) / "console.log").open("wb") as console:
         process = subprocess.Popen(
             ["sh", "-c", KEEPER, "keeper", JOIN_CGROUPS, *map(str, cgroups), "--", *command],
+            env={**os.environ, **NSPAWN_ENVIRONMENT},
             stdin=subprocess.DEVNULL,
             stdout=console,
             stderr=subprocess.STDOUT,

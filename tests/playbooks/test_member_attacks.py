@@ -5,10 +5,10 @@ requested over HTTP; webspace vic00 is the victim, whose wp-config.php holds a d
 The attacks: links to /etc, /root and the victim's files as a document root (a new site, and
 htdocs replaced before a certificate renewal), as files nginx would serve and as .well-known;
 hard links to others' files; links and files planted in /tmp and /dev/shm; reading others'
-processes; a fork bomb; links in root's folders (log, ACME, archive) and what logrotate does;
-links and hard links planted before an archive, restored and purged. Each job either fails
-with its reason in words or succeeds, and the would-be targets keep their owner, mode and
-content. Also: the webspace's logins share its
+processes; a fork bomb; binding a service's port while it restarts; links in root's folders
+(log, ACME, archive) and what logrotate does; links and hard links planted before an archive,
+restored and purged. Each job either fails with its reason in words or succeeds, and the
+would-be targets keep their owner, mode and content. Also: the webspace's logins share its
 files with its PHP, removing one ends only its sessions, and none logs in while the webspace is
 suspended or archived.
 
@@ -92,6 +92,19 @@ while time.monotonic() < deadline:
     time.sleep(0.002)
 """
 HOP_BEAT = f"{MAL_HOME}/tmp/hop.beat"
+# Binds a TCP port on 127.0.0.1 and answers "bound", as a program waiting for a service's clients.
+BIND_PY = (
+    "import socket, sys; s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); "
+    "print('bound')"
+)
+# The services on a webspace host that listen on TCP without running as root, by their unit and
+# their process's name (PostgreSQL's port depends on which were free when its cluster was made).
+PORT_SERVICES = {
+    "mariadb": "mariadbd",
+    "postgresql": "postgres",
+    "prometheus-node-exporter": "prometheus-node",
+}
+FIRST_MEMBER_PORT = 10000  # roles/webspace's webspace_unprivileged_port_start
 # Appends a line to a file below the document root, as an application writes its uploads.
 WRITE_PHP = (
     "<?php $done = file_put_contents(__DIR__ . '/' . $_GET['f'], \"php\\n\", FILE_APPEND);\n"
@@ -401,6 +414,43 @@ def test_a_fork_bomb_ends_at_the_webspace_s_process_limit(bed):
         bed.sh(f"pkill -u {MAL} -x sleep")
     assert bed.get(VICTIM_SITE, "/index.html").status == 200
     assert bed.php("echo still here") == (0, "still here")
+
+
+def test_a_member_cannot_take_a_service_s_port_while_it_restarts(bed):
+    """While a database restarts (an upgrade), a member's program that bound its port would catch
+    the passwords of the neighbours' sites: below FIRST_MEMBER_PORT the member binds nothing,
+    and the services, which are no root, still bind theirs."""
+    units = " ".join(PORT_SERVICES)
+    setting = bed.ok("sysctl -n net.ipv4.ip_unprivileged_port_start")
+    assert setting.strip() == str(FIRST_MEMBER_PORT)
+    bed.ok(f"systemctl start {units}")  # as the database role starts them
+    ports = listening_ports(bed)
+    assert set(ports.values()) == set(PORT_SERVICES.values()), ports
+    bed.ok(f"systemctl stop {units}")
+    try:
+        for attacker in (bed.as_eve, bed.php):
+            # The metering agent's port (9835) too, though no agent runs here.
+            for port in (*ports, 9835, FIRST_MEMBER_PORT - 1):
+                status, output = attacker(f"python3 -c {shlex.quote(BIND_PY)} {port}")
+                assert status != 0 and "Permission denied" in output, (port, output)
+            # What a member may run for itself still binds above them.
+            status, output = attacker(f"python3 -c {shlex.quote(BIND_PY)} {FIRST_MEMBER_PORT}")
+            assert status == 0 and output.strip() == "bound", output
+    finally:
+        bed.ok(f"systemctl start {units}")
+    assert listening_ports(bed) == ports
+
+
+def listening_ports(bed: Bed) -> dict[int, str]:
+    """The TCP ports the services of PORT_SERVICES listen on, with the name of each one's
+    process."""
+    found = {}
+    for line in bed.ok("ss -Hltnp").splitlines():
+        port = int(line.split()[3].rpartition(":")[2])
+        names = [name for name in PORT_SERVICES.values() if f'(("{name}"' in line]
+        if names:
+            found[port] = names[0]
+    return found
 
 
 NEW_SITE_ATTACKS = [

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import paramiko
 import pytest
@@ -120,6 +121,26 @@ def test_hosts_reach_each_other_and_nothing_beyond(testbed, on_host):
     # switch), no IPv6 at all (Linux forwards IPv6 for the whole machine or not at all).
     for name, value in network.BRIDGE_SYSCTLS.items():
         assert (network.SYSCTL_DIR / name).read_text() == f"{value}\n", name
+
+
+def test_each_host_sets_its_own_network_settings_only(testbed, on_host):
+    """As on a real host, a host's playbooks may set its network settings (/proc/sys/net; the
+    rest of /proc/sys is the machine's and read-only): they change that host's namespace, not
+    the other host's nor the machine's."""
+    first, second = testbed.hosts
+    setting = "net.ipv4.ip_unprivileged_port_start"
+    machine = Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text()
+    before = on_host(second, f"sysctl -n {setting}")
+    assert on_host(first, f"sysctl -w {setting}=4321")[0] == 0
+    try:
+        assert on_host(first, f"sysctl -n {setting}") == (0, "4321\n")
+        assert on_host(second, f"sysctl -n {setting}") == before
+        assert Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text() == machine
+    finally:
+        on_host(first, f"sysctl -w {setting}={before[1].strip()}")
+    domain = Path("/proc/sys/kernel/domainname").read_text()
+    assert on_host(first, "sysctl -w kernel.domainname=elsewhere")[0] != 0
+    assert Path("/proc/sys/kernel/domainname").read_text() == domain
 
 
 BEYOND = f"{PREFIX}-beyond"
