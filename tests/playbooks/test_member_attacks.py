@@ -5,12 +5,12 @@ requested over HTTP; webspace vic00 is the victim, whose wp-config.php holds a d
 The attacks: links to /etc, /root and the victim's files as a document root (a new site, and
 htdocs replaced before a certificate renewal), as files nginx would serve and as .well-known;
 hard links to others' files; links and files planted in /tmp and /dev/shm; reading others'
-processes; a fork bomb; binding a service's port while it restarts; links in root's folders
-(log, ACME, archive) and what logrotate does; links and hard links planted before an archive,
-restored and purged. Each job either fails with its reason in words or succeeds, and the
-would-be targets keep their owner, mode and content. Also: the webspace's logins share its
-files with its PHP, removing one ends only its sessions, and none logs in while the webspace is
-suspended or archived.
+processes; a fork bomb; namespaces; binding a service's port while it
+restarts; links in root's folders (log, ACME, archive) and what logrotate does; links and hard
+links planted before an archive, restored and purged. Each job either fails with its reason in
+words or succeeds, and the would-be targets keep their owner, mode and content. Also: the
+webspace's logins share its files with its PHP, removing one ends only its sessions, and none
+logs in while the webspace is suspended or archived.
 
 The tests run in file order on shared state."""
 
@@ -414,6 +414,15 @@ def test_a_fork_bomb_ends_at_the_webspace_s_process_limit(bed):
         bed.sh(f"pkill -u {MAL} -x sleep")
     assert bed.get(VICTIM_SITE, "/index.html").status == 200
     assert bed.php("echo still here") == (0, "still here")
+
+
+def test_a_site_s_code_makes_no_namespaces(bed):
+    """A site's PHP, the usual way into a shared host (a plugin with a hole), makes no
+    namespaces: the kernel interface that local root exploits most often go through."""
+    for kind in ("--user --map-root-user", "--mount", "--net", "--pid --fork"):
+        status, output = bed.php(f"unshare {kind} true")
+        assert status != 0 and "Operation not permitted" in output, (kind, output)
+    assert bed.php("id -un") == (0, MAL)  # and the rest goes on
 
 
 def test_a_member_cannot_take_a_service_s_port_while_it_restarts(bed):
