@@ -373,11 +373,13 @@ def http_get(
     https: bool = False,
     ca_file: str | Path | None = None,
     headers: dict[str, str] | None = None,
+    timeout: float = HTTP_TIMEOUT,
 ) -> Response:
     """GET PATH from ADDRESS for the site HOST_HEADER, redirects not followed, with HEADERS
-    besides Host. HTTPS sends the name as SNI and verifies the certificate for it against
-    CA_FILE (required: no system CA applies to a testbed site)."""
-    return http_request(address, host_header, "GET", path, https, ca_file, headers)
+    besides Host, waiting up to TIMEOUT seconds for each read. HTTPS sends the name as SNI and
+    verifies the certificate for it against CA_FILE (required: no system CA applies to a
+    testbed site)."""
+    return http_request(address, host_header, "GET", path, https, ca_file, headers, timeout=timeout)
 
 
 def http_post(
@@ -403,15 +405,16 @@ def http_request(
     ca_file: str | Path | None = None,
     headers: dict[str, str] | None = None,
     body: bytes | None = None,
+    timeout: float = HTTP_TIMEOUT,
 ) -> Response:
     if https:
         assert ca_file is not None, "HTTPS to a testbed host needs the CA to verify against"
         context = ssl.create_default_context(cafile=str(ca_file))
         connection: http.client.HTTPConnection = _NamedHTTPSConnection(
-            address, host_header, context, HTTP_TIMEOUT
+            address, host_header, context, timeout
         )
     else:
-        connection = http.client.HTTPConnection(address, 80, timeout=HTTP_TIMEOUT)
+        connection = http.client.HTTPConnection(address, 80, timeout=timeout)
     try:
         sent = {**(headers or {}), "Host": host_header}
         connection.request(method, path, body=body, headers=sent)

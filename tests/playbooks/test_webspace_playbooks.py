@@ -71,6 +71,10 @@ echo 'long headers';
 """
 # What the common applications ask of PHP besides a database driver (WordPress' site health,
 # Nextcloud's and Joomla's installers): each module used once, in the webspace's sandbox.
+# Answers only after the seconds it is given, as an installer creating its tables or an import
+# does (PHP's own time limit counts the CPU a request uses, not its waiting).
+SLOW_PHP = "<?php sleep((int) $_GET['s']); echo 'answered after ', $_GET['s'], ' s';\n"
+SLOW_SECONDS = 75  # beyond the 60 s nginx waits for PHP by default
 MODULES_PHP = """<?php
 ob_start(); imagepng(imagecreatetruecolor(4, 4)); $png = ob_get_clean();
 echo 'gd ', substr($png, 1, 3), "\\n";
@@ -190,6 +194,10 @@ class Bed:
 
     def get(self, name: str, path: str = "/", https: bool = False):
         return http_get(self.address, name, path, https=https, ca_file=self.root_file)
+
+    def get_slowly(self, name: str, path: str, seconds: float):
+        """GET over HTTP, waiting up to SECONDS for the answer."""
+        return http_get(self.address, name, path, timeout=seconds)
 
     def get_with(self, name: str, path: str, headers: dict[str, str]):
         return http_get(self.address, name, path, headers=headers)
@@ -379,6 +387,27 @@ def test_an_application_gets_the_addresses_that_name_no_file(bed):
     assert len(answer.headers.get_all("Set-Cookie")) == 4
     bed.play("domain.yml", **domain(bed, A, APP, domain_state="absent"))
     assert bed.get(APP).status == 404
+
+
+def test_a_slow_request_gets_its_answer_and_a_runaway_one_ends(bed):
+    """An installer or an import may work for minutes before it answers: nginx waits for it
+    (by default it would answer 504 after 60 s and leave the installation half done). PHP-FPM
+    ends a request that runs longer than the webspace's limit, so that none holds a worker for
+    ever."""
+    bed.play("domain.yml", **domain(bed, A, APP))
+    bed.write_as(A, f"{htdocs(A, APP)}/slow.php", SLOW_PHP)
+    try:
+        answer = bed.get_slowly(APP, f"/slow.php?s={SLOW_SECONDS}", SLOW_SECONDS + 30)
+        assert (answer.status, answer.body) == (200, f"answered after {SLOW_SECONDS} s"), answer
+        bed.play("webspace.yml", **webspace(A, "active"), webspace_php_request_seconds=3)
+        started = time.monotonic()
+        answer = bed.get_slowly(APP, "/slow.php?s=30", 60)
+        assert answer.status == 502 and time.monotonic() - started < 20, answer
+    finally:
+        bed.play("webspace.yml", **webspace(A, "active"))
+        bed.play("domain.yml", **domain(bed, A, APP, domain_state="absent"))
+    # Back to the role's five minutes.
+    assert "request_terminate_timeout = 300s" in bed.ok(f"cat /etc/webspaces/php-fpm/{A}.conf")
 
 
 def test_a_site_may_have_the_longest_name_a_host_can_file(bed):
