@@ -23,8 +23,11 @@ DEFAULT_SUITE = SUITES[0]
 # The suite (or per-host suites) `up` boots when --suite is not given; tests choose it with this.
 SUITE_VARIABLE = "PANEL_TESTBED_SUITE"
 # What makes a host at all: an init, SSH, and what Ansible needs on the far side (python3-apt
-# for its apt module). What the playbooks install lives in PACKAGE_LIST, next to them.
+# for its apt module), and cron, which every Debian install has (its priority is "important"):
+# the webspace hosts keep members from it. What the playbooks install lives in PACKAGE_LIST,
+# next to them.
 BASE_PACKAGES = (
+    "cron",
     "systemd",
     "systemd-sysv",
     "dbus",

@@ -5,7 +5,7 @@ requested over HTTP; webspace vic00 is the victim, whose wp-config.php holds a d
 The attacks: links to /etc, /root and the victim's files as a document root (a new site, and
 htdocs replaced before a certificate renewal), as files nginx would serve and as .well-known;
 hard links to others' files; links and files planted in /tmp and /dev/shm; reading others'
-processes; a fork bomb; namespaces; binding a service's port while it
+processes; a fork bomb; namespaces; scheduled commands; binding a service's port while it
 restarts; links in root's folders (log, ACME, archive) and what logrotate does; links and hard
 links planted before an archive, restored and purged. Each job either fails with its reason in
 words or succeeds, and the would-be targets keep their owner, mode and content. Also: the
@@ -423,6 +423,18 @@ def test_a_site_s_code_makes_no_namespaces(bed):
         status, output = bed.php(f"unshare {kind} true")
         assert status != 0 and "Operation not permitted" in output, (kind, output)
     assert bed.php("id -un") == (0, MAL)  # and the rest goes on
+
+
+def test_a_member_schedules_no_commands(bed):
+    """A command scheduled with cron would run outside the webspace's PHP service, its process
+    limit and its metering, and on while the webspace is suspended (the crontab of the webspace's
+    own user, which PHP can write, is not locked out as its logins are): only root schedules."""
+    entry = shlex.quote(f"* * * * * touch {MAL_HOME}/tmp/scheduled")
+    for attacker in (bed.as_eve, bed.php):
+        status, output = attacker(f"echo {entry} | crontab -")
+        assert status != 0 and "not allowed" in output, output
+    assert bed.ok("ls /var/spool/cron/crontabs") == ""
+    assert bed.ok("cat /etc/cron.allow /etc/at.allow") == "root\nroot\n"
 
 
 def test_a_member_cannot_take_a_service_s_port_while_it_restarts(bed):
