@@ -1,9 +1,11 @@
 """Irreversible actions ask first in a real browser, at desktop and phone width: the dialog
-names what will happen with Cancel focused; Cancel leaves the thing, Confirm deletes it."""
+names what will happen with Cancel focused; Cancel leaves the thing, Confirm deletes it. A click
+that comes before the page's script is no exception."""
 
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from panel.core.audit import acting
@@ -16,6 +18,8 @@ from panel.webspaces.operations import create_webspace
 
 pytestmark = pytest.mark.browser
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+# The database of the test whose script comes late.
+LATE = "late"
 
 
 def _settle(job) -> None:
@@ -31,7 +35,7 @@ def _settle(job) -> None:
 
 @pytest.fixture(scope="module")
 def shop(live_server):
-    """A member's active webspace with one active database per screen size."""
+    """A member's active webspace with one active database per screen size, and one more."""
     app = live_server.app
     member_id = live_server.create_member("cfm")
     live_server.add_web_host()
@@ -41,10 +45,10 @@ def shop(live_server):
         webspace, job = create_webspace(db.session.get(Member, member_id))
         _settle(job)
         names = {}
-        for size in SIZES:
-            database, job, _password = databases.create_database(webspace, "mariadb", size)
+        for label in (*SIZES, LATE):
+            database, job, _password = databases.create_database(webspace, "mariadb", label)
             _settle(job)
-            names[size] = (database.id, database.name)
+            names[label] = (database.id, database.name)
         return webspace.id, names
 
 
@@ -96,5 +100,37 @@ def test_cancel_keeps_the_database_and_confirm_deletes_it(browser, live_server, 
         dialog.get_by_role("button", name="Delete").click()
         expect(page.locator(".flash.success")).to_have_text("Done; the change is being made.")
         assert _desired(live_server, database_id) == Desired.ARCHIVED
+    finally:
+        context.close()
+
+
+def test_a_click_before_the_script_arrives_posts_nothing(browser, live_server, shop):
+    """The network holds confirm.js back: the page's forms wait for it, so a click on Delete
+    meanwhile sends nothing; once the script is there, the same click asks first."""
+    webspace_id, names = shop
+    database_id, name = names[LATE]
+    context = browser.new_context(viewport=SIZES["desktop"], locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    held = []
+    try:
+        live_server.log_in(page, "cfm@example.org")
+        expect(page).to_have_url(live_server.url + "/")
+        # Routing turns the browser's cache off: the page asks the network for the script.
+        page.route("**/static/confirm.js", lambda route: held.append(route))
+        page.goto(f"{live_server.url}/webspaces/{webspace_id}", wait_until="commit")
+        delete = page.get_by_role("row").filter(has_text=name).get_by_role("button", name="Delete")
+        with pytest.raises(PlaywrightTimeoutError):
+            delete.click(timeout=2_000)
+        assert len(held) == 1
+        assert _desired(live_server, database_id) == Desired.ACTIVE
+
+        held[0].continue_()
+        delete.click()
+        dialog = page.locator("dialog#confirm-dialog")
+        expect(dialog).to_be_visible()
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_be_hidden()
+        assert _desired(live_server, database_id) == Desired.ACTIVE
     finally:
         context.close()

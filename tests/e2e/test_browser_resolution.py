@@ -57,9 +57,6 @@ def test_a_motion_from_draft_to_a_checked_receipt(browser, live_server, viewport
         expect(board.get_by_role("heading", name=f"Annual accounts {prefix}")).to_be_visible()
         resolution_id = int(board.url.rstrip("/").split("/")[-1])
 
-        # The heading shows before the deferred confirm.js runs: a click before then posts at
-        # once (the server stays the guard), and the dialog never opens.
-        board.wait_for_load_state()
         board.get_by_role("button", name="Announce").click()
         dialog = board.locator("dialog#confirm-dialog")
         expect(dialog).to_be_visible()

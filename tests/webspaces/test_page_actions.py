@@ -58,7 +58,7 @@ def test_irreversible_actions_ask_first_naming_the_object(furnished):
     assert (
         '<button type="submit" value="cancel" class="secondary" autofocus>Cancel</button>' in page
     )
-    assert '<script src="/static/confirm.js" defer></script>' in page
+    assert '<script src="/static/confirm.js"></script>' in page
 
 
 def test_the_confirmations_speak_german(furnished):
