@@ -126,6 +126,7 @@ def test_a_click_before_the_script_arrives_posts_nothing(browser, live_server, s
         assert _desired(live_server, database_id) == Desired.ACTIVE
 
         held[0].continue_()
+        page.unroute("**/static/confirm.js")
         delete.click()
         dialog = page.locator("dialog#confirm-dialog")
         expect(dialog).to_be_visible()
