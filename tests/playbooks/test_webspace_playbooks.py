@@ -69,12 +69,13 @@ foreach (range(1, 4) as $n) { setcookie("c$n", str_repeat('x', 3000)); }
 header('Content-Security-Policy: ' . str_repeat("script-src 'self'; ", 40));
 echo 'long headers';
 """
-# What the common applications ask of PHP besides a database driver (WordPress' site health,
-# Nextcloud's and Joomla's installers): each module used once, in the webspace's sandbox.
 # Answers only after the seconds it is given, as an installer creating its tables or an import
 # does (PHP's own time limit counts the CPU a request uses, not its waiting).
 SLOW_PHP = "<?php sleep((int) $_GET['s']); echo 'answered after ', $_GET['s'], ' s';\n"
 SLOW_SECONDS = 75  # beyond the 60 s nginx waits for PHP by default
+# What the common applications ask of PHP besides a database driver (WordPress' site health,
+# Nextcloud's and Joomla's installers and what they recommend): each module used once, in the
+# webspace's sandbox.
 MODULES_PHP = """<?php
 ob_start(); imagepng(imagecreatetruecolor(4, 4)); $png = ob_get_clean();
 echo 'gd ', substr($png, 1, 3), "\\n";
@@ -92,11 +93,18 @@ curl_setopt_array($curl, [CURLOPT_RETURNTRANSFER => true, CURLOPT_HTTPHEADER => 
 echo 'curl ', curl_exec($curl);
 echo 'bcmath ', bcadd('0.1', '0.2', 1), "\\n";
 echo 'gmp ', gmp_strval(gmp_pow(2, 70)), "\\n";
+$image = new Imagick(); $image->newImage(4, 4, 'white', 'png');
+echo 'imagick ', substr($image->getImageBlob(), 1, 3), "\\n";
+echo 'apcu ', apcu_enabled() ? 'on' : 'off', "\\n";
 """
 MODULES_ANSWER = (
     "gd PNG\nmbstring 5\nintl 1.234,5\nxml dom simplexml\nzip zipped\n"
-    f"curl {PAGE_A}bcmath 0.3\ngmp 1180591620717411303424\n"
+    f"curl {PAGE_A}bcmath 0.3\ngmp 1180591620717411303424\nimagick PNG\napcu on\n"
 )
+# APCu, the memory cache: what one webspace's PHP keeps there, another's must not read.
+CACHE_STORE = "<?php apcu_store('note', 'secret of abc00'); echo 'stored';\n"
+CACHE_FETCH = "<?php $note = apcu_fetch('note', $found); echo $found ? 'read: ' . $note : 'none';\n"
+CACHE_CLI = "apcu_store('k', 'cached'); echo apcu_fetch('k');"
 # WordPress and its default theme as Debian packs them (`make test-packages` downloads them), and
 # the configuration a member writes for the database the panel made.
 APPS = Path(__file__).resolve().parents[2] / ".apps"
@@ -467,6 +475,25 @@ def test_a_webspaces_php_has_the_modules_common_applications_need(bed):
     response = bed.get(SITE_A, "/modules.php")
     bed.ok(f"rm {htdocs(A, SITE_A)}/modules.php")
     assert (response.status, response.body) == (200, MODULES_ANSWER), response.body
+
+
+def test_a_webspaces_memory_cache_is_its_own(bed):
+    """APCu keeps what a site stored from one request to the next, in the webspace's own PHP-FPM:
+    the neighbour's PHP, asking for the same key, finds nothing. An SSH login's PHP (occ, wp-cli)
+    has a cache too."""
+    bed.write_as(A, f"{htdocs(A, SITE_A)}/store.php", CACHE_STORE)
+    for webspace, site in ((A, SITE_A), (B, SITE_B)):
+        bed.write_as(webspace, f"{htdocs(webspace, site)}/fetch.php", CACHE_FETCH)
+    stored = bed.get(SITE_A, "/store.php")
+    own = bed.get(SITE_A, "/fetch.php")
+    neighbour = bed.get(SITE_B, "/fetch.php")
+    command_line = bed.ok(f'runuser -u {A} -- php -r "{CACHE_CLI}"')
+    bed.ok(f"rm {htdocs(A, SITE_A)}/store.php {htdocs(A, SITE_A)}/fetch.php")
+    bed.ok(f"rm {htdocs(B, SITE_B)}/fetch.php")
+    assert (stored.status, stored.body) == (200, "stored")
+    assert (own.status, own.body) == (200, "read: secret of abc00")
+    assert (neighbour.status, neighbour.body) == (200, "none")
+    assert command_line == "cached"
 
 
 def wordpress_tar(folder: Path) -> bytes:
