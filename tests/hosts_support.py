@@ -478,6 +478,47 @@ class AcmeServer:
         return None
 
 
+# The port of a local apt repository (panel_testbed.mirror) on a lane's gateway.
+MIRROR_PORT = 8765
+
+
+@contextlib.contextmanager
+def served_repository(folder: Path) -> Iterator[str]:
+    """FOLDER (a local apt repository) over HTTP on the lane's gateway, which only the lane's
+    hosts reach; its URL."""
+    address = str(network.GATEWAY)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            "--bind",
+            address,
+            "--directory",
+            str(folder),
+            str(MIRROR_PORT),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                connection = http.client.HTTPConnection(address, MIRROR_PORT, timeout=2)
+                connection.request("HEAD", "/Release")
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the local repository did not answer"
+            time.sleep(0.2)
+        yield f"http://{address}:{MIRROR_PORT}/"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 @contextlib.contextmanager
 def acme_server() -> Iterator[AcmeServer]:
     """Pebble listening on the testbed bridge only (ACME on 14000, management on 15000),

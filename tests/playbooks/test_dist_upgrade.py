@@ -6,14 +6,7 @@ trixie's, and a second upgrade run changes nothing. trixie's packages come from 
 repository of the testbed (panel_testbed.mirror), served on the lane's link, since the hosts
 reach nothing beyond it."""
 
-import contextlib
-import http.client
 import shlex
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hosts_support import (
@@ -24,10 +17,11 @@ from hosts_support import (
     http_get,
     on_host,
     run_playbook,
+    served_repository,
     testbed_hosts,
 )
 
-from panel_testbed import mirror, network
+from panel_testbed import mirror
 
 pytestmark = pytest.mark.testbed
 
@@ -35,7 +29,6 @@ WEBSPACE = "abc00"
 SITE = "upgraded.test"
 HTDOCS = f"/home/webspaces/{WEBSPACE}/domains/{SITE}/htdocs"
 PASSWORD = "kept-across-the-upgrade-9f2c"
-MIRROR_PORT = 8765
 # A whole release upgrade with its reboot and the PostgreSQL cluster's upgrade: 10 minutes were
 # not enough in CI beside the other lanes.
 UPGRADE_TIMEOUT = 1800
@@ -47,45 +40,13 @@ def transaction():
     yield None
 
 
-@contextlib.contextmanager
-def served(folder: Path) -> Iterator[str]:
-    """FOLDER over HTTP on the lane's gateway, which only the lane's hosts reach."""
-    address = str(network.GATEWAY)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "http.server",
-            "--bind",
-            address,
-            "--directory",
-            str(folder),
-            str(MIRROR_PORT),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                connection = http.client.HTTPConnection(address, MIRROR_PORT, timeout=2)
-                connection.request("HEAD", "/Release")
-                if connection.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the local repository did not answer"
-            time.sleep(0.2)
-        yield f"http://{address}:{MIRROR_PORT}/"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def test_a_bookworm_host_with_sites_and_databases_upgrades_to_trixie(tmp_path):
     folder = mirror.ensure_mirror("trixie", print)
-    with testbed_hosts(1, suites="bookworm") as state, acme_server() as acme, served(folder) as url:
+    with (
+        testbed_hosts(1, suites="bookworm") as state,
+        acme_server() as acme,
+        served_repository(folder) as url,
+    ):
         host = state.hosts[0]
 
         def play(playbook: str, timeout: int = PLAYBOOK_TIMEOUT, **extravars):

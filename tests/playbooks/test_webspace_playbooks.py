@@ -30,10 +30,12 @@ from hosts_support import (
     on_host_given,
     poll,
     run_playbook,
+    served_repository,
     testbed_hosts,
     tls_certificate,
 )
 
+from panel_testbed import mirror
 from panel_testbed import state as saved
 
 pytestmark = pytest.mark.testbed
@@ -61,6 +63,10 @@ BURN = (
 SUSPENDED_TEXT = ("Dieser Webspace ist gesperrt", "This webspace is suspended")
 APP = "app-a.test"
 FRONT_CONTROLLER = "<?php echo 'routed ' . $_SERVER['REQUEST_URI'];\n"
+# Nextcloud's and Drupal's addresses name their script and a path beyond it (PATH_INFO).
+PATH_INFO_PHP = "<?php echo $_SERVER['SCRIPT_NAME'], ' ', $_SERVER['PATH_INFO'];\n"
+# An upload that holds PHP code under another name: no address makes PHP run it.
+DISGUISED_PHP = "<?php echo 'ran ' . 'disguised';\n"
 ROUTED = "/2026/12/hello-world/?replytocom=7"
 # Long response headers, as applications send them (cookies of a shop's session and consent,
 # a Content-Security-Policy): 12 KiB, three times nginx's default buffer for them.
@@ -69,6 +75,7 @@ foreach (range(1, 4) as $n) { setcookie("c$n", str_repeat('x', 3000)); }
 header('Content-Security-Policy: ' . str_repeat("script-src 'self'; ", 40));
 echo 'long headers';
 """
+SESSION_PHP = "<?php ini_set('session.gc_divisor', '1'); session_start(); echo 'started';\n"
 # Answers only after the seconds it is given, as an installer creating its tables or an import
 # does (PHP's own time limit counts the CPU a request uses, not its waiting).
 SLOW_PHP = "<?php sleep((int) $_GET['s']); echo 'answered after ', $_GET['s'], ' s';\n"
@@ -105,6 +112,10 @@ MODULES_ANSWER = (
 CACHE_STORE = "<?php apcu_store('note', 'secret of abc00'); echo 'stored';\n"
 CACHE_FETCH = "<?php $note = apcu_fetch('note', $found); echo $found ? 'read: ' . $note : 'none';\n"
 CACHE_CLI = "apcu_store('k', 'cached'); echo apcu_fetch('k');"
+MODULE_LOADED = "<?php echo extension_loaded('apcu') ? 'loaded' : 'missing';\n"
+HOST_STAMP = "/etc/webspaces/host-setup"
+# Debian's apt sources, put aside while the host takes its packages from the testbed's repository.
+APT_KEPT = "/root/apt-sources-kept"
 # WordPress and its default theme as Debian packs them (`make test-packages` downloads them), and
 # the configuration a member writes for the database the panel made.
 APPS = Path(__file__).resolve().parents[2] / ".apps"
@@ -368,6 +379,21 @@ def test_php_of_a_webspace_runs_and_is_metered_in_its_slice(bed):
     assert workers and set(workers) == {php_cgroup(A)}
 
 
+def test_a_webspaces_php_removes_its_expired_sessions(bed):
+    """Sessions live in the webspace's tmp, where Debian's cron job never looks: PHP's own
+    collection removes the expired ones (made certain here by a divisor of 1) and keeps the
+    fresh ones."""
+    tmp = f"{HOME}/{A}/tmp"
+    bed.ok(f"runuser -u {A} -- touch -d '-2 hours' {tmp}/sess_expired")
+    bed.ok(f"runuser -u {A} -- touch {tmp}/sess_fresh")
+    bed.write_as(A, f"{htdocs(A, SITE_A)}/session.php", SESSION_PHP)
+    response = bed.get(SITE_A, "/session.php")
+    left = bed.ok(f"ls {tmp}").split()
+    bed.ok(f"rm -f {htdocs(A, SITE_A)}/session.php {tmp}/sess_*")
+    assert (response.status, response.body) == (200, "started")
+    assert "sess_expired" not in left and "sess_fresh" in left, left
+
+
 def test_an_application_gets_the_addresses_that_name_no_file(bed):
     """A front controller (WordPress' permalinks, Laravel, Symfony) answers each address that
     names no file; files are served as they are; a site without index.php finds nothing there."""
@@ -379,6 +405,14 @@ def test_an_application_gets_the_addresses_that_name_no_file(bed):
     assert bed.get(APP, "/").body == "routed /"
     assert bed.get(APP, "/style.css").body == "body {}\n"
     assert bed.get(SITE_B, "/no/such/page").status == 404
+    bed.write_as(A, f"{htdocs(A, APP)}/remote.php", PATH_INFO_PHP)
+    beyond = bed.get(APP, "/remote.php/dav/files/alice")
+    assert (beyond.status, beyond.body) == (200, "/remote.php /dav/files/alice")
+    bed.write_as(A, f"{htdocs(A, APP)}/avatar.jpg", DISGUISED_PHP)
+    for disguised in ("/avatar.jpg/x.php", "/avatar.jpg/.php", "/avatar.jpg%00.php"):
+        answer = bed.get(APP, disguised)
+        assert answer.status in (400, 403, 404), (disguised, answer.status)
+        assert "ran disguised" not in answer.body, disguised
     assert bed.get(SITE_B, "/missing.php").status == 404
     # Hidden files hold an application's secrets and history; /.well-known/ is public.
     bed.write_as(A, f"{htdocs(A, APP)}/.env", "DB_PASSWORD=secret\n")
@@ -494,6 +528,39 @@ def test_a_webspaces_memory_cache_is_its_own(bed):
     assert (own.status, own.body) == (200, "read: secret of abc00")
     assert (neighbour.status, neighbour.body) == (200, "none")
     assert command_line == "cached"
+
+
+def test_a_module_new_to_the_host_reaches_the_running_sites(bed):
+    """A host set up before a module joined webspace_packages (php-apcu here, taken away first)
+    gets it with its next webspace job, and every running webspace's PHP loads it then, not only
+    the job's own. The package comes from a local repository of the testbed, as the hosts reach
+    nothing beyond it."""
+    folder = mirror.ensure_mirror(bed.host.suite, print)
+    sites = {A: SITE_A, B: SITE_B}
+    for owner, site in sites.items():
+        bed.write_as(owner, f"{htdocs(owner, site)}/module.php", MODULE_LOADED)
+    apcu = "$(dpkg-query -W -f '${Package} ' 'php*-apcu')"  # php-apcu and the version's
+    bed.ok(f"DEBIAN_FRONTEND=noninteractive apt-get purge -y -q {apcu}")
+    for owner in sites:
+        bed.ok(f"systemctl restart {php_unit(owner)}")
+    assert [bed.get(site, "/module.php").body for site in sites.values()] == ["missing"] * 2
+
+    with served_repository(folder) as url:
+        bed.ok(f"mkdir {APT_KEPT} && mv /etc/apt/sources.list* {APT_KEPT}/")
+        bed.ok("mkdir /etc/apt/sources.list.d")
+        bed.write_as("root", "/etc/apt/sources.list.d/testbed.sources", mirror.sources_entry(url))
+        try:
+            bed.ok("apt-get update -q")
+            # The host's record of its setup is out of date, as after an update of the panel.
+            bed.ok(f"rm {HOST_STAMP}")
+            bed.play("webspace.yml", **webspace(A, "active"))
+        finally:
+            bed.ok(f"rm -r /etc/apt/sources.list.d && mv {APT_KEPT}/* /etc/apt/")
+            bed.ok(f"rmdir {APT_KEPT}")
+    answers = [bed.get(site, "/module.php").body for site in sites.values()]
+    for owner, site in sites.items():
+        bed.ok(f"rm {htdocs(owner, site)}/module.php")
+    assert answers == ["loaded"] * 2
 
 
 def wordpress_tar(folder: Path) -> bytes:
