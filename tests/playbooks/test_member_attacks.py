@@ -4,13 +4,14 @@ requested over HTTP; webspace vic00 is the victim, whose wp-config.php holds a d
 
 The attacks: links to /etc, /root and the victim's files as a document root (a new site, and
 htdocs replaced before a certificate renewal), as files nginx would serve and as .well-known;
-hard links to others' files; links and files planted in /tmp and /dev/shm; reading others'
-processes; a fork bomb; namespaces; scheduled commands; binding a service's port while it
-restarts; links in root's folders (log, ACME, archive) and what logrotate does; links and hard
-links planted before an archive, restored and purged. Each job either fails with its reason in
-words or succeeds, and the would-be targets keep their owner, mode and content. Also: the
-webspace's logins share its files with its PHP, removing one ends only its sessions, and none
-logs in while the webspace is suspended or archived.
+hard links to others' files; links and files planted in /tmp and /dev/shm; a site's code
+filling its temporary folders (memory); reading others' processes; a fork bomb; namespaces;
+scheduled commands; binding a service's port while it restarts; links in root's folders (log,
+ACME, archive) and what logrotate does; links and hard links planted before an archive, restored
+and purged. Each job either fails with its reason in words or succeeds, and the would-be targets
+keep their owner, mode and content. Also: the webspace's logins share its files with its PHP,
+removing one ends only its sessions, and none logs in while the webspace is suspended or
+archived.
 
 The tests run in file order on shared state."""
 
@@ -80,6 +81,7 @@ FORK_PHP = (
     "foreach ($started as $process) { proc_terminate($process); proc_close($process); }\n"
 )
 MAX_PROCESSES = 512  # roles/webspace's webspace_max_processes
+PHP_TMPFS_MIB = 64  # roles/webspace's webspace_php_tmpfs_size
 # A process that ignores SIGTERM, forks and exits, for as many seconds as it is given, touching
 # a file as it goes: a new process every few milliseconds, which a list of processes misses.
 HOP_PY = """import os, signal, sys, time
@@ -349,6 +351,24 @@ def test_what_a_member_plants_in_shared_folders_catches_nobody(bed, folder):
         assert SECRET not in bed.as_eve(f"cat {trap}")[1]
     finally:
         bed.as_eve(f"rm -f {link} {trap}")
+
+
+@pytest.mark.parametrize("folder", ["/tmp", "/var/tmp", "/dev/shm"])
+def test_a_site_s_code_fills_no_shared_memory(bed, folder):
+    """A site's PHP and the programs it runs have /tmp, /var/tmp and /dev/shm of their own, of
+    PHP_TMPFS_MIB each: code that fills one (files in memory, which no quota counts) stops
+    there, and nothing of it lands in the host's."""
+    fill = f"{folder}/fill"
+    try:
+        # In a subshell, so that its error, not the file, gets the output that bed.php reads.
+        status, output = bed.php(f"(head -c {PHP_TMPFS_MIB + 16}M /dev/zero > {fill})")
+        assert status != 0 and "No space left on device" in output, output
+        status, size = bed.php(f"stat -c %s {fill}")
+        assert status == 0 and int(size) <= PHP_TMPFS_MIB * 1024 * 1024, size
+        assert bed.ok(f"find {folder} -name fill") == ""
+    finally:
+        bed.php(f"rm -f {fill}")
+    assert bed.php("echo still here") == (0, "still here")
 
 
 def test_a_member_reads_no_other_member_s_keys(bed):

@@ -114,6 +114,7 @@ CACHE_FETCH = "<?php $note = apcu_fetch('note', $found); echo $found ? 'read: ' 
 CACHE_CLI = "apcu_store('k', 'cached'); echo apcu_fetch('k');"
 MODULE_LOADED = "<?php echo extension_loaded('apcu') ? 'loaded' : 'missing';\n"
 HOST_STAMP = "/etc/webspaces/host-setup"
+PHP_UNIT_FILE = "/etc/systemd/system/webspace-php@.service"
 # Debian's apt sources, put aside while the host takes its packages from the testbed's repository.
 APT_KEPT = "/root/apt-sources-kept"
 # WordPress and its default theme as Debian packs them (`make test-packages` downloads them), and
@@ -561,6 +562,32 @@ def test_a_module_new_to_the_host_reaches_the_running_sites(bed):
     for owner, site in sites.items():
         bed.ok(f"rm {htdocs(owner, site)}/module.php")
     assert answers == ["loaded"] * 2
+
+
+def test_a_new_definition_of_the_php_service_restarts_every_webspace_s_php(bed):
+    """The PHP service's definition is every webspace's, and a new one may close a hole: a job of
+    one webspace that writes it restarts the PHP of all that run (a reload would keep the old
+    sandbox), and each comes back."""
+
+    def main_pids() -> list[str]:
+        return [
+            bed.ok(f"systemctl show --property=MainPID --value {php_unit(name)}").strip()
+            for name in (A, B)
+        ]
+
+    before = main_pids()
+    bed.ok(f"echo '# definition-of-yesterday' >> {PHP_UNIT_FILE}")
+    bed.ok(f"rm {HOST_STAMP}")
+    bed.play("webspace.yml", **webspace(A, "active"))
+    after = main_pids()
+    assert "definition-of-yesterday" not in bed.ok(f"cat {PHP_UNIT_FILE}")
+    for name, old, new in zip((A, B), before, after, strict=True):
+        assert new not in ("0", old), (name, old, new)
+        assert unit_states(bed, php_unit(name)) == ("active", "enabled")
+    bed.write_as(B, f"{htdocs(B, SITE_B)}/whoami.php", WHOAMI)
+    answers = [bed.get(site, "/whoami.php").body for site in (SITE_A, SITE_B)]
+    bed.ok(f"rm {htdocs(B, SITE_B)}/whoami.php")
+    assert answers == [A, B]
 
 
 def wordpress_tar(folder: Path) -> bytes:
