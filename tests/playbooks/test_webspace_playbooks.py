@@ -103,16 +103,26 @@ echo 'gmp ', gmp_strval(gmp_pow(2, 70)), "\\n";
 $image = new Imagick(); $image->newImage(4, 4, 'white', 'png');
 echo 'imagick ', substr($image->getImageBlob(), 1, 3), "\\n";
 echo 'apcu ', apcu_enabled() ? 'on' : 'off', "\\n";
+$path = sys_get_temp_dir() . '/modules.sqlite';
+$pdo = new PDO("sqlite:$path");
+$pdo->exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('stored')");
+echo 'sqlite ', $pdo->query('SELECT v FROM t')->fetchColumn(), ' ',
+    (new SQLite3(':memory:'))->querySingle('SELECT 6 * 7'), "\\n"; unlink($path);
 """
 MODULES_ANSWER = (
     "gd PNG\nmbstring 5\nintl 1.234,5\nxml dom simplexml\nzip zipped\n"
     f"curl {PAGE_A}bcmath 0.3\ngmp 1180591620717411303424\nimagick PNG\napcu on\n"
+    "sqlite stored 42\n"
 )
 # APCu, the memory cache: what one webspace's PHP keeps there, another's must not read.
 CACHE_STORE = "<?php apcu_store('note', 'secret of abc00'); echo 'stored';\n"
 CACHE_FETCH = "<?php $note = apcu_fetch('note', $found); echo $found ? 'read: ' . $note : 'none';\n"
 CACHE_CLI = "apcu_store('k', 'cached'); echo apcu_fetch('k');"
-MODULE_LOADED = "<?php echo extension_loaded('apcu') ? 'loaded' : 'missing';\n"
+# The two modules that joined webspace_packages last: APCu and SQLite's PDO driver.
+MODULES_NEW = ("apcu", "sqlite3")
+MODULE_LOADED = (
+    "<?php echo extension_loaded('apcu') && extension_loaded('pdo_sqlite') ? 'loaded' : 'missing';"
+)
 HOST_STAMP = "/etc/webspaces/host-setup"
 PHP_UNIT_FILE = "/etc/systemd/system/webspace-php@.service"
 # Debian's apt sources, put aside while the host takes its packages from the testbed's repository.
@@ -532,16 +542,18 @@ def test_a_webspaces_memory_cache_is_its_own(bed):
 
 
 def test_a_module_new_to_the_host_reaches_the_running_sites(bed):
-    """A host set up before a module joined webspace_packages (php-apcu here, taken away first)
-    gets it with its next webspace job, and every running webspace's PHP loads it then, not only
-    the job's own. The package comes from a local repository of the testbed, as the hosts reach
-    nothing beyond it."""
+    """A host set up before a module joined webspace_packages (php-apcu and php-sqlite3 here,
+    taken away first) gets it with its next webspace job, and every running webspace's PHP loads
+    it then, not only the job's own. The packages come from a local repository of the testbed, as
+    the hosts reach nothing beyond it."""
     folder = mirror.ensure_mirror(bed.host.suite, print)
     sites = {A: SITE_A, B: SITE_B}
     for owner, site in sites.items():
         bed.write_as(owner, f"{htdocs(owner, site)}/module.php", MODULE_LOADED)
-    apcu = "$(dpkg-query -W -f '${Package} ' 'php*-apcu')"  # php-apcu and the version's
-    bed.ok(f"DEBIAN_FRONTEND=noninteractive apt-get purge -y -q {apcu}")
+    # php-apcu and the version's package (php8.4-apcu), and so on
+    packages = " ".join(f"'php*-{module}'" for module in MODULES_NEW)
+    installed = f"$(dpkg-query -W -f '${{Package}} ' {packages})"
+    bed.ok(f"DEBIAN_FRONTEND=noninteractive apt-get purge -y -q {installed}")
     for owner in sites:
         bed.ok(f"systemctl restart {php_unit(owner)}")
     assert [bed.get(site, "/module.php").body for site in sites.values()] == ["missing"] * 2
