@@ -1,5 +1,14 @@
 """The cooperative hosting panel."""
 
+import gc
+
+# The panel's modules and their libraries make some 240,000 objects that live as long as the
+# process. The collector would walk them in every full collection while they are made and after,
+# and Python's shutdown walks them once more: made with collection paused and frozen afterwards
+# (gc.freeze), they cost a `panel` command 1.3 s of CPU instead of 2.4 s.
+_collecting = gc.isenabled()
+gc.disable()
+
 from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
@@ -24,6 +33,10 @@ from panel.servers import feature as servers
 from panel.status import feature as status
 from panel.video import feature as video
 from panel.webspaces import feature as webspaces
+
+gc.freeze()
+if _collecting:
+    gc.enable()
 
 # Each joins the app with its register(app), in this order: a feature's pages, tasks, filters,
 # cards, metrics and hooks come after those of the layers it builds on.

@@ -34,7 +34,8 @@ SAVEPOINTS = re.compile(r"\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)
 def cheap_password_hashes():
     """argon2id at its lowest cost: the tests make thousands of accounts, and the production
     cost (some 0.13 s of CPU a hash) would be most of the suite's time. Hashes keep their
-    parameters, so verifying works across both; the live panels of the host tests keep theirs."""
+    parameters, so verifying works across both; the live panels of the host tests keep theirs.
+    Gives the production hasher and dummy hash."""
     from argon2 import PasswordHasher
 
     from panel.accounts import passwords
@@ -42,7 +43,7 @@ def cheap_password_hashes():
     production = passwords._hasher, passwords._DUMMY_HASH
     passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     passwords._DUMMY_HASH = passwords._hasher.hash("not a password of anybody")
-    yield
+    yield production
     passwords._hasher, passwords._DUMMY_HASH = production
 
 

@@ -4,6 +4,8 @@ tokens that end when the password changes."""
 import re
 from datetime import timedelta
 
+import pytest
+from argon2.exceptions import VerifyMismatchError
 from sqlalchemy import update
 
 from panel.accounts.models import PasswordResetToken
@@ -304,3 +306,14 @@ def test_password_reset_always_revokes_the_tokens(
     assert [api_status(app, token) for token in tokens] == [401, 401]
     [entry] = audit_entries("user.password_reset")
     assert entry.after == {"api_tokens_revoked": 2}
+
+
+def test_an_unknown_account_s_login_costs_what_a_known_one_s_does(cheap_password_hashes):
+    """The dummy hash that a login for an unknown account is checked against is written out in
+    the code: it must have the production hasher's parameters (the same cost as a real
+    account's hash) and match no password."""
+    hasher, dummy = cheap_password_hashes
+    assert not hasher.check_needs_rehash(dummy)
+    assert dummy.startswith("$argon2id$")
+    with pytest.raises(VerifyMismatchError):
+        hasher.verify(dummy, "")
