@@ -2,8 +2,10 @@
 by a passphrase derived from the instance secret."""
 
 import base64
+import functools
 from pathlib import Path
 
+import paramiko
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -48,3 +50,18 @@ def load_private_key(instance: Path, secret: str) -> Ed25519PrivateKey:
     # Bandit B101, a false positive: the assert narrows the type of a key the panel wrote.
     assert isinstance(key, Ed25519PrivateKey)  # nosec B101
     return key
+
+
+def ssh_client_key(instance: Path, secret: str) -> paramiko.Ed25519Key:
+    """The private key for paramiko's connections, decrypted once per key file: its bcrypt
+    rounds cost 0.13 s of CPU, and host checks and the testbed's commands connect often. A new
+    key file on disk is a new cache entry."""
+    private_path, _ = key_paths(instance)
+    return _client_key(private_path, private_path.stat().st_mtime_ns, secret)
+
+
+@functools.lru_cache(maxsize=4)
+def _client_key(path: Path, changed: int, secret: str) -> paramiko.Ed25519Key:
+    return paramiko.Ed25519Key.from_private_key_file(
+        str(path), password=key_passphrase(secret).decode()
+    )

@@ -2,7 +2,6 @@
 
 import base64
 import hashlib
-import io
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import paramiko
 from flask import current_app
 
-from panel.core.sshkey import key_passphrase, key_paths
+from panel.core.sshkey import ssh_client_key
 
 CONNECT_TIMEOUT = 10
 
@@ -56,11 +55,7 @@ def scan_host_key(address: str, port: int) -> HostKey:
 
 
 def panel_key() -> paramiko.PKey:
-    private_path, _ = key_paths(Path(current_app.instance_path))
-    passphrase = key_passphrase(current_app.config["SECRET_KEY"]).decode()
-    return paramiko.Ed25519Key.from_private_key(
-        io.StringIO(private_path.read_text()), password=passphrase
-    )
+    return ssh_client_key(Path(current_app.instance_path), current_app.config["SECRET_KEY"])
 
 
 def connect(

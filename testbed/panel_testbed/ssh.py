@@ -7,7 +7,7 @@ from pathlib import Path
 import paramiko
 
 from panel.config import instance_path, load_or_create_secret
-from panel.core.sshkey import ensure_keypair, key_passphrase, key_paths
+from panel.core.sshkey import ensure_keypair, ssh_client_key
 from panel_testbed import TestbedError
 
 
@@ -25,10 +25,7 @@ def panel_public_key() -> str:
 
 
 def panel_key() -> paramiko.Ed25519Key:
-    private_path, _ = key_paths(instance_path())
-    return paramiko.Ed25519Key.from_private_key_file(
-        str(private_path), password=key_passphrase(instance_secret()).decode()
-    )
+    return ssh_client_key(instance_path(), instance_secret())
 
 
 def connect(

@@ -1,5 +1,6 @@
 """Secrets at rest: Fernet-encrypted columns and the passphrase-protected SSH key."""
 
+import os
 import stat
 
 import paramiko
@@ -8,7 +9,13 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import text
 
 from panel.core.secrets import decrypt, derive_key, encrypt
-from panel.core.sshkey import ensure_keypair, key_passphrase, key_paths, load_private_key
+from panel.core.sshkey import (
+    ensure_keypair,
+    key_passphrase,
+    key_paths,
+    load_private_key,
+    ssh_client_key,
+)
 from panel.extensions import db
 
 SEED = "JBSWY3DPEHPK3PXP"
@@ -94,3 +101,21 @@ def test_paramiko_opens_the_key_with_the_passphrase(tmp_path):
         str(private_path), password=key_passphrase("instance-secret").decode()
     )
     assert key.get_base64() == public_path.read_text().split()[1]
+
+
+def test_the_key_for_connections_is_decrypted_once_per_key_file(tmp_path):
+    """Decrypting costs bcrypt rounds: the second connection gets the key already open, and a
+    new key written over the old one is read anew."""
+    public_path = ensure_keypair(tmp_path, "instance-secret")
+    first = ssh_client_key(tmp_path, "instance-secret")
+    assert first.get_base64() == public_path.read_text().split()[1]
+    assert ssh_client_key(tmp_path, "instance-secret") is first
+    for path in key_paths(tmp_path):
+        path.unlink()
+    renewed = ensure_keypair(tmp_path, "instance-secret")
+    # A file time that moved on, as it does between one key and the next in production.
+    private_path, _ = key_paths(tmp_path)
+    later = private_path.stat().st_mtime_ns + 1_000_000
+    os.utime(private_path, ns=(later, later))
+    second = ssh_client_key(tmp_path, "instance-secret")
+    assert second.get_base64() == renewed.read_text().split()[1] != first.get_base64()
