@@ -37,7 +37,7 @@ from polling import poll
 from testbed_lock import machine_lock, torn_down_on_sigterm
 from tls_files import TestCa
 
-from panel.core.sshkey import load_private_key
+from panel.core.sshkey import clear_key_pem
 from panel_testbed import network
 from panel_testbed import ssh as testbed_ssh
 from panel_testbed import state as saved
@@ -67,7 +67,6 @@ class _Testbed:
     instance: Path
     work: Path
     control_dir: Path
-    key_pem: str = ""
     runs: int = 0
 
 
@@ -176,19 +175,6 @@ def host_named(state: saved.State, host_name: str) -> saved.Host:
     return found[0]
 
 
-def _clear_key_pem() -> str:
-    """The panel's private key without its passphrase, for the ssh-agent of ansible-runner."""
-    active = _current()
-    if not active.key_pem:
-        key = load_private_key(active.instance, testbed_ssh.instance_secret())
-        active.key_pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.OpenSSH,
-            serialization.NoEncryption(),
-        ).decode()
-    return active.key_pem
-
-
 def run_playbook(
     state: saved.State,
     playbook: str,
@@ -220,7 +206,7 @@ def run_playbook(
         playbook=playbook,
         inventory={"all": {"hosts": {host.name: connection}}},
         extravars=extravars,
-        ssh_key=_clear_key_pem(),
+        ssh_key=clear_key_pem(_current().instance, testbed_ssh.instance_secret()),
         envvars={
             "ANSIBLE_CONFIG": str(PLAYBOOKS / "ansible.cfg"),
             # ansible-runner turns host key checking off unless told otherwise; it stays on.

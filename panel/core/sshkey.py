@@ -3,6 +3,7 @@ by a passphrase derived from the instance secret."""
 
 import base64
 import functools
+import io
 from pathlib import Path
 
 import paramiko
@@ -45,23 +46,34 @@ def ensure_keypair(instance: Path, secret: str) -> Path:
 
 
 def load_private_key(instance: Path, secret: str) -> Ed25519PrivateKey:
+    """The private key, decrypted once per key file: its bcrypt rounds cost 0.13 s of CPU (more
+    on a busy machine), and jobs, host checks and the testbed's commands need it often. A new key
+    file on disk is a new cache entry."""
     private_path, _ = key_paths(instance)
-    key = serialization.load_ssh_private_key(private_path.read_bytes(), key_passphrase(secret))
+    return _decrypted(private_path, private_path.stat().st_mtime_ns, secret)
+
+
+@functools.lru_cache(maxsize=4)
+def _decrypted(path: Path, changed: int, secret: str) -> Ed25519PrivateKey:
+    key = serialization.load_ssh_private_key(path.read_bytes(), key_passphrase(secret))
     # Bandit B101, a false positive: the assert narrows the type of a key the panel wrote.
     assert isinstance(key, Ed25519PrivateKey)  # nosec B101
     return key
 
 
-def ssh_client_key(instance: Path, secret: str) -> paramiko.Ed25519Key:
-    """The private key for paramiko's connections, decrypted once per key file: its bcrypt
-    rounds cost 0.13 s of CPU, and host checks and the testbed's commands connect often. A new
-    key file on disk is a new cache entry."""
-    private_path, _ = key_paths(instance)
-    return _client_key(private_path, private_path.stat().st_mtime_ns, secret)
-
-
-@functools.lru_cache(maxsize=4)
-def _client_key(path: Path, changed: int, secret: str) -> paramiko.Ed25519Key:
-    return paramiko.Ed25519Key.from_private_key_file(
-        str(path), password=key_passphrase(secret).decode()
+def clear_key_pem(instance: Path, secret: str) -> str:
+    """The private key without its passphrase (OpenSSH's PEM), for an ssh-agent or paramiko."""
+    return (
+        load_private_key(instance, secret)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+        .decode()
     )
+
+
+def ssh_client_key(instance: Path, secret: str) -> paramiko.Ed25519Key:
+    """The private key for paramiko's connections."""
+    return paramiko.Ed25519Key.from_private_key(io.StringIO(clear_key_pem(instance, secret)))

@@ -1,7 +1,6 @@
 """Runs one job: takes its hosts' locks, claims it, runs the playbook with ansible-runner while
 beating a heartbeat and watching for cancel, stores the events, and settles the outcome."""
 
-import functools
 import json
 import os
 import shutil
@@ -11,14 +10,13 @@ import time
 from pathlib import Path
 
 import ansible_runner
-from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from panel.core.audit import record
 from panel.core.models import utcnow
-from panel.core.sshkey import key_paths, load_private_key
+from panel.core.sshkey import clear_key_pem
 from panel.extensions import db
 from panel.hosts.inventory import known_hosts_text, runner_inventory
 from panel.hosts.models import Host
@@ -214,27 +212,10 @@ def secret_values(secrets: dict) -> list[str]:
 
 
 def panel_key_pem() -> str:
-    """The panel's private key in clear, for the ssh-agent ansible-runner starts per job.
-
-    Decrypting it takes bcrypt rounds (0.15 s, more on a busy machine), so a worker does it once
-    (see tasks.job_launcher) and its forked job processes inherit the result; a new key file on
-    disk is a new cache entry."""
-    instance = Path(current_app.instance_path)
-    changed = key_paths(instance)[0].stat().st_mtime_ns
-    return _clear_key(instance, current_app.config["SECRET_KEY"], changed)
-
-
-@functools.cache
-def _clear_key(instance: Path, secret: str, changed: int) -> str:
-    return (
-        load_private_key(instance, secret)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.OpenSSH,
-            serialization.NoEncryption(),
-        )
-        .decode()
-    )
+    """The panel's private key in clear, for the ssh-agent ansible-runner starts per job. A
+    worker decrypts it once (see tasks.job_launcher) and its forked job processes inherit the
+    result."""
+    return clear_key_pem(Path(current_app.instance_path), current_app.config["SECRET_KEY"])
 
 
 def run_job(job_id: int, worker_id: str) -> str:

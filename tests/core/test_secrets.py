@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from panel.core.secrets import decrypt, derive_key, encrypt
 from panel.core.sshkey import (
+    clear_key_pem,
     ensure_keypair,
     key_passphrase,
     key_paths,
@@ -103,13 +104,26 @@ def test_paramiko_opens_the_key_with_the_passphrase(tmp_path):
     assert key.get_base64() == public_path.read_text().split()[1]
 
 
-def test_the_key_for_connections_is_decrypted_once_per_key_file(tmp_path):
-    """Decrypting costs bcrypt rounds: the second connection gets the key already open, and a
-    new key written over the old one is read anew."""
+def test_the_key_is_decrypted_once_per_key_file(tmp_path, monkeypatch):
+    """Decrypting costs bcrypt rounds: jobs (the clear key for ssh-agent), connections (paramiko)
+    and later calls get the key already open, and a new key written over the old one is read
+    anew."""
+    decrypt = serialization.load_ssh_private_key
+    decrypted = []
+    monkeypatch.setattr(
+        serialization,
+        "load_ssh_private_key",
+        lambda *args: decrypted.append(args) or decrypt(*args),
+    )
     public_path = ensure_keypair(tmp_path, "instance-secret")
     first = ssh_client_key(tmp_path, "instance-secret")
     assert first.get_base64() == public_path.read_text().split()[1]
-    assert ssh_client_key(tmp_path, "instance-secret") is first
+    assert ssh_client_key(tmp_path, "instance-secret").get_base64() == first.get_base64()
+    assert load_private_key(tmp_path, "instance-secret") is load_private_key(
+        tmp_path, "instance-secret"
+    )
+    assert "PRIVATE KEY" in clear_key_pem(tmp_path, "instance-secret")
+    assert len(decrypted) == 1
     for path in key_paths(tmp_path):
         path.unlink()
     renewed = ensure_keypair(tmp_path, "instance-secret")
@@ -119,3 +133,4 @@ def test_the_key_for_connections_is_decrypted_once_per_key_file(tmp_path):
     os.utime(private_path, ns=(later, later))
     second = ssh_client_key(tmp_path, "instance-secret")
     assert second.get_base64() == renewed.read_text().split()[1] != first.get_base64()
+    assert len(decrypted) == 2
