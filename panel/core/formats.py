@@ -9,7 +9,7 @@ from functools import cache
 from babel import Locale
 from babel.numbers import NumberPattern, format_currency, parse_pattern
 from babel.numbers import format_decimal as babel_decimal
-from flask_babel import format_date, format_time, get_locale, to_user_timezone
+from flask_babel import format_date, get_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
 
 BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
@@ -25,7 +25,7 @@ def format_moment(moment: datetime, seconds: bool = False) -> str:
     What Flask-Babel's format_date and format_time make of it, with the locale's patterns
     applied directly: lists show a moment on every row, and the two formatters looked the
     locale, its formats and the time zone up again for each."""
-    locale = _locale()
+    locale = page_locale()
     moment = to_user_timezone(moment)
     clock = locale.time_formats["medium" if seconds else "short"]
     return (
@@ -34,8 +34,10 @@ def format_moment(moment: datetime, seconds: bool = False) -> str:
 
 
 def format_clock(moment: datetime) -> str:
-    """The time of day of a moment in the person's time zone, as "14:03" (en: "2:03 PM")."""
-    return format_time(moment, "short")
+    """The time of day of a moment in the person's time zone, as "14:03" (en: "2:03 PM"),
+    with the locale's pattern applied directly, as in format_moment."""
+    locale = page_locale()
+    return locale.time_formats["short"].apply(to_user_timezone(moment), locale)
 
 
 def format_day(day: date | datetime, style: str = "long") -> str:
@@ -53,10 +55,10 @@ def format_number(value: Decimal | float | int, decimals: int | None = None) -> 
     (rounded half even), else they are kept as they are."""
     if decimals is None:
         return babel_decimal(
-            Decimal(value).normalize(), locale=_locale(), decimal_quantization=False
+            Decimal(value).normalize(), locale=page_locale(), decimal_quantization=False
         )
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return babel_decimal(value, _pattern(pattern), locale=_locale())
+    return babel_decimal(value, number_pattern(pattern), locale=page_locale())
 
 
 def rounded(value: Decimal | float | int) -> Decimal:
@@ -77,13 +79,18 @@ def format_rounded(value: Decimal | float | int) -> str:
 def format_price(value: Decimal, exact: bool = False) -> str:
     """A price in euros: "45,93 €"; rounded as `rounded`, or EXACT with every digit kept."""
     value = Decimal(value) if exact else rounded(value)
-    return format_currency(value.normalize(), "EUR", locale=_locale(), decimal_quantization=False)
+    return format_currency(
+        value.normalize(), "EUR", locale=page_locale(), decimal_quantization=False
+    )
 
 
 def format_signed(value: Decimal) -> str:
     """An exact difference with its sign: "+0,004" or "-0,0031"."""
     return babel_decimal(
-        value, _pattern("+#,##0.0#####;-#,##0.0#####"), locale=_locale(), decimal_quantization=False
+        value,
+        number_pattern("+#,##0.0#####;-#,##0.0#####"),
+        locale=page_locale(),
+        decimal_quantization=False,
     )
 
 
@@ -96,16 +103,17 @@ def format_size(size: int | float | Decimal | None) -> str:
     while abs(value) >= KIBI and unit < len(BINARY_UNITS) - 1:
         value /= KIBI
         unit += 1
-    return f"{babel_decimal(value, _pattern('#,##0.#'), locale=_locale())} {BINARY_UNITS[unit]}"
+    shown = babel_decimal(value, number_pattern("#,##0.#"), locale=page_locale())
+    return f"{shown} {BINARY_UNITS[unit]}"
 
 
-def _locale() -> Locale:
+def page_locale() -> Locale:
     """The page's locale as Babel's object: a locale's name would be parsed again by every
     formatter."""
     return get_locale() or ENGLISH
 
 
 @cache
-def _pattern(pattern: str) -> NumberPattern:
+def number_pattern(pattern: str) -> NumberPattern:
     """A number pattern, parsed once (Babel parses a pattern given as text on every call)."""
     return parse_pattern(pattern)

@@ -279,21 +279,16 @@ def live_rates(webspace_name: str) -> dict[str, float]:
     return rates
 
 
-def disk_in_use(webspace_ids: list[int]) -> Decimal | None:
-    """Bytes the webspaces held at their latest measurement; None before any."""
-    latest = (
-        select(UsageRecord.webspace_id, func.max(UsageRecord.period_start).label("start"))
-        .where(UsageRecord.webspace_id.in_(webspace_ids), UsageRecord.metric == "disk")
-        .group_by(UsageRecord.webspace_id)
-        .subquery()
+def latest_disk_bytes():
+    """A column: the bytes the webspace of the row held at its latest measurement (NULL before
+    any)."""
+    # Its newest disk row, found backwards along the (webspace, period) index: grouping all of
+    # a webspace's rows first read a month of them per webspace.
+    return (
+        select(UsageRecord.raw_end)
+        .where(UsageRecord.webspace_id == Webspace.id, UsageRecord.metric == "disk")
+        .order_by(UsageRecord.period_start.desc())
+        .limit(1)
+        .correlate(Webspace)
+        .scalar_subquery()
     )
-    found = db.session.execute(
-        select(func.count(), func.sum(UsageRecord.raw_end))
-        .join(
-            latest,
-            (UsageRecord.webspace_id == latest.c.webspace_id)
-            & (UsageRecord.period_start == latest.c.start),
-        )
-        .where(UsageRecord.metric == "disk")
-    ).one()
-    return Decimal(found[1]) if found[0] else None

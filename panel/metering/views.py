@@ -124,11 +124,12 @@ def disk_card(user, **given) -> dict | None:
     if user.role not in (Role.MEMBER, Role.RESELLER) or user.member_id is None:
         return None
     held = db.session.execute(
-        select(Webspace.id, Webspace.quota_mib).where(
+        select(Webspace.quota_mib, usage.latest_disk_bytes()).where(
             Webspace.member_id == user.member_id, Webspace.state != State.DELETED
         )
     ).all()
     if not held:
         return None
-    used = usage.disk_in_use([ident for ident, _quota in held])
-    return {"used_bytes": used, "quota_bytes": sum(quota for _ident, quota in held) * 2**20}
+    measured = [used for _quota, used in held if used is not None]
+    used = sum(measured) if measured else None
+    return {"used_bytes": used, "quota_bytes": sum(quota for quota, _used in held) * 2**20}

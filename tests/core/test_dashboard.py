@@ -129,6 +129,8 @@ def test_a_member_sees_what_they_have_each_linking_to_its_page(login_as, make_ho
     hour = utcnow().replace(minute=0, second=0, microsecond=0)
     ledger_row(webspace, "disk", 2**30, hour - timedelta(hours=2))
     ledger_row(webspace, "disk", 3 * 2**29, hour - timedelta(hours=1))
+    # Newer, but of a deleted webspace: neither its own nor the other webspace's latest.
+    ledger_row(gone, "disk", 2**31, hour)
     with acting("cli"):
         period = open_period("2026-01", vat_percent="19")
     for number, state, collected in (

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 
 from panel.accounts.operations import create_api_token
 from panel.core.audit import acting
-from panel.core.formats import format_moment
+from panel.core.formats import format_clock, format_moment
 from panel.extensions import db
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "panel" / "templates"
@@ -52,7 +52,9 @@ def test_moments_are_shown_in_the_locale_and_the_panels_time_zone(app, locale, e
 
 @pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC"])
 @pytest.mark.parametrize("locale", ["de", "en"])
-def test_a_moment_reads_as_flask_babels_formatters_make_it(app, monkeypatch, zone, locale):
+def test_a_moment_and_its_time_of_day_read_as_flask_babels_formatters_make_them(
+    app, monkeypatch, zone, locale
+):
     # Around both of 2026's clock changes in Europe and in the USA, and across midnight.
     monkeypatch.setattr(flask_babel, "get_timezone", lambda: pytz.timezone(zone))
     moments = [
@@ -66,6 +68,7 @@ def test_a_moment_reads_as_flask_babels_formatters_make_it(app, monkeypatch, zon
                 clock = flask_babel.format_time(moment, "medium" if seconds else "short")
                 expected = f"{flask_babel.format_date(moment, 'long')}, {clock}"
                 assert format_moment(moment, seconds) == expected
+            assert format_clock(moment) == flask_babel.format_time(moment, "short")
 
 
 @pytest.mark.parametrize(
