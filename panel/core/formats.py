@@ -25,7 +25,7 @@ def format_moment(moment: datetime, seconds: bool = False) -> str:
     What Flask-Babel's format_date and format_time make of it, with the locale's patterns
     applied directly: lists show a moment on every row, and the two formatters looked the
     locale, its formats and the time zone up again for each."""
-    locale = page_locale()
+    locale = _locale()
     moment = to_user_timezone(moment)
     clock = locale.time_formats["medium" if seconds else "short"]
     return (
@@ -36,7 +36,7 @@ def format_moment(moment: datetime, seconds: bool = False) -> str:
 def format_clock(moment: datetime) -> str:
     """The time of day of a moment in the person's time zone, as "14:03" (en: "2:03 PM"),
     with the locale's pattern applied directly, as in format_moment."""
-    locale = page_locale()
+    locale = _locale()
     return locale.time_formats["short"].apply(to_user_timezone(moment), locale)
 
 
@@ -55,10 +55,10 @@ def format_number(value: Decimal | float | int, decimals: int | None = None) -> 
     (rounded half even), else they are kept as they are."""
     if decimals is None:
         return babel_decimal(
-            Decimal(value).normalize(), locale=page_locale(), decimal_quantization=False
+            Decimal(value).normalize(), locale=_locale(), decimal_quantization=False
         )
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return babel_decimal(value, number_pattern(pattern), locale=page_locale())
+    return babel_decimal(value, _pattern(pattern), locale=_locale())
 
 
 def rounded(value: Decimal | float | int) -> Decimal:
@@ -79,18 +79,13 @@ def format_rounded(value: Decimal | float | int) -> str:
 def format_price(value: Decimal, exact: bool = False) -> str:
     """A price in euros: "45,93 €"; rounded as `rounded`, or EXACT with every digit kept."""
     value = Decimal(value) if exact else rounded(value)
-    return format_currency(
-        value.normalize(), "EUR", locale=page_locale(), decimal_quantization=False
-    )
+    return format_currency(value.normalize(), "EUR", locale=_locale(), decimal_quantization=False)
 
 
 def format_signed(value: Decimal) -> str:
     """An exact difference with its sign: "+0,004" or "-0,0031"."""
     return babel_decimal(
-        value,
-        number_pattern("+#,##0.0#####;-#,##0.0#####"),
-        locale=page_locale(),
-        decimal_quantization=False,
+        value, _pattern("+#,##0.0#####;-#,##0.0#####"), locale=_locale(), decimal_quantization=False
     )
 
 
@@ -103,17 +98,16 @@ def format_size(size: int | float | Decimal | None) -> str:
     while abs(value) >= KIBI and unit < len(BINARY_UNITS) - 1:
         value /= KIBI
         unit += 1
-    shown = babel_decimal(value, number_pattern("#,##0.#"), locale=page_locale())
-    return f"{shown} {BINARY_UNITS[unit]}"
+    return f"{babel_decimal(value, _pattern('#,##0.#'), locale=_locale())} {BINARY_UNITS[unit]}"
 
 
-def page_locale() -> Locale:
+def _locale() -> Locale:
     """The page's locale as Babel's object: a locale's name would be parsed again by every
     formatter."""
     return get_locale() or ENGLISH
 
 
 @cache
-def number_pattern(pattern: str) -> NumberPattern:
+def _pattern(pattern: str) -> NumberPattern:
     """A number pattern, parsed once (Babel parses a pattern given as text on every call)."""
     return parse_pattern(pattern)
