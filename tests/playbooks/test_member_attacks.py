@@ -4,8 +4,9 @@ requested over HTTP; webspace vic00 is the victim, whose wp-config.php holds a d
 
 The attacks: links to /etc, /root and the victim's files as a document root (a new site, and
 htdocs replaced before a certificate renewal), as files nginx would serve and as .well-known;
-hard links to others' files; links and files planted in /tmp and /dev/shm; a site's code
-filling its temporary folders (memory); reading others' processes; a fork bomb; namespaces;
+hard links to others' files; links and files planted in a shared folder (/run/lock); a
+login's temporary folders read by another's; a site's code filling its temporary folders
+(memory); reading others' processes; a fork bomb; namespaces;
 scheduled commands; binding a service's port while it restarts; links in root's folders (log,
 ACME, archive) and what logrotate does; links and hard links planted before an archive, restored
 and purged. Each job either fails with its reason in words or succeeds, and the would-be targets
@@ -21,6 +22,7 @@ import tarfile
 import time
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +52,7 @@ pytestmark = pytest.mark.testbed
 
 MAL, VIC = "mal00", "vic00"
 EVE, SAM = f"{MAL}-eve", f"{MAL}-sam"
+VERA = f"{VIC}-vera"  # the victim's login, while a test needs it
 HOME = "/home/webspaces"
 SITE, SECURE, VICTIM_SITE = "mallory.test", "secure.mallory.test", "victim.test"
 MAL_HOME, VIC_HOME = f"{HOME}/{MAL}", f"{HOME}/{VIC}"
@@ -132,6 +135,13 @@ WATCHED = (
 # Changed by the jobs themselves when logins are locked out or removed: checked for owner and
 # mode only where those jobs run.
 ACCOUNTS = ("/etc/passwd", "/etc/shadow")
+# The logins' own temporary folders (roles/webspace's webspace_login_tmp_dirs), by the folder
+# they stand in for in the logins' sessions.
+LOGIN_TMP = {
+    "/tmp": "/home/webspaces/.login-tmp/tmp",
+    "/var/tmp": "/home/webspaces/.login-tmp/var-tmp",
+    "/dev/shm": "/home/webspaces/.login-tmp/shm",
+}
 LINK_REFUSED = "The panel follows no symbolic link in a webspace and changed nothing there"
 
 
@@ -275,6 +285,19 @@ def bed(tmp_path_factory) -> Iterator[Bed]:
         yield bed
 
 
+@contextmanager
+def victim_login(bed: Bed, chroot: bool) -> Iterator[str]:
+    """VERA, a login of the victim's webspace, while the block runs."""
+    bed.play("sftp-user.yml", **login_vars(bed, VERA, chroot=chroot, webspace_name=VIC))
+    try:
+        yield VERA
+    finally:
+        bed.play(
+            "sftp-user.yml",
+            **login_vars(bed, VERA, chroot=chroot, webspace_name=VIC, sftp_user_state="absent"),
+        )
+
+
 def assert_not_served(response, *secrets: str) -> None:
     assert response.status in (403, 404), response
     for secret in secrets:
@@ -331,12 +354,13 @@ def test_hard_links_to_another_owner_s_file_are_refused(bed):
     assert bed.get(SITE, "/index-twice.html").status == 200
 
 
-@pytest.mark.parametrize("folder", ["/tmp", "/dev/shm"])
-def test_what_a_member_plants_in_shared_folders_catches_nobody(bed, folder):
-    """The logins' /tmp and every webspace's /dev/shm are shared, world-writable and sticky: a
-    link planted there under a name the victim writes to leads nowhere, and a file planted
-    there (writable by all) takes none of the victim's writes. The kernel's protections, which
-    the host's setup requires (roles/base's links.yml)."""
+def test_what_a_member_plants_in_shared_folders_catches_nobody(bed):
+    """/run/lock is shared, world-writable and sticky (the temporary folders are each login's
+    own, see below): a link planted there under a name the victim writes to leads nowhere, and a
+    file planted there (writable by all) takes none of the victim's writes. The kernel's
+    protections, which the host's setup requires (roles/base's links.yml)."""
+    folder = "/run/lock"
+    assert bed.ok(f"stat -c %a {folder}") == "1777\n"
     link, trap = f"{folder}/notes.txt", f"{folder}/report.txt"
     before = bed.fingerprint()
     status, output = bed.as_eve(
@@ -351,6 +375,48 @@ def test_what_a_member_plants_in_shared_folders_catches_nobody(bed, folder):
         assert SECRET not in bed.as_eve(f"cat {trap}")[1]
     finally:
         bed.as_eve(f"rm -f {link} {trap}")
+
+
+def test_a_login_s_temporary_folders_are_its_own(bed):
+    """Each SFTP/SSH login has /tmp, /var/tmp and /dev/shm of its own, kept from one of its
+    sessions to the next, on disk in its webspace's quota: what the victim's login leaves there
+    readable (a database dump), the attacker's login neither lists nor reads, and a link the
+    attacker plants there under a name the victim writes to is not where the victim writes."""
+    with victim_login(bed, chroot=False) as vera:
+        leave = " && ".join(
+            f"echo {SECRET} > {folder}/dump.sql && chmod 644 {folder}/dump.sql"
+            for folder in LOGIN_TMP
+        )
+        with bed.login(vera) as client:
+            assert ssh_run(client, leave) == (0, "")
+        plant = " && ".join(
+            f"ln -s {VICTIM_HTDOCS}/index.html {folder}/notes.txt" for folder in LOGIN_TMP
+        )
+        assert bed.as_eve(plant) == (0, "")
+        before = bed.fingerprint()
+        with bed.login(vera) as client:
+            for folder in LOGIN_TMP:
+                assert ssh_run(client, f"cat {folder}/dump.sql") == (0, f"{SECRET}\n")
+                assert ssh_run(client, f"echo {SECRET} >> {folder}/notes.txt") == (0, "")
+        assert bed.fingerprint() == before
+
+        for folder, parent in LOGIN_TMP.items():
+            status, listed = bed.as_eve(f"ls -A {folder}")
+            assert status == 0 and "dump.sql" not in listed and "notes.txt" in listed, listed
+            status, output = bed.as_eve(f"cat {folder}/dump.sql")
+            assert status != 0 and "No such file" in output and SECRET not in output, output
+            # Not in the host's shared folder either, but in the login's own, the victim's.
+            assert bed.sh(f"test -e {folder}/dump.sql")[0] != 0
+            mine = f"{parent}/{vera}/dump.sql"
+            assert bed.ok(f"stat -c '%U %a' {mine}").split() == [VIC, "644"]
+            assert bed.ok(f"stat -c '%U %a' {parent}").split() == ["root", "0"]
+            status, output = bed.as_eve(f"ls {parent} {parent}/{vera}")
+            assert status != 0 and "Permission denied" in output and SECRET not in output
+        assert bed.php("ls -A /tmp /var/tmp /dev/shm").count("dump.sql") == 0
+    # Removing a login removes its folders and what lies in them.
+    for parent in LOGIN_TMP.values():
+        assert bed.sh(f"test -e {parent}/{VERA}")[0] != 0
+        assert bed.sh(f"test -d {parent}/{EVE}")[0] == 0
 
 
 @pytest.mark.parametrize("folder", ["/tmp", "/var/tmp", "/dev/shm"])
@@ -374,19 +440,12 @@ def test_a_site_s_code_fills_no_shared_memory(bed, folder):
 def test_a_member_reads_no_other_member_s_keys(bed):
     """A login's keys are readable by its webspace's logins only (sshd reads them as the user):
     their comments name people."""
-    vera = f"{VIC}-vera"
-    bed.play("sftp-user.yml", **login_vars(bed, vera, chroot=True, webspace_name=VIC))
-    try:
+    with victim_login(bed, chroot=True) as vera:
         bed.login(vera).close()
         status, output = bed.as_eve(f"cat /etc/ssh/webspace-keys/{vera}")
         assert status != 0 and "Permission denied" in output, output
         assert f"{vera}@laptop" not in output
         assert bed.as_eve(f"cat /etc/ssh/webspace-keys/{EVE}")[0] == 0
-    finally:
-        bed.play(
-            "sftp-user.yml",
-            **login_vars(bed, vera, chroot=True, webspace_name=VIC, sftp_user_state="absent"),
-        )
 
 
 def test_a_member_sees_no_other_users_processes(bed):
@@ -847,6 +906,8 @@ def test_archive_and_restore_keep_planted_links_as_links(bed):
 
 
 def test_purge_follows_no_link_and_removes_the_logins(bed):
+    plant = f"ln -s /etc /tmp/etc && ln -s {VIC_HOME} /var/tmp/victim && ln -s /root /dev/shm/root"
+    assert bed.as_eve(plant) == (0, "")
     before = bed.fingerprint(accounts=False)
     bed.play("webspace.yml", **webspace(MAL, "archived"))
     bed.play("webspace.yml", **webspace(MAL, "purged"))
@@ -858,6 +919,8 @@ def test_purge_follows_no_link_and_removes_the_logins(bed):
     assert bed.ok(f"stat -c '%U %G %a' /var/log/webspaces/{VIC}") == "root adm 750\n"
     assert bed.ok(f"getent passwd | grep '^{MAL}' || true") == ""
     assert bed.ok(f"ls /etc/ssh/webspace-keys | grep '^{MAL}' || true") == ""
+    for parent in LOGIN_TMP.values():
+        assert bed.ok(f"ls {parent} | grep '^{MAL}' || true") == "", parent
     assert bed.sh(f"test -e {MAL_HOME}")[0] != 0
     assert SECRET in bed.ok(f"cat {VICTIM_CONFIG}")
     bed.again_unchanged("webspace.yml", **webspace(MAL, "purged"))
