@@ -50,6 +50,10 @@ GZIP_LEVEL = 6
 GZIP_HEAD = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 LAST_BLOCK = b"\x03\x00"
 WEBSPACE_NAME = re.compile(r"[a-z]{3}[0-9]{2}")
+# Below the home root: the SFTP/SSH logins' own /tmp, /var/tmp and /dev/shm, a folder named
+# <webspace>-<login> in each of its folders (roles/webspace's webspace_login_tmp_root). They
+# last from one session to the next, so they count as the webspace's disk space.
+LOGIN_TMP = ".login-tmp"
 STATE_VERSION = 1
 READ_CHUNK = 1 << 20
 SUBPROCESS_TIMEOUT = 60
@@ -287,6 +291,24 @@ def disk_usage(home: Path, stopping: threading.Event | None = None) -> int:
         for descriptor, _ in frames:
             os.close(descriptor)
     return total
+
+
+def login_folders(home_root: Path) -> dict[str, list[Path]]:
+    """The logins' temporary folders (LOGIN_TMP) by webspace. Their parents are root's, so
+    nothing here is a member's to swap; what lies inside is walked as a home is."""
+    found: dict[str, list[Path]] = {}
+    try:
+        with os.scandir(home_root / LOGIN_TMP) as kinds:
+            parents = [Path(kind.path) for kind in kinds if kind.is_dir(follow_symlinks=False)]
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    for parent in parents:
+        with os.scandir(parent) as entries:
+            for item in entries:
+                webspace, dash, _ = item.name.partition("-")
+                if dash and WEBSPACE_NAME.fullmatch(webspace):
+                    found.setdefault(webspace, []).append(Path(item.path))
+    return found
 
 
 def _list_folder(folder: int, device: int, seen: set) -> tuple[int, list[str]]:
@@ -598,8 +620,13 @@ class Agent:
         return problems
 
     def collect_disk(self) -> list[str]:
+        logins = login_folders(self.home_root)
         disk = {
-            name: disk_usage(self.home_root / name, self._stopping) for name in self.webspaces()
+            name: sum(
+                disk_usage(folder, self._stopping)
+                for folder in [self.home_root / name, *logins.get(name, [])]
+            )
+            for name in self.webspaces()
         }
         self._publish("disk", disk)
         return []

@@ -360,6 +360,31 @@ def test_disk_usage_counts_each_inode_once_and_follows_no_link(host, tmp_path):
     assert value(scrape(agent), DISK, webspace=A) == before == du(home)
 
 
+def test_the_logins_temporary_folders_count_as_their_webspace_s(host):
+    """Each SFTP/SSH login's own /tmp, /var/tmp and /dev/shm (roles/webspace's
+    webspace_login_tmp_root) last from one of its sessions to the next: what lies there counts
+    as its webspace's disk space, and only as its."""
+    logins = host.homes / ".login-tmp"
+    folders = {
+        A: [logins / kind / f"{A}-eve" for kind in ("tmp", "var-tmp", "shm")]
+        + [logins / "tmp" / f"{A}-sam"],
+        B: [logins / "var-tmp" / f"{B}-vera"],
+    }
+    for name, own in folders.items():
+        (host.homes / name).mkdir()
+        (host.homes / name / "index.html").write_bytes(b"x" * 5000)
+        for number, folder in enumerate(own, start=1):
+            folder.mkdir(parents=True)
+            (folder / "dump.sql").write_bytes(os.urandom(number * 64 * 1024))
+    agent = host.agent()
+    agent.run_pass("disk")
+    samples = scrape(agent)
+    for name, own in folders.items():
+        expected = du(host.homes / name) + sum(du(folder) for folder in own)
+        assert value(samples, DISK, webspace=name) == expected > du(host.homes / name)
+    assert agent.webspaces() == [A, B]
+
+
 def test_files_vanishing_during_the_walk_do_not_fail_it(host, monkeypatch):
     home = host.homes / A
     gone_folder = home / "gone-folder"

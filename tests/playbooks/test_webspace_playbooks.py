@@ -124,6 +124,7 @@ MODULE_LOADED = (
     "<?php echo extension_loaded('apcu') && extension_loaded('pdo_sqlite') ? 'loaded' : 'missing';"
 )
 HOST_STAMP = "/etc/webspaces/host-setup"
+PAM_SESSION = "/etc/pam.d/common-session"
 PHP_UNIT_FILE = "/etc/systemd/system/webspace-php@.service"
 # Debian's apt sources, put aside while the host takes its packages from the testbed's repository.
 APT_KEPT = "/root/apt-sources-kept"
@@ -600,6 +601,31 @@ def test_a_new_definition_of_the_php_service_restarts_every_webspace_s_php(bed):
     answers = [bed.get(site, "/whoami.php").body for site in (SITE_A, SITE_B)]
     bed.ok(f"rm {htdocs(B, SITE_B)}/whoami.php")
     assert answers == [A, B]
+
+
+def test_pam_files_changed_by_hand_fail_the_host_setup_with_the_reason(bed):
+    """pam-auth-update leaves PAM's common files alone where they were changed by hand, and
+    says so with success: the host's setup fails with the reason instead of leaving the
+    logins in the host's shared /tmp, and passes once the files are pam-auth-update's again."""
+    bed.play("webspace.yml", **webspace(A, "active"))
+    kept = bed.ok(f"cat {PAM_SESSION}")
+    assert "pam_namespace.so" in kept
+    bed.ok(f"cp -p {PAM_SESSION} /root/common-session.kept")
+    # An admin's own line in the block pam-auth-update manages, and the panel's lines gone.
+    bed.ok(
+        "sed -i -e '/pam_succeed_if.so quiet user notingroup/,+1d'"
+        r" -e '/^# here are the per-package modules/a session\toptional\tpam_motd.so'"
+        f" {PAM_SESSION}"
+    )
+    bed.ok(f"rm {HOST_STAMP}")
+    refused = bed.play("webspace.yml", expect="failed", **webspace(A, "active"))
+    assert "(changed by hand?)" in " ".join(failure_messages(refused)), describe(refused)
+    assert "pam_namespace.so" not in bed.ok(f"cat {PAM_SESSION}")
+
+    bed.ok(f"mv /root/common-session.kept {PAM_SESSION}")
+    bed.ok(f"rm -f {HOST_STAMP}")
+    bed.play("webspace.yml", **webspace(A, "active"))
+    assert bed.ok(f"cat {PAM_SESSION}") == kept
 
 
 def wordpress_tar(folder: Path) -> bytes:
