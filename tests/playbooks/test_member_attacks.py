@@ -5,8 +5,8 @@ requested over HTTP; webspace vic00 is the victim, whose wp-config.php holds a d
 The attacks: links to /etc, /root and the victim's files as a document root (a new site, and
 htdocs replaced before a certificate renewal), as files nginx would serve and as .well-known;
 hard links to others' files; links and files planted in a shared folder (/run/lock); a
-login's temporary folders read by another's; a site's code filling its temporary folders
-(memory); reading others' processes; a fork bomb; namespaces;
+login's temporary folders read by another's; a service manager of the webspace's uid; a site's
+code filling its temporary folders (memory); reading others' processes; a fork bomb; namespaces;
 scheduled commands; binding a service's port while it restarts; links in root's folders (log,
 ACME, archive) and what logrotate does; links and hard links planted before an archive, restored
 and purged. Each job either fails with its reason in words or succeeds, and the would-be targets
@@ -418,6 +418,26 @@ def test_a_login_s_temporary_folders_are_its_own(bed):
     for parent in LOGIN_TMP.values():
         assert bed.sh(f"test -e {parent}/{VERA}")[0] != 0
         assert bed.sh(f"test -d {parent}/{EVE}")[0] == 0
+
+
+def test_a_webspace_s_uid_gets_no_service_manager(bed):
+    """Where libpam-systemd is installed, logind starts user@<uid>.service for a login's session
+    (the testbed's image has none, so root starts it here as logind would): its services would
+    run outside the login's own temporary folders and its webspace's process limit. A webspace's
+    uid gets none; root's is let through (here it then stops for want of a logind session)."""
+    uid = bed.ok(f"id -u {MAL}").strip()
+    manager = f"user@{uid}.service"
+    started = "systemctl show --property=ExecMainStartTimestampMonotonic --value"
+    try:
+        bed.ok(f"systemctl start {manager}")
+        assert bed.ok(f"systemctl is-active {manager} || true") == "inactive\n"
+        assert bed.ok(f"{started} {manager}") == "0\n"
+        assert "Skipped due to 'exec-condition'" in bed.ok(f"journalctl -u {manager} --no-pager")
+        assert bed.sh(f"pgrep -u {MAL} -x systemd")[0] == 1
+        bed.sh("systemctl start user@0.service")
+        assert bed.ok(f"{started} user@0.service") != "0\n"
+    finally:
+        bed.sh(f"systemctl stop user@0.service {manager}; systemctl reset-failed user@0.service")
 
 
 @pytest.mark.parametrize("folder", ["/tmp", "/var/tmp", "/dev/shm"])
