@@ -381,7 +381,9 @@ def test_a_login_s_temporary_folders_are_its_own(bed):
     """Each SFTP/SSH login has /tmp, /var/tmp and /dev/shm of its own, kept from one of its
     sessions to the next, on disk in its webspace's quota: what the victim's login leaves there
     readable (a database dump), the attacker's login neither lists nor reads, and a link the
-    attacker plants there under a name the victim writes to is not where the victim writes."""
+    attacker plants there under a name the victim writes to is not where the victim writes.
+    Removing a login removes its folders, following none of the links planted there."""
+    untouched = bed.fingerprint(accounts=False)
     with victim_login(bed, chroot=False) as vera:
         leave = " && ".join(
             f"echo {SECRET} > {folder}/dump.sql && chmod 644 {folder}/dump.sql"
@@ -414,7 +416,18 @@ def test_a_login_s_temporary_folders_are_its_own(bed):
             assert status != 0 and "Permission denied" in output and SECRET not in output
         status, listed = bed.php("ls -A /tmp /var/tmp /dev/shm")
         assert status == 0 and "dump.sql" not in listed, listed
-    # Removing a login removes its folders and what lies in them.
+        plant = " && ".join(
+            f"ln -s /etc {folder}/etc && ln -s /root {folder}/root"
+            f" && ln -s {VIC_HOME} {folder}/home && ln {folder}/dump.sql {folder}/dump-hard"
+            for folder in LOGIN_TMP
+        )
+        with bed.login(vera) as client:
+            assert ssh_run(client, plant) == (0, "")
+            # Each folder is a mount of its own in the session: no hard link into the home.
+            status, output = ssh_run(client, f"ln {VICTIM_CONFIG} /tmp/config-hard")
+            assert status != 0 and "Invalid cross-device link" in output, output
+    # Removing a login removes its folders and what lies in them, and nothing they lead to.
+    assert bed.fingerprint(accounts=False) == untouched
     for parent in LOGIN_TMP.values():
         assert bed.sh(f"test -e {parent}/{VERA}")[0] != 0
         assert bed.sh(f"test -d {parent}/{EVE}")[0] == 0
