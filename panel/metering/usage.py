@@ -138,6 +138,8 @@ def fleet_totals(start: datetime, end: datetime) -> dict[str, Decimal]:
 def resource_totals(column, ids: list[int], start: datetime) -> dict[int, dict[str, Decimal]]:
     """Usage per metric since then of each webspace or server (COLUMN: the ledger's id column
     of the kind)."""
+    if not ids:
+        return {}
     rows = db.session.execute(
         select(column, UsageRecord.metric, func.sum(UsageRecord.quantity))
         .where(column.in_(ids), UsageRecord.period_start >= start)

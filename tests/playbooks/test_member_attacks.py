@@ -5,8 +5,9 @@ requested over HTTP; webspace vic00 is the victim, whose wp-config.php holds a d
 The attacks: links to /etc, /root and the victim's files as a document root (a new site, and
 htdocs replaced before a certificate renewal), as files nginx would serve and as .well-known;
 hard links to others' files; links and files planted in a shared folder (/run/lock); a
-login's temporary folders read by another's; a service manager of the webspace's uid; a site's
-code filling its temporary folders (memory); reading others' processes; a fork bomb; namespaces;
+login's temporary folders read by another's; a service manager of the webspace's uid; a
+login's processes outside its webspace's slice (unmetered); a site's code filling its temporary
+folders (memory); reading others' processes; a fork bomb; namespaces;
 scheduled commands; binding a service's port while it restarts; links in root's folders (log,
 ACME, archive) and what logrotate does; links and hard links planted before an archive, restored
 and purged. Each job either fails with its reason in words or succeeds, and the would-be targets
@@ -17,6 +18,7 @@ archived.
 The tests run in file order on shared state."""
 
 import io
+import re
 import shlex
 import tarfile
 import time
@@ -451,6 +453,93 @@ def test_a_webspace_s_uid_gets_no_service_manager(bed):
         assert bed.ok(f"{started} user@0.service") != "0\n"
     finally:
         bed.sh(f"systemctl stop user@0.service {manager}; systemctl reset-failed user@0.service")
+
+
+def login_scope(webspace: str) -> str:
+    """The line of /proc/<pid>/cgroup of a process in a session of one of WEBSPACE's logins."""
+    return rf"/webspace\.slice/webspace-{webspace}\.slice/webspace-login-{webspace}-\d+\.scope$"
+
+
+def slice_cpu_usec(bed: Bed, webspace: str) -> int:
+    """The CPU time of WEBSPACE's slice, as the metering agent reads it (cgroup v2)."""
+    path = f"webspace.slice/webspace-{webspace}.slice/cpu.stat"
+    found = bed.ok(f"cat /sys/fs/cgroup/unified/{path} 2>/dev/null || cat /sys/fs/cgroup/{path}")
+    return int(re.search(r"^usage_usec (\d+)$", found, re.M)[1])
+
+
+def login_scopes(bed: Bed, login: str) -> list[str]:
+    """The scopes of LOGIN's open sessions (their descriptions name the login)."""
+    units = bed.ok("systemctl list-units --plain --no-legend 'webspace-login-*.scope'")
+    return [line.split()[0] for line in units.splitlines() if f" login {login} of " in line]
+
+
+def test_a_login_s_processes_are_its_webspace_s(bed):
+    """What an SFTP/SSH login runs is in its webspace's slice, as its PHP is, in a scope of its
+    own per session: its CPU is metered to the webspace (the agent reads the slice), where a
+    member's build or a program left running over SSH would otherwise be metered to nobody, and
+    the slice's limits hold for it. A jailed SFTP login's session too; another webspace's login
+    is in that webspace's slice; root's sessions are in none. A session's scope ends with it."""
+    status, cgroup = bed.as_eve("cat /proc/self/cgroup")
+    assert status == 0 and re.search(login_scope(MAL), cgroup, re.M), cgroup
+    before = slice_cpu_usec(bed, MAL)
+    # A second of CPU, however loaded the machine is.
+    burn = "python3 -c 'import time\nwhile time.process_time() < 1: pass'"
+    assert bed.as_eve(burn) == (0, "")
+    assert slice_cpu_usec(bed, MAL) - before >= 1_000_000
+
+    with bed.login(SAM) as client, client.open_sftp() as sftp:
+        assert "domains" in sftp.listdir("/")
+        [scope] = login_scopes(bed, SAM)
+        group = bed.ok(f"systemctl show --property=ControlGroup --value {scope}").strip()
+        assert re.search(login_scope(MAL), group), group
+        procs = f"{group}/cgroup.procs"
+        pids = bed.ok(f"cat /sys/fs/cgroup/unified{procs} 2>/dev/null || cat /sys/fs/cgroup{procs}")
+        commands = bed.ok(f"for p in {' '.join(pids.split())}; do cat /proc/$p/cmdline; echo; done")
+        assert f"{SAM}@internal-sftp" in commands.replace("\0", " "), commands
+    poll(lambda: not login_scopes(bed, SAM), 20, "the ended session's scope stays")
+
+    with victim_login(bed, chroot=False) as vera, bed.login(vera) as client:
+        status, cgroup = ssh_run(client, "cat /proc/self/cgroup")
+        assert status == 0 and re.search(login_scope(VIC), cgroup, re.M), cgroup
+        assert f"webspace-{MAL}.slice" not in cgroup
+    assert "webspace" not in bed.ok("cat /proc/self/cgroup")
+
+
+def logged_in_as_eve(bed: Bed) -> bool:
+    """Whether EVE gets a session that runs a command (sshd ends the connection after the
+    login where PAM refuses the session)."""
+    try:
+        return bed.as_eve("echo in") == (0, "in\n")
+    except (paramiko.SSHException, EOFError, ConnectionError):
+        return False
+
+
+def test_a_login_that_cannot_join_its_webspace_s_slice_is_refused(bed):
+    """Where systemd cannot put a login's session into its webspace's slice (its bus is down
+    here), the login is refused, with the reason in the host's log: a session outside the slice
+    would be metered to nobody and held by none of its limits. Root still logs in."""
+    try:
+        bed.ok("systemctl stop dbus.socket dbus.service")
+        assert not logged_in_as_eve(bed)
+        logged = bed.ok("journalctl --identifier=webspace-login-slice --no-pager --output=cat")
+        assert f"systemd made no scope for {EVE}" in logged, logged
+        assert bed.ok("echo root") == "root\n"
+    finally:
+        bed.ok("systemctl start dbus.socket dbus.service")
+    assert logged_in_as_eve(bed)
+
+
+def test_each_webspace_s_memory_has_a_limit_of_its_own(bed):
+    """Each webspace's slice, where its PHP and its logins run, has a memory limit of a quarter
+    of the host's memory (roles/webspace's webspace_memory_max), its own and not a neighbour's.
+    Shown as systemd's setting only: the testbed's containers have no memory controller of their
+    own, so the kernel's enforcing it cannot be seen here."""
+    total = int(re.search(r"^MemTotal: +(\d+) kB$", bed.ok("cat /proc/meminfo"), re.M)[1]) * 1024
+    for webspace in (MAL, VIC):
+        limit = bed.ok(f"systemctl show --property=MemoryMax --value webspace-{webspace}.slice")
+        assert limit.strip().isdigit(), limit
+        assert abs(int(limit) - total // 4) <= 4096, (limit, total)
+    assert bed.ok("systemctl show --property=MemoryMax --value webspace.slice") == "infinity\n"
 
 
 @pytest.mark.parametrize("folder", ["/tmp", "/var/tmp", "/dev/shm"])
