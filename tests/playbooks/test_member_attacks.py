@@ -7,7 +7,7 @@ htdocs replaced before a certificate renewal), as files nginx would serve and as
 hard links to others' files; links and files planted in a shared folder (/run/lock); a
 login's temporary folders read by another's; a service manager of the webspace's uid; a
 login's processes outside its webspace's slice (unmetered); a site's code filling its temporary
-folders (memory); reading others' processes; a fork bomb; namespaces;
+folders (memory); reading others' processes; a fork bomb; namespaces; set-user-ID programs;
 scheduled commands; binding a service's port while it restarts; links in root's folders (log,
 ACME, archive) and what logrotate does; links and hard links planted before an archive, restored
 and purged. Each job either fails with its reason in words or succeeds, and the would-be targets
@@ -625,6 +625,22 @@ def test_a_site_s_code_makes_no_namespaces(bed):
         status, output = bed.php(f"unshare {kind} true")
         assert status != 0 and "Operation not permitted" in output, (kind, output)
     assert bed.php("id -un") == (0, MAL)  # and the rest goes on
+
+
+def test_a_site_s_code_gains_no_privileges(bed):
+    """A set-user-ID program run by a site's PHP runs without its owner's rights: su, passwd or
+    mount with a flaw would otherwise be a site's way to root. Here a root-owned copy of id,
+    set-user-ID: in a login's shell it does run as root (so the program works), in PHP not."""
+    program = "/usr/local/bin/panel-test-setuid-id"
+    try:
+        bed.ok(f"install -o root -g root -m 4755 /usr/bin/id {program}")
+        status, output = bed.as_eve(program)
+        assert status == 0 and "euid=0(root)" in output, output
+        status, output = bed.php(program)
+        assert status == 0 and output.startswith("uid=") and "euid" not in output, output
+        assert bed.php("grep ^NoNewPrivs: /proc/self/status") == (0, "NoNewPrivs:\t1")
+    finally:
+        bed.ok(f"rm -f {program}")
 
 
 def test_a_member_schedules_no_commands(bed):
