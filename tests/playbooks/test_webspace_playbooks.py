@@ -9,6 +9,7 @@ import base64
 import datetime
 import io
 import re
+import shlex
 import ssl
 import subprocess
 import tarfile
@@ -603,29 +604,64 @@ def test_a_new_definition_of_the_php_service_restarts_every_webspace_s_php(bed):
     assert answers == [A, B]
 
 
-def test_pam_files_changed_by_hand_fail_the_host_setup_with_the_reason(bed):
+# The panel's lines in common-session changed by hand: all gone, or the profile's earlier
+# version kept (its guard skipping one line, without the slice's line).
+HAND_CHANGES = {
+    "gone": "/pam_succeed_if.so quiet user notingroup/,+2d",
+    "earlier": "/webspace-login-slice/d; s/success=2 default=ignore/success=1 default=ignore/",
+}
+
+
+@pytest.mark.parametrize("change", sorted(HAND_CHANGES))
+def test_pam_files_changed_by_hand_fail_the_host_setup_with_the_reason(bed, change):
     """pam-auth-update leaves PAM's common files alone where they were changed by hand, and
     says so with success: the host's setup fails with the reason instead of leaving the
-    logins in the host's shared /tmp, and passes once the files are pam-auth-update's again."""
+    logins in the host's shared /tmp or outside their webspaces' slices, and passes once the
+    files are pam-auth-update's again."""
     bed.play("webspace.yml", **webspace(A, "active"))
     kept = bed.ok(f"cat {PAM_SESSION}")
-    assert "pam_namespace.so" in kept
+    assert "pam_namespace.so" in kept and "webspace-login-slice" in kept
     bed.ok(f"cp -p {PAM_SESSION} /root/common-session.kept")
-    # An admin's own line in the block pam-auth-update manages, and the panel's lines gone.
+    # An admin's own line in the block pam-auth-update manages, and the panel's lines changed.
     bed.ok(
-        "sed -i -e '/pam_succeed_if.so quiet user notingroup/,+1d'"
+        f"sed -i -e {shlex.quote(HAND_CHANGES[change])}"
         r" -e '/^# here are the per-package modules/a session\toptional\tpam_motd.so'"
         f" {PAM_SESSION}"
     )
     bed.ok(f"rm {HOST_STAMP}")
     refused = bed.play("webspace.yml", expect="failed", **webspace(A, "active"))
     assert "(changed by hand?)" in " ".join(failure_messages(refused)), describe(refused)
-    assert "pam_namespace.so" not in bed.ok(f"cat {PAM_SESSION}")
+    assert "webspace-login-slice" not in bed.ok(f"cat {PAM_SESSION}")
 
     bed.ok(f"mv /root/common-session.kept {PAM_SESSION}")
     bed.ok(f"rm -f {HOST_STAMP}")
     bed.play("webspace.yml", **webspace(A, "active"))
     assert bed.ok(f"cat {PAM_SESSION}") == kept
+
+
+def test_the_logins_join_their_slice_after_libpam_systemd_s_module(bed):
+    """Where libpam-systemd is installed (Debian's cloud images; the testbed's image has none),
+    its module puts a session into logind's scope of it: the panel's lines come after it in
+    common-session, so that the session ends in its webspace's slice. Shown with a profile like
+    libpam-systemd's (priority 0, an optional line; here under a name of its own)."""
+    name = "panel-test-systemd"
+    profile = f"/usr/share/pam-configs/{name}"
+    update = "DEBIAN_FRONTEND=noninteractive pam-auth-update --package"
+    bed.play("webspace.yml", **webspace(A, "active"))
+    try:
+        written = (
+            "Name: Register user sessions in the systemd control group hierarchy\n"
+            "Default: yes\nPriority: 0\nSession-Interactive-Only: yes\n"
+            "Session-Type: Additional\nSession:\n\toptional\tpam_systemd.so\n"
+        )
+        bed.ok(f"printf %s {shlex.quote(written)} > {profile}")
+        bed.ok(f"{update} --enable {name}")
+        lines = bed.ok(f"grep -e pam_systemd.so -e webspace-login-slice {PAM_SESSION}")
+        found = ["systemd" if "pam_systemd" in line else "slice" for line in lines.splitlines()]
+        assert found == ["systemd", "slice"], lines
+    finally:
+        bed.sh(f"{update} --remove {name}; rm -f {profile}")
+    assert "pam_systemd" not in bed.ok(f"cat {PAM_SESSION}")
 
 
 def wordpress_tar(folder: Path) -> bytes:
