@@ -22,6 +22,7 @@ from hosts_support import (
     host_named,
     new_key,
     on_host,
+    poll,
     run_playbook,
     ssh_login,
 )
@@ -159,18 +160,31 @@ class Database:
 
     def query(self, sql: str, user: str = "", password: str = "", database: str = ""):
         """Exit status and output of SQL run over TCP as USER (default: the database's user)."""
+        return self.host.sh(self.client(sql, user, password, database) + " 2>&1")
+
+    def client(self, sql: str, user: str = "", password: str = "", database: str = "") -> str:
+        """The command that runs SQL over TCP as USER (default: the database's user)."""
         user, password = user or self.name, password or self.password
         database = database or self.name
         if self.engine == "mariadb":
-            command = (
+            return (
                 f"mysql --host=127.0.0.1 --port={self.port} --user={user}"
                 f" --password={shlex.quote(password)} --batch --skip-column-names"
                 f" --database={database} --execute={shlex.quote(sql)}"
             )
+        url = f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
+        return f"psql {shlex.quote(url)} --no-psqlrc -tAq -c {shlex.quote(sql)}"
+
+    def administer(self, sql: str) -> str:
+        """The output of SQL run as the server's administrator."""
+        if self.engine == "mariadb":
+            command = f"mysql --batch --skip-column-names --execute={shlex.quote(sql)}"
         else:
-            url = f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
-            command = f"psql {shlex.quote(url)} --no-psqlrc -tAq -c {shlex.quote(sql)}"
-        return self.host.sh(command + " 2>&1")
+            command = (
+                f"runuser -u postgres -- psql --port={self.port} --no-psqlrc -tAq"
+                f" -c {shlex.quote(sql)}"
+            )
+        return self.host.out(f"cd / && {command}")
 
     def exists(self) -> bool:
         """Whether the database or its user exists, asked as the server's administrator."""
@@ -178,13 +192,21 @@ class Database:
             "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
             " UNION ALL SELECT User FROM mysql.user"
         )
-        command = f"mysql --batch --skip-column-names --execute='{names}'"
         if self.engine == "postgresql":
             names = "SELECT datname FROM pg_database UNION ALL SELECT rolname FROM pg_roles"
-            command = (
-                f"runuser -u postgres -- psql --port={self.port} --no-psqlrc -tAq -c '{names}'"
-            )
-        return self.name in self.host.out(f"cd / && {command}").split()
+        return self.name in self.administer(names).split()
+
+    def connections(self) -> int:
+        """How many connections the database's user holds."""
+        return int(self.administer(SESSIONS[self.engine].format(what="COUNT(*)", user=self.name)))
+
+    def disconnect(self) -> None:
+        """End the user's connections on the server (a client's end leaves a running query)."""
+        if self.engine == "mariadb":
+            self.administer(f"KILL USER '{self.name}'")
+        else:
+            ended = "COUNT(pg_terminate_backend(pid))"
+            self.administer(SESSIONS[self.engine].format(what=ended, user=self.name))
 
 
 def _password() -> str:
@@ -237,6 +259,48 @@ def test_database_lifecycle(host, passwords, engine):
     assert not shop.exists()
 
 
+MAX_CONNECTIONS = 10  # roles/database's database_max_connections
+# The sessions of a database's user, as the administrator sees them (the test's own names).
+SESSIONS = {
+    "mariadb": "SELECT {what} FROM information_schema.PROCESSLIST WHERE USER = '{user}'",
+    "postgresql": "SELECT {what} FROM pg_stat_activity WHERE usename = '{user}'",
+}
+REFUSED = {
+    "mariadb": "has exceeded the 'max_user_connections' resource",
+    "postgresql": "too many connections for role",
+}
+
+
+@pytest.mark.parametrize("engine", ["mariadb", "postgresql"])
+def test_a_database_s_user_holds_at_most_its_connections(host, passwords, engine):
+    """A database's user holds at most MAX_CONNECTIONS connections at once (a site's leak, a
+    member's script that keeps them open): one more is refused with the reason, and another
+    webspace's user still connects, where one webspace could otherwise take all of the
+    server's connections from its neighbours' sites."""
+    greedy = Database(host, engine, f"{WEBSPACE}_greedy", _password())
+    calm = Database(host, engine, f"{OTHER_WEBSPACE}_calm", _password())
+    passwords.extend([greedy.password, calm.password])
+    greedy.play("active")
+    calm.play("active")
+    wait = "SELECT SLEEP(120)" if engine == "mariadb" else "SELECT pg_sleep(120)"
+    holding = "".join(
+        f"{greedy.client(wait)} </dev/null >/dev/null 2>&1 & echo $!; "
+        for _ in range(MAX_CONNECTIONS)
+    )
+    pids = host.out(holding).split()
+    try:
+        poll(lambda: greedy.connections() == MAX_CONNECTIONS, 30, "the connections stay closed")
+        status, output = greedy.query("SELECT 1")
+        assert status != 0 and REFUSED[engine] in output, output
+        assert calm.query("SELECT 1") == (0, "1\n")
+    finally:
+        host.sh(f"kill {' '.join(pids)}")
+        greedy.disconnect()
+    poll(lambda: greedy.connections() == 0, 30, "the connections stay open")
+    assert greedy.query("SELECT 1") == (0, "1\n")
+
+
+# SFTP users
 # SFTP users
 
 
